@@ -1,0 +1,46 @@
+# Plantão: `make run` serves the app with demo data, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test system-deps bench check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstalled whenever the packaging metadata changes.
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml setup.py
+	$(BIN)/pip install --quiet -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+install-test: install
+
+# Debian packages the tests need (Caddy, Chromium...), one per line in
+# .ci/debian-packages.txt; installed only when missing.
+system-deps:
+	@missing=$$(for p in $$(grep -v '^#' .ci/debian-packages.txt); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	fi
+
+run: install
+	$(BIN)/plantao serve --demo-if-empty
+
+test: install-test system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+check: install
+	$(BIN)/plantao check
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

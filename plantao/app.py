@@ -1,0 +1,47 @@
+"""Assembling the Pyramid application from validated settings."""
+
+from __future__ import annotations
+
+import logging
+
+from pyramid.config import Configurator
+
+from .config import Settings, load_settings
+from .plugins import PluginRegistry, build_registry
+
+log = logging.getLogger(__name__)
+
+
+def make_app(
+    settings: Settings,
+    *,
+    plugins: PluginRegistry | None = None,
+    engine=None,
+):
+    """Build the WSGI application.
+
+    ``plugins`` and ``engine`` let tests and the CLI pass what they already
+    built; by default the installed plugins are discovered and an engine is
+    created from ``settings``.
+    """
+    with Configurator(settings={"plantao.env": settings.env}) as config:
+        config.registry.plantao_settings = settings
+        config.registry.plugins = plugins or build_registry()
+        if engine is not None:
+            config.registry["dbengine"] = engine
+        config.add_request_method(lambda r: r.registry.plantao_settings, "plantao_settings", reify=True)
+        config.add_request_method(lambda r: r.registry.plugins, "plugins", reify=True)
+
+        # One session per request, committed by pyramid_tm, retried by pyramid_retry.
+        config.include(".db")
+        # Chameleon renders the pages from the templates folder.
+        config.include("pyramid_chameleon")
+        # Every URL of the application, in one place.
+        config.include(".routes")
+        config.scan(".views")
+    return config.make_wsgi_app()
+
+
+def main(global_config=None, **ini_settings):
+    """PasteDeploy entry point: the configuration still comes from the environment."""
+    return make_app(load_settings())

@@ -1,0 +1,261 @@
+"""The ``plantao`` command: serve, migrate, diagnose, load demo data.
+
+Every failure an operator can cause (bad configuration, unreachable
+database, a foreign database) ends with a plain message on stderr and a
+non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import schema
+from .config import ConfigurationError, Settings, load_settings
+from .diagnostics import explain_database_error
+from .plugins import PluginError, build_registry
+
+log = logging.getLogger("plantao")
+
+EXIT_CONFIG = 2
+EXIT_DATABASE = 3
+EXIT_PLUGINS = 4
+
+
+class CommandError(Exception):
+    """A failure to report in one message with an exit code."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as error:
+        raise CommandError(str(error), EXIT_CONFIG) from None
+
+
+def _engine(settings: Settings):
+    from .db import create_database_engine
+
+    return create_database_engine(settings.database_url)
+
+
+def _database_error(error: Exception, settings: Settings) -> CommandError:
+    return CommandError(explain_database_error(error, settings.database_url), EXIT_DATABASE)
+
+
+def _upgrade(settings: Settings, engine) -> schema.SchemaStatus:
+    try:
+        return schema.upgrade(engine)
+    except schema.ForeignDatabaseError as error:
+        raise CommandError(str(error), EXIT_DATABASE) from None
+    except SQLAlchemyError as error:
+        raise _database_error(error, settings) from None
+
+
+def _warn(settings: Settings) -> None:
+    for warning in settings.warnings:
+        log.warning("WARNING: %s", warning)
+
+
+def cmd_serve(args) -> int:
+    """Migrate to head, then serve the app with waitress."""
+    import waitress
+
+    from .app import make_app
+
+    settings = _settings()
+    _warn(settings)
+    plugins = _plugins()
+    engine = _engine(settings)
+    state = _upgrade(settings, engine)
+    log.info("database %s at revision %s", settings.safe_database_url, state.current)
+    if args.demo_if_empty:
+        _load_demo(settings, engine, plugins, only_if_empty=True)
+    app = make_app(settings, plugins=plugins, engine=engine)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    log.info("Plantão serving on http://%s:%s (%s)", host, port, settings.env)
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=args.threads,
+        # Only the reverse proxy on loopback may tell us the client's address
+        # and scheme; anybody else's X-Forwarded-* headers are dropped.
+        trusted_proxy=settings.trusted_proxy,
+        trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+        clear_untrusted_proxy_headers=True,
+        ident="plantao",
+    )
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    settings = _settings()
+    state = _upgrade(settings, _engine(settings))
+    print(f"Database {settings.safe_database_url} is at revision {state.current} (head).")
+    return 0
+
+
+def cmd_db_current(args) -> int:
+    settings = _settings()
+    try:
+        state = schema.status(_engine(settings))
+    except SQLAlchemyError as error:
+        raise _database_error(error, settings) from None
+    if state.current is None:
+        print(f"Database {settings.safe_database_url} has no Plantão schema yet (head is {state.head}).")
+        return 1
+    suffix = " (head)" if state.at_head else f" (head is {state.head}: run `plantao db upgrade`)"
+    print(f"{state.current}{suffix}")
+    return 0 if state.at_head else 1
+
+
+def _plugins():
+    try:
+        return build_registry()
+    except PluginError as error:
+        raise CommandError(f"Broken plugin: {error}", EXIT_PLUGINS) from None
+
+
+def _load_demo(settings, engine, plugins, *, only_if_empty: bool) -> bool:
+    from .demo import load_demo
+
+    try:
+        return load_demo(settings, engine, plugins, only_if_empty=only_if_empty)
+    except SQLAlchemyError as error:
+        raise _database_error(error, settings) from None
+
+
+def cmd_demo(args) -> int:
+    settings = _settings()
+    engine = _engine(settings)
+    _upgrade(settings, engine)
+    if _load_demo(settings, engine, _plugins(), only_if_empty=True):
+        print("Demo data loaded: team 'demo' with its people and a weekly rotation.")
+        return 0
+    if args.if_empty:
+        print("The database already has teams; demo data not loaded.")
+        return 0
+    raise CommandError(
+        "The database already has teams; refusing to mix demo data into it "
+        "(use --if-empty to make this a no-op).",
+        1,
+    )
+
+
+def cmd_check(args) -> int:
+    """Print a diagnosis of configuration, database and plugins."""
+    problems = 0
+    try:
+        settings = load_settings()
+    except ConfigurationError as error:
+        print(f"[FAIL] {error}")
+        return EXIT_CONFIG
+    print(f"[ OK ] configuration ({settings.env}), time zone {settings.timezone}")
+    print(f"[ OK ] data directory {settings.data_dir.absolute()}")
+    for warning in settings.warnings:
+        print(f"[WARN] {warning}")
+    print(f"[....] database {settings.safe_database_url}")
+    try:
+        engine = _engine(settings)
+        with engine.connect() as connection:
+            schema.ensure_not_foreign(connection)
+        state = schema.status(engine)
+    except schema.ForeignDatabaseError as error:
+        print(f"[FAIL] {error}")
+        problems += 1
+    except SQLAlchemyError as error:
+        print(f"[FAIL] {explain_database_error(error, settings.database_url)}")
+        problems += 1
+    else:
+        if state.at_head:
+            print(f"[ OK ] database reachable, schema at head ({state.head})")
+        elif state.current is None:
+            print(f"[WARN] database reachable but empty: `plantao db upgrade` (or serve) creates the schema")
+        else:
+            print(f"[WARN] schema at {state.current}, head is {state.head}: run `plantao db upgrade`")
+    try:
+        registry = build_registry()
+    except PluginError as error:
+        print(f"[FAIL] plugins: {error}")
+        problems += 1
+    else:
+        print(f"[ OK ] {len(registry.infos)} plugin declarations installed")
+    if problems:
+        print(f"{problems} problem(s) found.")
+        return 1
+    print("Everything looks fine.")
+    return 0
+
+
+def cmd_plugins(args) -> int:
+    registry = _plugins()
+    if args.json:
+        import json
+
+        print(json.dumps([info.as_json() for info in registry.infos], indent=2, ensure_ascii=False))
+        return 0
+    kind = None
+    for info in registry.infos:
+        if info.kind != kind:
+            kind = info.kind
+            print(f"{kind}:")
+        title = info.title.get("en") or info.name
+        print(f"  {info.name:<20} {title:<40} [{info.source}]")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plantao", description="Plantão: on-call duty rosters.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="migrate the database and serve the app")
+    serve.add_argument("--host", help="listen address (default: HOST)")
+    serve.add_argument("--port", type=int, help="listen port (default: PORT)")
+    serve.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    serve.add_argument("--demo-if-empty", action="store_true", help="load demo data into an empty database")
+    serve.set_defaults(func=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
+    db_commands.add_parser("current", help="show the schema revision").set_defaults(func=cmd_db_current)
+
+    demo = commands.add_parser("demo", help="load demo data (a team, people, a rotation)")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when the database has teams")
+    demo.set_defaults(func=cmd_demo)
+
+    commands.add_parser("check", help="diagnose configuration and database").set_defaults(func=cmd_check)
+
+    plugins = commands.add_parser("plugins", help="list installed plugins by kind")
+    plugins.add_argument("--json", action="store_true", help="print JSON")
+    plugins.set_defaults(func=cmd_plugins)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s [%(name)s] %(message)s",
+    )
+    try:
+        return args.func(args)
+    except CommandError as error:
+        print(f"plantao: {error}", file=sys.stderr)
+        return error.code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""One door for configuration.
+
+Settings come from three places, the later winning: a ``.env`` file in the
+working directory (local runs), the process environment (systemd injects the
+production credentials there) and explicit overrides (tests).  Nothing else
+in Plantão reads ``os.environ``: everything asks for a :class:`Settings`.
+
+Every value is checked here, and all problems are reported together, so an
+operator fixes a broken environment in one go rather than one restart per
+mistake.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+# The example value of the first version's manual: a password everybody who
+# read the manual knows.
+EXAMPLE_ADMIN_PASSWORD = "admin123"
+
+ENVIRONMENTS = ("development", "production")
+
+#: Every variable Plantão reads, with its default and meaning.  ``.env.example``
+#: and the README's configuration table are checked against this by a test.
+VARIABLES: dict[str, tuple[str | None, str]] = {
+    "DB_HOST": (None, "PostgreSQL host; when set, the DB_* variables build the database URL"),
+    "DB_PORT_EXTERNAL": ("15432", "PostgreSQL port (the port Docker Compose publishes)"),
+    "DB_USER": (None, "PostgreSQL user"),
+    "DB_PASS": (None, "PostgreSQL password"),
+    "DB_NAME": (None, "PostgreSQL database name"),
+    "DATABASE_URL": (None, "any SQLAlchemy URL; overrides the DB_* variables"),
+    "ADMIN_PASSWORD": (None, "password of the admin panel and bearer token of the API"),
+    "DOMAIN_NAME": (None, "public domain name served over HTTPS by Caddy"),
+    "HOST": ("127.0.0.1", "address waitress listens on"),
+    "PORT": ("8080", "port waitress listens on"),
+    "PLANTAO_TIMEZONE": ("America/Sao_Paulo", "default time zone of new teams"),
+    "PLANTAO_DATA_DIR": ("./var", "where the embedded database and generated secrets live"),
+    "PLANTAO_ENV": ("development", "development or production"),
+    "SESSION_SECRET": (None, "secret signing session cookies; generated in the data dir when unset"),
+    "TRUSTED_PROXY": ("127.0.0.1", "address of the reverse proxy whose X-Forwarded-* headers are trusted"),
+    "PLANTAO_HORIZON_DAYS": ("180", "how many days ahead shifts are materialized"),
+    "PUBLIC_ROSTER": ("true", "false makes every page and read API need a login"),
+    "PUBLIC_CONTACTS": ("true", "false hides every phone and chat contact from anonymous visitors"),
+    "VIEWER_PASSWORD": (None, "read-only password for a private roster (PUBLIC_ROSTER=false)"),
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot be used; ``errors`` lists every problem."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
+
+    def __str__(self) -> str:
+        lines = ["Invalid configuration:"] + [f"  - {error}" for error in self.errors]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration of one Plantão instance."""
+
+    database_url: str
+    admin_password: str = ""
+    domain_name: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    timezone: str = "America/Sao_Paulo"
+    data_dir: Path = Path("var")
+    env: str = "development"
+    session_secret: str = ""
+    trusted_proxy: str = "127.0.0.1"
+    horizon_days: int = 180
+    public_roster: bool = True
+    public_contacts: bool = True
+    viewer_password: str = ""
+    #: Problems worth shouting about that do not stop a development instance.
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def database_dialect(self) -> str:
+        return make_url(self.database_url).get_backend_name()
+
+    @property
+    def safe_database_url(self) -> str:
+        """The database URL with its password masked, fit for logs."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    @property
+    def base_url(self) -> str:
+        if self.domain_name:
+            return f"https://{self.domain_name}"
+        return f"http://{self.host}:{self.port}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Name the psycopg2 driver explicitly for PostgreSQL URLs.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3, which we do
+    not ship; ``postgres://`` (Heroku style) is accepted too.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed.render_as_string(hide_password=False)
+
+
+def read_environment(
+    environ: Mapping[str, str] | None = None, dotenv_path: Path | str | None = ".env"
+) -> dict[str, str]:
+    """Merge ``.env`` (if present) under the process environment."""
+    values: dict[str, str] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    dotenv_path: Path | str | None = ".env",
+    overrides: Mapping[str, str] | None = None,
+    create_data_dir: bool = True,
+) -> Settings:
+    """Build validated :class:`Settings`, or raise :class:`ConfigurationError`.
+
+    ``environ`` defaults to the process environment and ``overrides`` win
+    over everything (tests use it).  With ``create_data_dir`` the data
+    directory is created and a session secret generated there when none is
+    configured.
+    """
+    values = read_environment(environ, dotenv_path)
+    values.update(overrides or {})
+
+    def get(name: str) -> str | None:
+        raw = values.get(name)
+        if raw is None or raw.strip() == "":
+            return VARIABLES[name][0]
+        return raw.strip()
+
+    errors: list[str] = []
+    warnings: list[str] = []
+
+    def integer(name: str, low: int, high: int) -> int:
+        raw = get(name)
+        try:
+            number = int(raw)
+        except (TypeError, ValueError):
+            errors.append(f"{name} must be a whole number, got {raw!r}")
+            return int(VARIABLES[name][0])
+        if not low <= number <= high:
+            errors.append(f"{name} must be between {low} and {high}, got {number}")
+        return number
+
+    def boolean(name: str) -> bool:
+        raw = (get(name) or "").lower()
+        if raw in _TRUE:
+            return True
+        if raw in _FALSE:
+            return False
+        errors.append(f"{name} must be true or false, got {raw!r}")
+        return VARIABLES[name][0] == "true"
+
+    env = (get("PLANTAO_ENV") or "").lower()
+    if env not in ENVIRONMENTS:
+        errors.append(f"PLANTAO_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        env = "development"
+
+    port = integer("PORT", 1, 65535)
+    db_port = integer("DB_PORT_EXTERNAL", 1, 65535)
+    horizon_days = integer("PLANTAO_HORIZON_DAYS", 1, 3660)
+
+    timezone = get("PLANTAO_TIMEZONE")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(f"PLANTAO_TIMEZONE is not a known IANA time zone: {timezone!r}")
+        timezone = VARIABLES["PLANTAO_TIMEZONE"][0]
+
+    data_dir = Path(get("PLANTAO_DATA_DIR")).expanduser()
+    database_url = _database_url(get, db_port, data_dir, errors)
+
+    admin_password = values.get("ADMIN_PASSWORD") or ""
+    if admin_password in ("", EXAMPLE_ADMIN_PASSWORD):
+        problem = (
+            "ADMIN_PASSWORD is empty"
+            if not admin_password
+            else "ADMIN_PASSWORD is the manual's example value 'admin123'"
+        )
+        if env == "production":
+            errors.append(f"{problem}: set a strong password before running in production")
+        else:
+            warnings.append(f"{problem}: anybody who read the manual can administer this instance")
+
+    session_secret = get("SESSION_SECRET") or ""
+    if create_data_dir and not errors:
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            if not session_secret:
+                session_secret = _stored_secret(data_dir / "session_secret")
+        except OSError as error:
+            errors.append(f"PLANTAO_DATA_DIR {str(data_dir)!r} is not writable: {error.strerror}")
+
+    public_roster = boolean("PUBLIC_ROSTER")
+    public_contacts = boolean("PUBLIC_CONTACTS")
+
+    if errors:
+        raise ConfigurationError(errors)
+    return Settings(
+        database_url=database_url,
+        admin_password=admin_password,
+        domain_name=get("DOMAIN_NAME"),
+        host=get("HOST"),
+        port=port,
+        timezone=timezone,
+        data_dir=data_dir,
+        env=env,
+        session_secret=session_secret,
+        trusted_proxy=get("TRUSTED_PROXY"),
+        horizon_days=horizon_days,
+        public_roster=public_roster,
+        public_contacts=public_contacts,
+        viewer_password=values.get("VIEWER_PASSWORD") or "",
+        warnings=tuple(warnings),
+    )
+
+
+def _database_url(get, db_port: int, data_dir: Path, errors: list[str]) -> str:
+    """DATABASE_URL, else the manual's DB_* set, else embedded SQLite."""
+    explicit = get("DATABASE_URL")
+    if explicit:
+        try:
+            return normalise_database_url(explicit)
+        except ArgumentError:
+            errors.append(f"DATABASE_URL is not a valid SQLAlchemy URL: {explicit!r}")
+            return "sqlite://"
+    host = get("DB_HOST")
+    if host:
+        missing = [name for name in ("DB_USER", "DB_NAME") if not get(name)]
+        for name in missing:
+            errors.append(f"{name} is required when DB_HOST is set")
+        url = URL.create(
+            "postgresql+psycopg2",
+            username=get("DB_USER"),
+            password=get("DB_PASS"),
+            host=host,
+            port=db_port,
+            database=get("DB_NAME"),
+        )
+        return url.render_as_string(hide_password=False)
+    return f"sqlite:///{(data_dir.absolute() / 'plantao.sqlite3').as_posix()}"
+
+
+def _stored_secret(path: Path) -> str:
+    """Read a generated secret, creating it (readable by us only) the first time."""
+    if path.is_file():
+        secret = path.read_text().strip()
+        if secret:
+            return secret
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret

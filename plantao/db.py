@@ -1,0 +1,100 @@
+"""Database engines and the per-request session.
+
+Every request gets one SQLAlchemy session joined to its pyramid_tm
+transaction: views never commit; the transaction commits when the view
+returns and aborts when it raises.  Serialization failures are retried by
+pyramid_retry.
+"""
+
+from __future__ import annotations
+
+import transaction
+import zope.sqlalchemy
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import Settings
+
+
+def create_database_engine(url: str, **kwargs) -> Engine:
+    """An engine that survives a database restart and behaves on SQLite.
+
+    ``pool_pre_ping`` replaces connections the server dropped, so the app
+    outlives a PostgreSQL restart without being restarted itself.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 15})
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("connect_args", {"connect_timeout": 5, "application_name": "plantao"})
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    # SQLite enforces foreign keys only when asked, per connection; WAL lets
+    # readers go on while a writer commits.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def get_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory, transaction_manager, request=None) -> Session:
+    """A session joined to ``transaction_manager``.
+
+    Outside a request (the CLI, scripts, the worker) use it with a manager of
+    your own::
+
+        with transaction.manager as tm:
+            dbsession = get_tm_session(factory, tm)
+            ...
+    """
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config) -> None:
+    """Wire the engine, pyramid_tm and pyramid_retry into the app."""
+    plantao_settings: Settings = config.registry.plantao_settings
+    settings = config.get_settings()
+    # The transaction manager comes from the request, never a thread-local.
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    settings.setdefault("retry.attempts", 3)
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+
+    engine = config.registry.get("dbengine") or create_database_engine(plantao_settings.database_url)
+    session_factory = get_session_factory(engine)
+    config.registry["dbengine"] = engine
+    config.registry["dbsession_factory"] = session_factory
+
+    def dbsession(request) -> Session:
+        # Tests may inject a session of their own through the environ.
+        injected = request.environ.get("app.dbsession")
+        if injected is not None:
+            return injected
+        return get_tm_session(session_factory, request.tm, request=request)
+
+    config.add_request_method(dbsession, reify=True)
+
+
+def run_in_transaction(registry, work):
+    """Run ``work(dbsession)`` in a transaction of its own and return its result.
+
+    For code outside a request: the CLI, start-up tasks and the worker.
+    """
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        dbsession = get_tm_session(registry["dbsession_factory"], manager)
+        return work(dbsession)

@@ -1,0 +1,54 @@
+"""Database failures explained in an operator's words.
+
+The first version's manual listed the usual start-up failures and what to
+check; these functions turn the same cases into messages that name the host,
+port or user involved and say what to look at, instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+
+def explain_database_error(error: Exception, database_url: str) -> str:
+    """A one-paragraph explanation of why the database could not be used."""
+    url = make_url(database_url)
+    detail = str(getattr(error, "orig", error) or error).strip()
+    lowered = detail.lower()
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    if url.get_backend_name() == "sqlite":
+        return (
+            f"Cannot open the SQLite database {url.database!r}: {detail}. "
+            "Check that PLANTAO_DATA_DIR exists and is writable by the service user."
+        )
+    if "connection refused" in lowered or "could not connect" in lowered and "refused" in lowered:
+        return (
+            f"Connection refused by PostgreSQL at {where}. Is the database running? "
+            "Check the container with `docker ps` (it should list openlabs_postgres) and that "
+            f"docker-compose.yml publishes port {url.port} on 127.0.0.1 (the 15432 mapping, "
+            "DB_PORT_EXTERNAL)."
+        )
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        return (
+            f"PostgreSQL at {where} rejected the password of user {url.username!r}. "
+            "The DB_PASS given to the service (Environment=/EnvironmentFile= in "
+            "plantao.service, or .env) must match the password in docker-compose.yml/.env "
+            "that created the database."
+        )
+    if "does not exist" in lowered and "database" in lowered:
+        return (
+            f"PostgreSQL at {where} has no database {url.database!r}. Create it, or fix DB_NAME."
+        )
+    if "could not translate host name" in lowered or "name or service not known" in lowered:
+        return f"The database host {url.host!r} cannot be resolved. Check DB_HOST."
+    if "timeout expired" in lowered or "timed out" in lowered:
+        return (
+            f"PostgreSQL at {where} did not answer in time. Check the firewall and that "
+            "the server is up (`docker ps`)."
+        )
+    return f"The database at {where} could not be used: {detail}"
+
+
+def is_database_unavailable(error: Exception) -> bool:
+    return isinstance(error, (OperationalError, DBAPIError))

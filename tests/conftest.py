@@ -1,0 +1,174 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``TEST_DATABASE_URL`` (default: the local server at
+127.0.0.1:5432).  Each test session creates a database of its own there and
+drops it at the end.  Without a reachable server the PostgreSQL half skips
+with the reason, unless ``REQUIRE_POSTGRES=1`` (set by ``.ci/run``), where it
+fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import transaction
+from hypothesis import settings as hypothesis_settings
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from plantao import schema
+from plantao.config import Settings, normalise_database_url
+from plantao.db import create_database_engine, get_session_factory, get_tm_session
+from plantao.models import Base
+
+hypothesis_settings.register_profile("plantao", deadline=None, max_examples=60)
+hypothesis_settings.load_profile("plantao")
+
+ADMIN_PASSWORD = "correct horse battery staple"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_admin_url() -> str:
+    return normalise_database_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES_URL)
+
+
+def require_postgres() -> str:
+    """The admin URL of a reachable PostgreSQL, or skip (fail under REQUIRE_POSTGRES=1)."""
+    url = postgres_admin_url()
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any failure means "no usable server"
+        reason = f"PostgreSQL not reachable at {make_url(url).render_as_string()}: {error}"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgresql_url():
+    """The URL of a fresh PostgreSQL database for this test session."""
+    admin_url = require_postgres()
+    name = f"plantao_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'plantao.sqlite3'}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request):
+    """Parametrizes every database test over both backends."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = create_database_engine(database_url)
+    schema.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _empty_tables(engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{name}"' for name in tables if name != "roster_state")
+            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                if name != "roster_state":
+                    connection.execute(text(f'DELETE FROM "{name}"'))
+            if _has_sequence(connection):
+                connection.execute(text("DELETE FROM sqlite_sequence"))
+        connection.execute(text("UPDATE roster_state SET revision = 0"))
+
+
+def _has_sequence(connection) -> bool:
+    return bool(
+        connection.execute(
+            text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        ).first()
+    )
+
+
+@pytest.fixture
+def clean_engine(engine):
+    """The session's engine, with every table emptied after the test."""
+    yield engine
+    _empty_tables(engine)
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(database_url, data_dir) -> Settings:
+    return Settings(
+        database_url=database_url,
+        admin_password=ADMIN_PASSWORD,
+        data_dir=data_dir,
+        session_secret="test-session-secret-" + "x" * 32,
+        timezone="America/Sao_Paulo",
+    )
+
+
+@pytest.fixture(scope="session")
+def plugins():
+    from plantao.plugins import build_registry
+
+    return build_registry()
+
+
+@pytest.fixture
+def app(settings, clean_engine, plugins):
+    from plantao.app import make_app
+
+    return make_app(settings, plugins=plugins, engine=clean_engine)
+
+
+@pytest.fixture
+def testapp(app):
+    """A WebTest client of the whole app, as an anonymous visitor."""
+    import webtest
+
+    return webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.10"})
+
+
+@pytest.fixture
+def admin_headers():
+    return {"Authorization": f"Bearer {ADMIN_PASSWORD}"}
+
+
+@pytest.fixture
+def dbsession(clean_engine):
+    """A session outside any request, committed with ``transaction.commit()``."""
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    session = get_tm_session(get_session_factory(clean_engine), manager)
+    session.transaction_manager = manager
+    yield session
+    if manager.isDoomed() or manager.get().status == "Active":
+        manager.abort()
