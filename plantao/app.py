@@ -8,6 +8,7 @@ from pyramid.config import Configurator
 
 from .config import Settings, load_settings
 from .plugins import PluginRegistry, build_registry
+from .services.oncall import RosterCache
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,12 @@ def make_app(
             config.registry["dbengine"] = engine
         config.add_request_method(lambda r: r.registry.plantao_settings, "plantao_settings", reify=True)
         config.add_request_method(lambda r: r.registry.plugins, "plugins", reify=True)
+        config.registry.roster_cache = RosterCache()
 
         # One session per request, committed by pyramid_tm, retried by pyramid_retry.
         config.include(".db")
+        # Bearer tokens and signed session cookies; view/admin permissions.
+        config.include(".security")
         # Chameleon renders the pages from the templates folder.
         config.include("pyramid_chameleon")
         # Every URL of the application, in one place.

@@ -7,60 +7,53 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from .db import get_session_factory
-from .models import Person, Rotation, RotationVersion, Team
+from .db import get_session_factory, get_tm_session
+from .models import Team
+from .services.audit import Actor
+from .services.context import ServiceContext
+from .services.people import PersonService
+from .services.rotations import RotationService
+from .services.teams import TeamService
 
 DEMO_PEOPLE = (
-    ("Ana Souza", "ana.souza@example.com", "+55 11 91234-0001", {"slack": "@ana"}),
-    ("Bruno Lima", "bruno.lima@example.com", "+55 11 91234-0002", {}),
-    ("Carla Dias", "carla.dias@example.com", "+55 21 91234-0003", {"whatsapp": "+5521912340003"}),
-    ("Diego Rocha", "diego.rocha@example.com", "+55 31 91234-0004", {}),
+    {"name": "Ana Souza", "email": "ana.souza@example.com", "phone": "+55 11 91234-0001", "chat": {"slack": "@ana"}},
+    {"name": "Bruno Lima", "email": "bruno.lima@example.com", "phone": "+55 11 91234-0002"},
+    {"name": "Carla Dias", "email": "carla.dias@example.com", "phone": "+55 21 91234-0003"},
+    {"name": "Diego Rocha", "email": "diego.rocha@example.com", "phone": "+55 31 91234-0004"},
 )
 
 
 def load_demo(settings, engine, plugins, *, only_if_empty: bool = True) -> bool:
-    """Create the demo team and return True, or return False if teams exist."""
+    """Create the demo team through the services; False when teams already exist."""
     import transaction
-
-    from .db import get_tm_session
-    from .services.roster import RosterService
 
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         dbsession = get_tm_session(get_session_factory(engine), manager)
         if only_if_empty and dbsession.scalar(select(func.count(Team.id))):
             return False
-        tz = ZoneInfo(settings.timezone)
-        people = [
-            Person(name=name, email=email, phone=phone, chat=chat)
-            for name, email, phone, chat in DEMO_PEOPLE
-        ]
-        dbsession.add_all(people)
-        team = Team(
-            slug="demo",
-            name="Plantão de Demonstração",
-            timezone=settings.timezone,
-            holiday_country="BR",
-            holiday_subdivision="SP",
+        ctx = ServiceContext(dbsession, settings, plugins, Actor("demo"))
+        people = [PersonService(ctx).create(dict(person)) for person in DEMO_PEOPLE]
+        team = TeamService(ctx).create(
+            {
+                "slug": "demo",
+                "name": "Plantão de Demonstração",
+                "timezone": settings.timezone,
+                "holidays": {"country": "BR", "subdivision": "SP"},
+                "fallback_person": people[0].id,
+            }
         )
-        dbsession.add(team)
-        dbsession.flush()
-        # Start the rotation on last Monday at 09:00 so somebody is on call now.
+        # Start on last Monday at 09:00 so that somebody is on call right now.
+        tz = ZoneInfo(settings.timezone)
         today = datetime.now(tz).date()
         monday = today - timedelta(days=today.weekday())
-        start = datetime.combine(monday, time(9, 0), tzinfo=tz)
-        rotation = Rotation(
-            team_id=team.id, name="Semanal", role="primary", policy="weekly", start=start
+        RotationService(ctx).create(
+            team,
+            {
+                "name": "Semanal",
+                "policy": "weekly",
+                "members": [person.id for person in people],
+                "start": datetime.combine(monday, time(9, 0), tzinfo=tz).isoformat(),
+            },
         )
-        rotation.versions.append(
-            RotationVersion(
-                effective_from=start,
-                params={},
-                members=[person.id for person in people],
-                rules={},
-            )
-        )
-        dbsession.add(rotation)
-        dbsession.flush()
-        RosterService(dbsession, settings, plugins).materialize(team)
     return True

@@ -26,7 +26,7 @@ def explain_database_error(error: Exception, database_url: str) -> str:
         return (
             f"Connection refused by PostgreSQL at {where}. Is the database running? "
             "Check the container with `docker ps` (it should list openlabs_postgres) and that "
-            f"docker-compose.yml publishes port {url.port} on 127.0.0.1 (the 15432 mapping, "
+            f"docker-compose.yml publishes port {url.port or 5432} on 127.0.0.1 (the 15432 mapping, "
             "DB_PORT_EXTERNAL)."
         )
     if "password authentication failed" in lowered or "no password supplied" in lowered:

@@ -85,7 +85,15 @@ def build_plugin_manager(extra_plugins: Iterable[object] = (), *, entry_points: 
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     if entry_points:
-        manager.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+        try:
+            manager.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+        except Exception as error:
+            # A plugin that cannot even be imported is the plugin author's
+            # bug, reported as such rather than as Plantão's traceback.
+            raise PluginError(
+                f"cannot load a plugin of the {hookspecs.ENTRY_POINT_GROUP!r} entry-point group: "
+                f"{type(error).__name__}: {error}"
+            ) from error
     for plugin in extra_plugins:
         manager.register(plugin)
     return manager

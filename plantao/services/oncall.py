@@ -1,85 +1,282 @@
-"""Who is on call: the answer every page, feed and bot asks for.
+"""Who is on call: reading the materialized roster, fast.
 
-It reads only the materialized roster (the ``shifts`` table, through its
-indexes), so it costs the same for one team or a thousand.
+Everything here reads only the ``shifts`` table through its indexes, so it
+costs the same for one team or a thousand.  ``oncall`` is the hottest
+request (status pages and bots poll it), so :class:`RosterCache` keeps each
+team's shifts around now in memory, keyed by the roster revision: an
+instance that commits a change drops its cache at once, and every other
+instance notices the new revision within a second.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timezone
+import threading
+import time as clock
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Person, Shift, Team
+from ..datetimes import isoformat, utcnow
+from ..models import Shift, Team
+from .errors import NotFound
+from .representations import ContactPolicy, person_json
+from .roster import current_revision
+
+#: How long another instance's change may take to show here.
+FRESHNESS = 1.0
+#: How long the answer for a team with no shift ahead at all is kept.
+IDLE_ENTRY_LIFETIME = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
-class OnCallEntry:
-    """One role's holder at an instant."""
+class PersonView:
+    """A detached snapshot of a person, safe to keep across requests and threads."""
 
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    telegram_chat_id: str | None
+    chat: dict
+    active: bool
+
+
+@dataclass(frozen=True)
+class ShiftView:
+    """A detached snapshot of a stored shift."""
+
+    id: int
     role: str
-    person: Person
+    person: PersonView
     start: datetime
     end: datetime
     source: str
+    rotation_id: int | None
+    override_id: int | None
+
+    @classmethod
+    def of(cls, shift: Shift) -> ShiftView:
+        p = shift.person
+        return cls(
+            id=shift.id,
+            role=shift.role,
+            person=PersonView(p.id, p.name, p.email, p.phone, p.telegram_chat_id, dict(p.chat or {}), p.active),
+            start=shift.start,
+            end=shift.end,
+            source=shift.source,
+            rotation_id=shift.rotation_id,
+            override_id=shift.override_id,
+        )
+
+
+@dataclass(frozen=True)
+class TeamView:
+    id: int
+    slug: str
+    name: str
+    timezone: str
+
+    @classmethod
+    def of(cls, team: Team) -> TeamView:
+        return cls(team.id, team.slug, team.name, team.timezone)
 
 
 @dataclass(frozen=True)
 class TeamOnCall:
-    """A team's roster at an instant: one entry per role, and the next handoff."""
+    """A team's roster at an instant: who holds each role, and what comes next."""
 
-    team: Team
+    team: TeamView
     at: datetime
-    oncall: list[OnCallEntry]
-    next_shift: Shift | None
+    current: list[ShiftView]
+    upcoming: list[ShiftView]
+
+    @classmethod
+    def from_window(cls, team: TeamView, moment: datetime, window: list[ShiftView]) -> TeamOnCall:
+        """The state at ``moment`` from shifts covering it and what follows."""
+        current = sorted((s for s in window if s.start <= moment < s.end), key=lambda s: s.role)
+        upcoming = []
+        for wanted in sorted({s.role for s in current}) or [None]:
+            after = max((s.end for s in current if s.role == wanted), default=moment)
+            ahead = [s for s in window if s.start >= after and (wanted is None or s.role == wanted)]
+            if ahead:
+                upcoming.append(min(ahead, key=lambda s: (s.start, s.role)))
+        return cls(team, moment, current, sorted(upcoming, key=lambda s: (s.start, s.role)))
 
     @property
     def gap(self) -> bool:
-        return not self.oncall
+        return not self.current
+
+    def next_for(self, shift: ShiftView) -> ShiftView | None:
+        """Who takes ``shift``'s role when it ends."""
+        for candidate in self.upcoming:
+            if candidate.role == shift.role and candidate.start >= shift.end:
+                return candidate
+        return None
 
     @property
-    def primary(self) -> OnCallEntry | None:
-        for entry in self.oncall:
-            if entry.role == "primary":
-                return entry
-        return self.oncall[0] if self.oncall else None
+    def next_handoff(self) -> ShiftView | None:
+        """The next shift to start in a role held now (in a gap: in any role)."""
+        if not self.current:
+            return self.upcoming[0] if self.upcoming else None
+        nexts = [n for n in (self.next_for(shift) for shift in self.current) if n is not None]
+        return min(nexts, key=lambda s: (s.start, s.role), default=None)
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.team.timezone))
 
 
+def oncall_json(state: TeamOnCall, contacts: ContactPolicy) -> dict:
+    """The body of ``GET /api/v1/teams/{slug}/oncall``."""
+    tz = ZoneInfo(state.team.timezone)
+    handoff = state.next_handoff
+    return {
+        "team": state.team.slug,
+        "at": isoformat(state.at, tz),
+        "oncall": [
+            {
+                "role": shift.role,
+                "person": person_json(shift.person, contacts),
+                "start": isoformat(shift.start, tz),
+                "end": isoformat(shift.end, tz),
+                "source": shift.source,
+            }
+            for shift in state.current
+        ],
+        "gap": state.gap,
+        "next_handoff": None
+        if handoff is None
+        else {
+            "at": isoformat(handoff.start, tz),
+            "role": handoff.role,
+            "person": person_json(handoff.person, contacts),
+            "end": isoformat(handoff.end, tz),
+            "source": handoff.source,
+        },
+    }
+
+
 class OnCallService:
-    """Reads the materialized roster of one or all teams at an instant."""
+    """Reads the materialized roster of one or all teams."""
 
     def __init__(self, dbsession: Session, settings=None):
         self.dbsession = dbsession
         self.settings = settings
 
+    def team(self, slug: str) -> Team:
+        team = self.dbsession.scalar(select(Team).where(Team.slug == slug))
+        if team is None:
+            raise NotFound(f"No team with slug {slug!r}.")
+        return team
+
     def at(self, team: Team, moment: datetime | None = None, role: str | None = None) -> TeamOnCall:
-        """Who holds each role of ``team`` at ``moment`` (default now)."""
-        moment = moment or datetime.now(timezone.utc)
-        query = (
-            select(Shift)
-            .where(Shift.team_id == team.id, Shift.start <= moment, Shift.end > moment)
-            .order_by(Shift.role)
-        )
+        """Who holds each role of ``team`` at ``moment`` (default now), and who is next."""
+        moment = moment or utcnow()
+        current = self.shifts(team, moment, moment + timedelta(microseconds=1), role=role)
+        window = list(current)
+        # The next holder of each role held now; in a gap, the next shift at all.
+        for held in sorted({s.role for s in current}) or [role]:
+            after = max((s.end for s in current if s.role == held), default=moment)
+            query = select(Shift).where(Shift.team_id == team.id, Shift.start >= after)
+            if held:
+                query = query.where(Shift.role == held)
+            following = self.dbsession.scalars(query.order_by(Shift.start, Shift.id).limit(1)).first()
+            if following is not None:
+                window.append(following)
+        return TeamOnCall.from_window(TeamView.of(team), moment, [ShiftView.of(s) for s in window])
+
+    def next_start(self, team: Team, moment: datetime, role: str | None = None) -> datetime | None:
+        """When the next shift of ``team`` (in ``role``) starts after ``moment``."""
+        query = select(Shift.start).where(Shift.team_id == team.id, Shift.start > moment)
         if role:
             query = query.where(Shift.role == role)
-        current = self.dbsession.scalars(query).all()
-        upcoming = select(Shift).where(Shift.team_id == team.id, Shift.start > moment)
-        if role:
-            upcoming = upcoming.where(Shift.role == role)
-        next_shift = self.dbsession.scalars(upcoming.order_by(Shift.start).limit(1)).first()
-        entries = [
-            OnCallEntry(role=s.role, person=s.person, start=s.start, end=s.end, source=s.source)
-            for s in current
-        ]
-        return TeamOnCall(team=team, at=moment, oncall=entries, next_shift=next_shift)
+        return self.dbsession.scalar(query.order_by(Shift.start).limit(1))
 
     def board(self, moment: datetime | None = None) -> list[TeamOnCall]:
         """Every team's roster at ``moment``, ordered by team name."""
         teams = self.dbsession.scalars(select(Team).order_by(Team.name)).all()
         return [self.at(team, moment) for team in teams]
+
+    def shifts(
+        self,
+        team: Team,
+        start: datetime,
+        end: datetime,
+        *,
+        role: str | None = None,
+        person_id: int | None = None,
+        after: tuple[datetime, int] | None = None,
+        limit: int | None = None,
+    ) -> list[Shift]:
+        """Shifts overlapping ``[start, end)``, ordered by start, then id.
+
+        ``after`` is the (start, id) of the last shift of the previous page.
+        """
+        query = select(Shift).where(Shift.team_id == team.id, Shift.start < end, Shift.end > start)
+        if role:
+            query = query.where(Shift.role == role)
+        if person_id is not None:
+            query = query.where(Shift.person_id == person_id)
+        if after is not None:
+            query = query.where(
+                or_(Shift.start > after[0], and_(Shift.start == after[0], Shift.id > after[1]))
+            )
+        query = query.order_by(Shift.start, Shift.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return list(self.dbsession.scalars(query))
+
+
+class RosterCache:
+    """Per-process cache of ``oncall`` answers, keyed by the roster revision."""
+
+    def __init__(self, freshness: float = FRESHNESS):
+        self.freshness = freshness
+        self.revision: int | None = None
+        self.checked_at = 0.0
+        # (slug, role) -> (revision, valid from, valid until, the answer)
+        self.entries: dict[tuple, tuple[int, datetime, datetime, TeamOnCall]] = {}
+        self.lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        """Forget everything (called after this instance commits a roster change)."""
+        with self.lock:
+            self.entries.clear()
+            self.checked_at = 0.0
+
+    def _revision(self, dbsession: Session) -> int:
+        now = clock.monotonic()
+        if self.revision is None or now - self.checked_at >= self.freshness:
+            revision = current_revision(dbsession)
+            with self.lock:
+                if revision != self.revision:
+                    self.entries.clear()
+                self.revision = revision
+                self.checked_at = now
+        return self.revision
+
+    def oncall(self, dbsession: Session, slug: str, role: str | None = None) -> TeamOnCall:
+        """Who is on call in team ``slug`` now, answered from memory when fresh.
+
+        An entry holds until the roster revision changes or the next instant
+        at which any shift starts or ends, whichever comes first.
+        """
+        moment = utcnow()
+        revision = self._revision(dbsession)
+        key = (slug, role)
+        entry = self.entries.get(key)
+        if entry is not None and entry[0] == revision and entry[1] <= moment < entry[2]:
+            return replace(entry[3], at=moment)
+        service = OnCallService(dbsession)
+        team = service.team(slug)
+        state = service.at(team, moment, role)
+        boundaries = [shift.end for shift in state.current]
+        next_start = service.next_start(team, moment, role)
+        if next_start is not None:
+            boundaries.append(next_start)
+        valid_until = min(boundaries, default=moment + IDLE_ENTRY_LIFETIME)
+        with self.lock:
+            self.entries[key] = (revision, moment, valid_until, state)
+        return state

@@ -1,0 +1,61 @@
+"""Reading and writing instants: UTC inside, the team's zone outside.
+
+API clients may send a date-time with an offset (an instant) or without one
+(a wall-clock time in the team's zone), or a bare date (midnight there).
+Responses always carry the offset.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class DateTimeError(ValueError):
+    """A value that is not a date or date-time we understand."""
+
+
+def parse_instant(value: str, tz: ZoneInfo) -> datetime:
+    """An aware UTC datetime from ISO 8601 text, reading naive values in ``tz``."""
+    if not isinstance(value, str) or not value.strip():
+        raise DateTimeError(f"expected an ISO 8601 date or date-time, got {value!r}")
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), time(0))
+        else:
+            parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise DateTimeError(
+            f"{value!r} is not an ISO 8601 date (2026-03-01) or date-time (2026-03-01T09:00-03:00)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(timezone.utc)
+
+
+def parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except (AttributeError, ValueError):
+        raise DateTimeError(f"{value!r} is not an ISO 8601 date such as 2026-03-01") from None
+
+
+def isoformat(moment: datetime | None, tz: ZoneInfo) -> str | None:
+    """ISO 8601 with the offset of ``tz`` at that instant."""
+    if moment is None:
+        return None
+    return moment.astimezone(tz).isoformat()
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DateTimeError(f"{name!r} is not a known IANA time zone") from None
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

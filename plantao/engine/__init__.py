@@ -1,0 +1,53 @@
+"""The scheduling engine: plain data in, a roster out.
+
+The engine knows nothing of the database or the web.  The service layer
+turns rows into a :class:`RosterInput`, calls :func:`build_roster` with the
+policy and rule registries, and stores the :class:`RosterResult`.  The same
+input always gives the same roster, down to each shift's ``key``.
+"""
+
+from plantao.engine.calendar import holiday_calendar
+from plantao.engine.diff import Reassignment, RosterDiff, diff_rosters
+from plantao.engine.model import (
+    Conflict,
+    Gap,
+    LeaveSpec,
+    OverrideSpec,
+    Restriction,
+    RosterInput,
+    RosterResult,
+    RotationSpec,
+    RotationVersion,
+    Shift,
+)
+from plantao.engine.policies import PolicyContext, RotationPolicy, Slot, wall_clock
+from plantao.engine.restrictions import active_pieces
+from plantao.engine.roster import build_roster
+from plantao.engine.rules import AssignmentHistory, LeaveCalendar, RuleContext, SchedulingRule
+
+__all__ = [
+    "AssignmentHistory",
+    "Conflict",
+    "Gap",
+    "LeaveCalendar",
+    "LeaveSpec",
+    "OverrideSpec",
+    "PolicyContext",
+    "Reassignment",
+    "Restriction",
+    "RosterDiff",
+    "RosterInput",
+    "RosterResult",
+    "RotationPolicy",
+    "RotationSpec",
+    "RotationVersion",
+    "RuleContext",
+    "SchedulingRule",
+    "Shift",
+    "Slot",
+    "active_pieces",
+    "build_roster",
+    "diff_rosters",
+    "holiday_calendar",
+    "wall_clock",
+]

@@ -1,0 +1,528 @@
+"""Building a roster: fill every rotation's slots, then layer them per role.
+
+:func:`build_roster` works in two steps.
+
+1. **Assignment, per rotation.**  The policy cuts the rotation's time into
+   slots, from the anchor on, so the outcome never depends on the window
+   asked for.  Each slot queue (``"members"``, or ``"business"`` and
+   ``"night"`` for ``split``) is a rotating queue: the first member in queue
+   order whom every rule allows (after the rules' ranking) takes the slot
+   and goes to the back; a member skipped because a rule refused them keeps
+   their place, so they are not penalised for a leave.  Without rules this
+   is plain round robin: A, B, C, A, B, C...
+
+2. **Layering, per role.**  Overrides lie above every rotation; among
+   rotations the higher priority wins, then the lower id.  Time nobody
+   covers goes to the fallback person, or is reported as a gap.
+
+Member changes between versions continue the order: the queue is rebuilt in
+the new version's member order, starting with the member who follows the
+previous holder of that queue.  If the previous holder left, it starts with
+the first member of the old queue who stayed (the one who would have been
+next), or with the new order's first member if nobody stayed.  Places gained
+by members skipped before the change are not carried over.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from plantao.engine.model import (
+    Conflict,
+    Gap,
+    OverrideSpec,
+    RosterInput,
+    RosterResult,
+    RotationSpec,
+    RotationVersion,
+    Shift,
+    as_utc,
+)
+from plantao.engine.policies import PolicyContext, RotationPolicy, Slot
+from plantao.engine.restrictions import active_pieces
+from plantao.engine.rules import AssignmentHistory, LeaveCalendar, RuleContext, SchedulingRule
+
+# How far past the window the engine keeps reading slots.  One slot past the
+# window is enough to know where a fallback shift at its end stops; the
+# horizon only bounds what a policy generator is asked for.
+_LOOKAHEAD = timedelta(days=400)
+
+
+def build_roster(
+    data: RosterInput,
+    start: datetime,
+    end: datetime,
+    *,
+    policies: Mapping[str, RotationPolicy],
+    rules: Mapping[str, SchedulingRule],
+) -> RosterResult:
+    """Build the roster of ``data`` for the shifts overlapping ``[start, end)``.
+
+    ``policies`` and ``rules`` are the registries (name to declaration).
+    Shifts are returned whole, not cut to the window.  The same input always
+    gives the same result, keys included.  Raises :class:`ValueError` for an
+    unknown zone, policy or rule, or for parameters their schema rejects.
+    """
+    start = as_utc(start, "start")
+    end = as_utc(end, "end")
+    if not start < end:
+        raise ValueError(f"the window must end after it starts: {start} - {end}")
+    try:
+        tz = ZoneInfo(data.tz)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown time zone {data.tz!r}") from error
+    leaves = LeaveCalendar(data.leaves)
+
+    layers: list[tuple[tuple[int, ...], Shift]] = []
+    conflicts: list[Conflict] = []
+    for rotation in sorted(data.rotations, key=lambda rotation: rotation.id):
+        scheduler = _RotationScheduler(
+            rotation,
+            tz=tz,
+            holidays=data.holidays,
+            leaves=leaves,
+            inactive=data.inactive_people,
+            policies=policies,
+            rules=rules,
+        )
+        shifts, found = scheduler.run(until=end)
+        # Precedence sorts ascending: overrides (0) first, then rotations
+        # by higher priority, then lower id.
+        precedence = (1, -rotation.priority, rotation.id)
+        layers.extend((precedence, shift) for shift in shifts)
+        conflicts.extend(found)
+    for override in data.overrides:
+        if override.person_id not in data.inactive_people:
+            layers.append(((0, -override.id), _override_shift(override)))
+
+    fallback = data.fallback_person
+    if fallback in data.inactive_people:
+        fallback = None
+    roles = {rotation.role for rotation in data.rotations} | {o.role for o in data.overrides}
+    final: list[Shift] = []
+    gaps: list[Gap] = []
+    for role in sorted(roles):
+        role_layers = [(precedence, shift) for precedence, shift in layers if shift.role == role]
+        role_shifts, role_gaps = _flatten(role, role_layers, start, end, fallback)
+        final.extend(role_shifts)
+        gaps.extend(role_gaps)
+
+    return RosterResult(
+        shifts=tuple(sorted(final, key=_shift_order)),
+        layers=tuple(
+            sorted(
+                (
+                    shift
+                    for _, shift in layers
+                    if shift.source == "rotation" and _overlaps(shift, start, end)
+                ),
+                key=_shift_order,
+            )
+        ),
+        gaps=tuple(sorted(gaps, key=lambda gap: (gap.start, gap.role))),
+        conflicts=tuple(
+            sorted(
+                (conflict for conflict in conflicts if _overlaps(conflict, start, end)),
+                key=lambda conflict: (conflict.start, conflict.rotation_id, conflict.rule or ""),
+            )
+        ),
+    )
+
+
+def _shift_order(shift: Shift) -> tuple[datetime, str, str]:
+    return (shift.start, shift.role, shift.key)
+
+
+def _overlaps(item: Shift | Conflict | Gap, start: datetime, end: datetime) -> bool:
+    return item.start < end and item.end > start
+
+
+def _override_shift(override: OverrideSpec) -> Shift:
+    return Shift(
+        role=override.role,
+        person_id=override.person_id,
+        start=override.start,
+        end=override.end,
+        source="override",
+        key=f"o{override.id}",
+        override_id=override.id,
+    )
+
+
+class _TurnQueue:
+    """One rotating queue of members; see the module docstring for member changes."""
+
+    def __init__(self) -> None:
+        self.order: list[int] = []
+        self.candidates: tuple[int, ...] | None = None
+        self.previous: int | None = None
+
+    def sync(self, candidates: tuple[int, ...]) -> None:
+        """Follow a change of the queue's members, continuing the order."""
+        if candidates == self.candidates:
+            return
+        if self.candidates is None or not candidates:
+            order = list(candidates)
+        elif self.previous in candidates:
+            after = candidates.index(self.previous) + 1
+            order = list(candidates[after:] + candidates[:after])
+        else:
+            stayed = next((person for person in self.order if person in candidates), None)
+            first = candidates.index(stayed) if stayed is not None else 0
+            order = list(candidates[first:] + candidates[:first])
+        self.order = order
+        self.candidates = candidates
+
+    def take(self, person: int) -> None:
+        """The person had their turn: to the back of the queue."""
+        self.order.remove(person)
+        self.order.append(person)
+        self.previous = person
+
+
+@dataclass
+class _VersionRules:
+    """The rules that apply under one rotation version, with their contexts."""
+
+    hard: list[tuple[SchedulingRule, RuleContext]] = field(default_factory=list)
+    soft: list[tuple[SchedulingRule, RuleContext]] = field(default_factory=list)
+
+    @property
+    def ranking(self) -> list[tuple[SchedulingRule, RuleContext]]:
+        return [(rule, ctx) for rule, ctx in self.hard + self.soft if rule.ranks]
+
+
+class _RotationScheduler:
+    """Fills one rotation's slots from its anchor on."""
+
+    def __init__(
+        self,
+        rotation: RotationSpec,
+        *,
+        tz: ZoneInfo,
+        holidays: Mapping,
+        leaves: LeaveCalendar,
+        inactive: frozenset[int],
+        policies: Mapping[str, RotationPolicy],
+        rules: Mapping[str, SchedulingRule],
+    ) -> None:
+        self.rotation = rotation
+        self.tz = tz
+        self.holidays = holidays
+        self.leaves = leaves
+        self.inactive = inactive
+        self.rules = rules
+        try:
+            self.policy = policies[rotation.policy]
+        except KeyError:
+            raise ValueError(
+                f"rotation {rotation.id} ({rotation.name!r}) uses unknown policy {rotation.policy!r}"
+            ) from None
+        self.history = AssignmentHistory()
+        self.queues: dict[str, _TurnQueue] = {}
+        self.ordinals: dict[str, int] = {}
+        self.shifts: list[Shift] = []
+        self.conflicts: list[Conflict] = []
+        # Rule contexts are built once per version, not once per slot.
+        self.rules_by_version: dict[int, _VersionRules] = {}
+
+    def run(self, until: datetime) -> tuple[list[Shift], list[Conflict]]:
+        """Assign every slot from the anchor to the first one starting at or after ``until``."""
+        for version, slot in self._slots(until):
+            self._assign(version, slot)
+        return self.shifts, self.conflicts
+
+    def _slots(self, until: datetime) -> Iterator[tuple[RotationVersion, Slot]]:
+        """Each slot with the version in effect at its start.
+
+        When a new version cuts time differently (another handoff time or
+        weekday), the policy's first slot under it begins before the last
+        slot ended.  If both draw from the same queue, the shift in progress
+        runs on to the new version's first handoff rather than leaving a
+        stub of a turn; otherwise the new slot starts where the last ended.
+        """
+        pending: tuple[RotationVersion, Slot] | None = None
+        for version, slot, bridging in self._policy_slots(until):
+            if bridging and pending is not None and pending[1].queue == slot.queue:
+                held = pending[1]
+                pending = (
+                    pending[0],
+                    replace(held, end=slot.end, labels=held.labels | slot.labels),
+                )
+                continue
+            if pending is not None:
+                yield pending
+            pending = (version, slot)
+        if pending is not None:
+            yield pending
+
+    def _policy_slots(self, until: datetime) -> Iterator[tuple[RotationVersion, Slot, bool]]:
+        """The policy's slots, each version's from where the last one stopped.
+
+        The third item says whether the slot had to be cut to start where
+        the previous version's last slot ended.
+        """
+        rotation = self.rotation
+        versions = rotation.versions
+        cursor = rotation.anchor
+        for number, version in enumerate(versions):
+            following = versions[number + 1].effective_from if number + 1 < len(versions) else None
+            if following is not None and following <= cursor:
+                continue
+            ctx = PolicyContext(
+                tz=self.tz,
+                anchor=rotation.anchor,
+                params=self.policy.validate(version.params),
+                members=version.members,
+                holidays=self.holidays,
+            )
+            first = True
+            for slot in self.policy.slots(ctx, cursor, until + _LOOKAHEAD):
+                if slot.end <= cursor:
+                    continue
+                bridging = False
+                if slot.start < cursor:
+                    # The rotation's first slot starts at the anchor; a later
+                    # version's first slot where the previous version stopped.
+                    bridging = first and cursor > rotation.anchor
+                    slot = replace(slot, start=cursor)
+                elif slot.start > cursor:
+                    raise ValueError(
+                        f"policy {self.policy.name!r} left a hole from {cursor} to {slot.start}"
+                    )
+                if following is not None and slot.start >= following:
+                    break
+                first = False
+                yield version, slot, bridging
+                cursor = slot.end
+                if slot.start >= until:
+                    return
+            else:
+                # The policy has no more slots to give (the horizon is
+                # reached); later versions cannot start where it stopped.
+                return
+
+    def _rules_for(self, version: RotationVersion) -> _VersionRules:
+        cache = self.rules_by_version
+        if id(version) in cache:
+            return cache[id(version)]
+        unknown = sorted(set(version.rules) - set(self.rules))
+        if unknown:
+            raise ValueError(
+                f"rotation {self.rotation.id} ({self.rotation.name!r}) uses unknown rules: "
+                + ", ".join(unknown)
+            )
+        chosen = _VersionRules()
+        for name in sorted(self.rules):
+            rule = self.rules[name]
+            if not rule.always_on and name not in version.rules:
+                continue
+            ctx = RuleContext(
+                tz=self.tz,
+                params=rule.validate(version.rules.get(name, {})),
+                history=self.history,
+                leaves=self.leaves,
+                holidays=self.holidays,
+                rotation_id=self.rotation.id,
+            )
+            (chosen.hard if rule.always_on else chosen.soft).append((rule, ctx))
+        cache[id(version)] = chosen
+        return chosen
+
+    def _assign(self, version: RotationVersion, slot: Slot) -> None:
+        queue = self.queues.setdefault(slot.queue, _TurnQueue())
+        candidates = tuple(
+            dict.fromkeys(person for person in slot.candidates if person not in self.inactive)
+        )
+        queue.sync(candidates)
+        ordinal = self.ordinals.get(slot.queue, 0)
+        self.ordinals[slot.queue] = ordinal + 1
+
+        pieces = active_pieces(version.restriction, slot.start, slot.end, self.tz)
+        if not pieces:
+            # Calendar rhythm: the turn passes even when the whole slot is
+            # inactive time.  In active mode nobody loses a turn to it.
+            if version.turn_mode == "calendar" and queue.order:
+                queue.take(queue.order[0])
+            return
+        # Rules judge the time actually worked, so a leave during the
+        # inactive part of a restricted slot does not matter.
+        worked = replace(slot, start=pieces[0][0], end=pieces[-1][1])
+
+        if not queue.order:
+            self._conflict(
+                worked, None, "The rotation has no active member for this slot, so it is uncovered."
+            )
+            return
+        person = self._choose(self._rules_for(version), queue.order, worked)
+        if person is None:
+            return
+        queue.take(person)
+        self.history.record(worked, person)
+        rotation = self.rotation
+        base_key = f"r{rotation.id}:{slot.queue}:{ordinal}"
+        restricted = version.restriction is not None and not version.restriction.is_unrestricted
+        for number, (piece_start, piece_end) in enumerate(pieces):
+            self.shifts.append(
+                Shift(
+                    role=rotation.role,
+                    person_id=person,
+                    start=piece_start,
+                    end=piece_end,
+                    source="rotation",
+                    key=f"{base_key}.{number}" if restricted else base_key,
+                    rotation_id=rotation.id,
+                )
+            )
+
+    def _choose(self, rules: _VersionRules, order: Sequence[int], slot: Slot) -> int | None:
+        """Pick who takes the slot, relaxing opt-in rules (with a conflict) if needed."""
+        allowed = [
+            person
+            for person in order
+            if all(rule.allows(ctx, person, slot) for rule, ctx in rules.hard)
+        ]
+        if not allowed:
+            for rule, ctx in rules.hard:
+                if any(not rule.allows(ctx, person, slot) for person in order):
+                    self._conflict(
+                        slot,
+                        rule.name,
+                        f"Every member is excluded by {rule.name}, so the slot was left unassigned.",
+                    )
+            return None
+        ranking = rules.ranking
+        if ranking:
+            eligible = [
+                person
+                for person in allowed
+                if all(rule.allows(ctx, person, slot) for rule, ctx in rules.soft)
+            ]
+            for rule, ctx in ranking:
+                eligible = list(rule.rank(ctx, eligible, slot))
+            if eligible:
+                return eligible[0]
+        else:
+            # Without ranking rules the first allowed member wins, so there
+            # is no need to judge everyone behind them.
+            for person in allowed:
+                if all(rule.allows(ctx, person, slot) for rule, ctx in rules.soft):
+                    return person
+        person = allowed[0]
+        for rule, ctx in rules.soft:
+            if not rule.allows(ctx, person, slot):
+                self._conflict(
+                    slot,
+                    rule.name,
+                    f"No member could satisfy {rule.name} for this slot, so the rule was "
+                    f"relaxed and person {person} got the shift by queue order.",
+                )
+        return person
+
+    def _conflict(self, slot: Slot, rule: str | None, message: str) -> None:
+        self.conflicts.append(
+            Conflict(
+                rotation_id=self.rotation.id,
+                role=self.rotation.role,
+                start=slot.start,
+                end=slot.end,
+                rule=rule,
+                message=message,
+            )
+        )
+
+
+@dataclass(order=True)
+class _Active:
+    precedence: tuple[int, ...]
+    sequence: int
+    shift: Shift = field(compare=False)
+
+
+def _flatten(
+    role: str,
+    layers: list[tuple[tuple[int, ...], Shift]],
+    start: datetime,
+    end: datetime,
+    fallback: int | None,
+) -> tuple[list[Shift], list[Gap]]:
+    """Resolve one role's layers into non-overlapping shifts overlapping ``[start, end)``.
+
+    Shifts are returned whole, so the work covers the hull of everything
+    overlapping the window; anything that overlaps that hull can cut those
+    shifts, and is taken into account.
+    """
+    in_window = [shift for _, shift in layers if _overlaps(shift, start, end)]
+    low = min([start, *(shift.start for shift in in_window)])
+    high = max([end, *(shift.end for shift in in_window)])
+    relevant = sorted(
+        ((precedence, shift) for precedence, shift in layers if _overlaps(shift, low, high)),
+        key=lambda item: (item[1].start, item[0]),
+    )
+    points = sorted(
+        {low, high}
+        | {shift.start for _, shift in relevant if low < shift.start < high}
+        | {shift.end for _, shift in relevant if low < shift.end < high}
+    )
+
+    # Sweep the elementary intervals with a heap of the shifts in force;
+    # expired shifts are dropped lazily when they reach the top.
+    runs: list[list] = []  # [winning shift or None, start, end]
+    active: list[_Active] = []
+    upcoming = iter(enumerate(relevant))
+    pending = next(upcoming, None)
+    for left, right in zip(points, points[1:]):
+        while pending is not None and pending[1][1].start <= left:
+            sequence, (precedence, shift) = pending
+            heapq.heappush(active, _Active(precedence, sequence, shift))
+            pending = next(upcoming, None)
+        while active and active[0].shift.end <= left:
+            heapq.heappop(active)
+        winner = active[0].shift if active else None
+        if runs and runs[-1][0] is winner and runs[-1][2] == left:
+            runs[-1][2] = right
+        else:
+            runs.append([winner, left, right])
+
+    shifts: list[Shift] = []
+    gaps: list[Gap] = []
+    seen: set[int] = set()
+    for winner, left, right in runs:
+        if winner is not None:
+            # The first visible fragment keeps the slot's key so that its
+            # calendar event survives an override cutting it; later
+            # fragments get their own.  A shift overlapping the window lies
+            # wholly in the hull, so "first" does not depend on the window.
+            key = winner.key if id(winner) not in seen else f"{winner.key}@{left.isoformat()}"
+            seen.add(id(winner))
+            if not (left < end and right > start):
+                continue
+            shifts.append(replace(winner, start=left, end=right, key=key))
+            continue
+        # Uncovered time at the edge of the hull reaches to the nearest
+        # known coverage, so its start (and the fallback key) does not
+        # depend on the window asked for.
+        if left == low:
+            left = max((shift.end for _, shift in layers if shift.end <= low), default=low)
+        if right == high:
+            right = min((shift.start for _, shift in layers if shift.start >= high), default=high)
+        if not (left < end and right > start):
+            continue
+        if fallback is not None:
+            shifts.append(
+                Shift(
+                    role=role,
+                    person_id=fallback,
+                    start=left,
+                    end=right,
+                    source="fallback",
+                    key=f"f:{role}:{left.isoformat()}",
+                )
+            )
+        else:
+            gaps.append(Gap(role=role, start=left, end=right))
+    return shifts, gaps

@@ -1,0 +1,138 @@
+"""Overrides and swaps: somebody else takes a stretch of the roster."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from ..datetimes import DateTimeError, parse_instant, zone
+from ..models import Override, Person, Shift, Team
+from . import audit
+from .context import ServiceContext
+from .errors import Invalid, NotFound
+from .representations import override_json
+from .roster import RosterService
+from .validation import validate
+
+OVERRIDE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["person", "start", "end"],
+    "properties": {
+        "person": {"type": "integer", "minimum": 1, "description": "who takes over"},
+        "start": {"type": "string", "description": "date-time with offset, or local to the team"},
+        "end": {"type": "string", "description": "exclusive"},
+        "role": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$", "default": "primary"},
+        "reason": {"type": "string", "maxLength": 500},
+    },
+}
+
+SWAP_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["shifts"],
+    "properties": {
+        "shifts": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1},
+            "minItems": 2,
+            "maxItems": 2,
+            "description": "ids of two shifts whose holders trade places",
+        },
+        "reason": {"type": "string", "maxLength": 500},
+    },
+}
+
+
+class OverrideService:
+    """Overrides of a team's roster; a swap records two overrides at once."""
+
+    def __init__(self, ctx: ServiceContext):
+        self.ctx = ctx
+        self.dbsession = ctx.dbsession
+
+    def list(self, team: Team, after_id: int = 0, limit: int = 100) -> list[Override]:
+        return list(
+            self.dbsession.scalars(
+                select(Override)
+                .where(Override.team_id == team.id, Override.id > after_id)
+                .order_by(Override.id)
+                .limit(limit)
+            )
+        )
+
+    def get(self, team: Team, override_id: int) -> Override:
+        override = self.dbsession.get(Override, override_id)
+        if override is None or override.team_id != team.id:
+            raise NotFound(f"Team {team.slug!r} has no override with id {override_id}.")
+        return override
+
+    def create(self, team: Team, body: dict) -> Override:
+        validate(OVERRIDE_SCHEMA, body)
+        tz = zone(team.timezone)
+        errors = []
+        person = self.dbsession.get(Person, body["person"])
+        if person is None:
+            errors.append({"field": "person", "message": f"no person with id {body['person']}"})
+        elif not person.active:
+            errors.append({"field": "person", "message": f"{person.name} is deactivated"})
+        try:
+            start = parse_instant(body["start"], tz)
+            end = parse_instant(body["end"], tz)
+        except DateTimeError as error:
+            errors.append({"field": "start/end", "message": str(error)})
+        else:
+            if end <= start:
+                errors.append({"field": "end", "message": "must be after start"})
+        if errors:
+            raise Invalid("Invalid override: " + "; ".join(f"{e['field']} {e['message']}" for e in errors), errors)
+        override = Override(
+            team_id=team.id,
+            person_id=person.id,
+            role=body.get("role", "primary"),
+            start=start,
+            end=end,
+            reason=body.get("reason", ""),
+        )
+        return self._save(team, [override])[0]
+
+    def swap(self, team: Team, body: dict) -> list[Override]:
+        """The holders of two shifts trade places: two overrides sharing a swap id."""
+        validate(SWAP_SCHEMA, body)
+        first_id, second_id = body["shifts"]
+        shifts = [self.dbsession.get(Shift, shift_id) for shift_id in (first_id, second_id)]
+        for shift_id, shift in zip((first_id, second_id), shifts):
+            if shift is None or shift.team_id != team.id:
+                raise NotFound(f"Team {team.slug!r} has no shift with id {shift_id}.")
+        first, second = shifts
+        if first.person_id == second.person_id:
+            raise Invalid("Both shifts belong to the same person; there is nothing to swap.")
+        swap_id = str(uuid.uuid4())
+        reason = body.get("reason", "")
+        overrides = [
+            Override(team_id=team.id, person_id=second.person_id, role=first.role,
+                     start=first.start, end=first.end, reason=reason, swap_id=swap_id),
+            Override(team_id=team.id, person_id=first.person_id, role=second.role,
+                     start=second.start, end=second.end, reason=reason, swap_id=swap_id),
+        ]
+        return self._save(team, overrides)
+
+    def delete(self, team: Team, override: Override) -> None:
+        """Remove an override; removing one half of a swap removes both."""
+        partners = [override]
+        if override.swap_id:
+            partners = list(self.dbsession.scalars(select(Override).where(Override.swap_id == override.swap_id)))
+        for item in partners:
+            audit.record(self.dbsession, self.ctx.actor, "delete", "override", item.id, override_json(item, team), None)
+            self.dbsession.delete(item)
+        self.dbsession.flush()
+        RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize(team)
+
+    def _save(self, team: Team, overrides: list[Override]) -> list[Override]:
+        self.dbsession.add_all(overrides)
+        self.dbsession.flush()
+        for override in overrides:
+            audit.record(self.dbsession, self.ctx.actor, "create", "override", override.id, None, override_json(override, team))
+        RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize(team)
+        return overrides

@@ -1,0 +1,161 @@
+"""People and their leave."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..datetimes import DateTimeError, parse_instant, utcnow, zone
+from ..models import Leave, Person
+from . import audit
+from .context import ServiceContext
+from .errors import Conflict, Invalid, NotFound
+from .representations import leave_json, person_json
+from .roster import RosterService, teams_involving
+from .validation import validate
+
+PERSON_PROPERTIES = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+    "email": {"type": ["string", "null"], "maxLength": 254, "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"},
+    "phone": {"type": ["string", "null"], "maxLength": 40, "pattern": "^\\+?[0-9 ()-]{6,}$"},
+    "telegram_chat_id": {"type": ["string", "null"], "maxLength": 64, "pattern": "^-?[0-9A-Za-z_@]+$"},
+    "chat": {
+        "type": "object",
+        "description": "other chat handles by network, e.g. {\"slack\": \"U024BE7LH\"}",
+        "additionalProperties": {"type": "string", "maxLength": 200},
+    },
+    "active": {"type": "boolean"},
+}
+
+PERSON_CREATE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": PERSON_PROPERTIES,
+}
+
+PERSON_UPDATE_SCHEMA = {"type": "object", "additionalProperties": False, "properties": PERSON_PROPERTIES}
+
+LEAVE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["start", "end"],
+    "properties": {
+        "start": {"type": "string", "description": "date or date-time; naive values in PLANTAO_TIMEZONE"},
+        "end": {"type": "string", "description": "date or date-time (exclusive)"},
+        "reason": {"type": "string", "maxLength": 500},
+    },
+}
+
+
+class PersonService:
+    """People who take shifts; leaving deactivates, never erases."""
+
+    def __init__(self, ctx: ServiceContext):
+        self.ctx = ctx
+        self.dbsession = ctx.dbsession
+
+    def get(self, person_id) -> Person:
+        person = self.dbsession.get(Person, person_id) if isinstance(person_id, int) else None
+        if person is None:
+            raise NotFound(f"No person with id {person_id}.")
+        return person
+
+    def list(self, after_id: int = 0, limit: int = 100, active: bool | None = None) -> list[Person]:
+        query = select(Person).where(Person.id > after_id)
+        if active is not None:
+            query = query.where(Person.active.is_(active))
+        return list(self.dbsession.scalars(query.order_by(Person.id).limit(limit)))
+
+    def create(self, body: dict) -> Person:
+        validate(PERSON_CREATE_SCHEMA, body)
+        person = Person(name=body["name"], chat={}, active=True)
+        self._apply(person, body)
+        self.dbsession.add(person)
+        self.dbsession.flush()
+        audit.record(self.dbsession, self.ctx.actor, "create", "person", person.id, None, person_json(person))
+        return person
+
+    def update(self, person: Person, body: dict) -> Person:
+        validate(PERSON_UPDATE_SCHEMA, body)
+        before = person_json(person)
+        was_active = person.active
+        self._apply(person, body)
+        self.dbsession.flush()
+        audit.record(self.dbsession, self.ctx.actor, "update", "person", person.id, before, person_json(person))
+        if person.active != was_active:
+            self._rematerialize(person)
+        return person
+
+    def deactivate(self, person: Person) -> Person:
+        """Someone leaves: out of future shifts, past shifts kept."""
+        if not person.active:
+            return person
+        before = person_json(person)
+        person.active = False
+        person.deactivated_at = utcnow()
+        self.dbsession.flush()
+        audit.record(self.dbsession, self.ctx.actor, "deactivate", "person", person.id, before, person_json(person))
+        self._rematerialize(person)
+        return person
+
+    def _apply(self, person: Person, body: dict) -> None:
+        for name in ("name", "email", "phone", "telegram_chat_id", "chat"):
+            if name in body:
+                setattr(person, name, body[name])
+        if "active" in body and body["active"] != person.active:
+            person.active = body["active"]
+            person.deactivated_at = None if person.active else utcnow()
+
+    def _rematerialize(self, person: Person) -> None:
+        roster = RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins)
+        roster.materialize_teams(teams_involving(self.dbsession, person.id))
+
+    # -- leave ----------------------------------------------------------------
+
+    def leaves(self, person: Person, after_id: int = 0, limit: int = 100) -> list[Leave]:
+        return list(
+            self.dbsession.scalars(
+                select(Leave)
+                .where(Leave.person_id == person.id, Leave.id > after_id)
+                .order_by(Leave.id)
+                .limit(limit)
+            )
+        )
+
+    def get_leave(self, person: Person, leave_id: int) -> Leave:
+        leave = self.dbsession.get(Leave, leave_id)
+        if leave is None or leave.person_id != person.id:
+            raise NotFound(f"Person {person.id} has no leave with id {leave_id}.")
+        return leave
+
+    def add_leave(self, person: Person, body: dict) -> Leave:
+        validate(LEAVE_SCHEMA, body)
+        tz = zone(self.ctx.settings.timezone)
+        try:
+            start = parse_instant(body["start"], tz)
+            end = parse_instant(body["end"], tz)
+        except DateTimeError as error:
+            raise Invalid(f"Invalid leave: {error}", [{"field": "start/end", "message": str(error)}]) from None
+        if end <= start:
+            raise Invalid("Invalid leave: end must be after start.", [{"field": "end", "message": "must be after start"}])
+        overlapping = self.dbsession.scalar(
+            select(Leave).where(Leave.person_id == person.id, Leave.start < end, Leave.end > start)
+        )
+        if overlapping is not None:
+            raise Conflict(
+                f"This leave overlaps leave {overlapping.id} of the same person.",
+                {"overlaps": leave_json(overlapping, tz)},
+            )
+        leave = Leave(person_id=person.id, start=start, end=end, reason=body.get("reason", ""))
+        self.dbsession.add(leave)
+        self.dbsession.flush()
+        audit.record(self.dbsession, self.ctx.actor, "create", "leave", leave.id, None, leave_json(leave, tz))
+        self._rematerialize(person)
+        return leave
+
+    def delete_leave(self, person: Person, leave: Leave) -> None:
+        tz = zone(self.ctx.settings.timezone)
+        audit.record(self.dbsession, self.ctx.actor, "delete", "leave", leave.id, leave_json(leave, tz), None)
+        self.dbsession.delete(leave)
+        self.dbsession.flush()
+        self._rematerialize(person)

@@ -1,0 +1,327 @@
+"""The materialized roster: turning stored rotations into stored shifts.
+
+The engine is pure; this service feeds it from the database and writes its
+answer back.  Shifts are stored for a horizon ahead (``PLANTAO_HORIZON_DAYS``)
+so that "who is on call" and the feeds are index reads.  Regenerating never
+touches a shift that has already ended, keeps a shift's identity (its
+``key``) when only its holder changes, and bumps its ``sequence`` so
+calendar clients notice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from .. import engine as roster_engine
+from ..datetimes import utcnow
+from ..models import Leave, Override, Person, RosterState, Rotation, Shift, Team
+from .errors import Invalid
+
+#: A team whose stored roster ends sooner than this before the horizon is
+#: extended on the next read, so the horizon moves forward with time.
+REFRESH_MARGIN = timedelta(days=1)
+
+
+@dataclass
+class MaterializeReport:
+    """What a regeneration changed in the stored roster."""
+
+    added: list[Shift] = field(default_factory=list)
+    removed: list[Shift] = field(default_factory=list)
+    changed: list[tuple[int | None, Shift]] = field(default_factory=list)
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+
+def bump_revision(dbsession: Session) -> None:
+    """Tell every instance that some roster changed (their caches compare this).
+
+    Within a request, this instance's own cache is dropped as soon as the
+    transaction commits, so the change is served at once.
+    """
+    dbsession.execute(
+        update(RosterState).where(RosterState.id == 1).values(revision=RosterState.revision + 1)
+    )
+    request = dbsession.info.get("request")
+    if request is not None and not dbsession.info.get("roster_cache_hooked"):
+        dbsession.info["roster_cache_hooked"] = True
+        cache = request.registry.roster_cache
+        request.tm.get().addAfterCommitHook(lambda committed: committed and cache.invalidate())
+
+
+def current_revision(dbsession: Session) -> int:
+    return dbsession.scalar(select(RosterState.revision).where(RosterState.id == 1)) or 0
+
+
+def restriction_spec(data: dict | None) -> roster_engine.Restriction | None:
+    if not data:
+        return None
+    weekdays = data.get("weekdays")
+    return roster_engine.Restriction(
+        weekdays=frozenset(weekdays) if weekdays is not None else None,
+        start_time=time.fromisoformat(data["start_time"]) if data.get("start_time") else None,
+        end_time=time.fromisoformat(data["end_time"]) if data.get("end_time") else None,
+    )
+
+
+def rotation_spec(rotation: Rotation) -> roster_engine.RotationSpec:
+    """The engine's view of a rotation (stored or not yet saved)."""
+    versions = tuple(
+        roster_engine.RotationVersion(
+            effective_from=version.effective_from,
+            params=dict(version.params or {}),
+            members=tuple(version.members or ()),
+            rules={name: dict(params or {}) for name, params in (version.rules or {}).items()},
+            restriction=restriction_spec(version.restriction),
+            turn_mode=version.turn_mode or "calendar",
+        )
+        for version in sorted(rotation.versions, key=lambda v: v.effective_from)
+    )
+    return roster_engine.RotationSpec(
+        id=rotation.id,
+        name=rotation.name,
+        policy=rotation.policy,
+        anchor=rotation.start,
+        versions=versions,
+        role=rotation.role or "primary",
+        priority=rotation.priority or 0,
+    )
+
+
+class RosterService:
+    """Computes, previews and stores team rosters."""
+
+    def __init__(self, dbsession: Session, settings, plugins):
+        self.dbsession = dbsession
+        self.settings = settings
+        self.plugins = plugins
+
+    @property
+    def horizon(self) -> timedelta:
+        return timedelta(days=self.settings.horizon_days)
+
+    # -- engine input -------------------------------------------------------
+
+    def rotations(self, team: Team) -> list[Rotation]:
+        return list(
+            self.dbsession.scalars(
+                select(Rotation)
+                .where(Rotation.team_id == team.id)
+                .options(selectinload(Rotation.versions))
+                .order_by(Rotation.id)
+            )
+        )
+
+    def roster_input(
+        self,
+        team: Team,
+        *,
+        rotations: Sequence[Rotation] | None = None,
+        until: datetime | None = None,
+    ) -> roster_engine.RosterInput:
+        """Everything the engine needs about ``team``, read from the database."""
+        rotations = self.rotations(team) if rotations is None else list(rotations)
+        specs = tuple(rotation_spec(rotation) for rotation in rotations)
+        earliest = min((spec.anchor for spec in specs), default=utcnow())
+        until = until or utcnow() + self.horizon
+        overrides = self.dbsession.scalars(
+            select(Override).where(Override.team_id == team.id, Override.end > earliest)
+        ).all()
+        leaves = self.dbsession.scalars(select(Leave).where(Leave.end > earliest)).all()
+        inactive = self.dbsession.scalars(select(Person.id).where(Person.active.is_(False))).all()
+        return roster_engine.RosterInput(
+            tz=team.timezone,
+            holidays=self.holidays(team, earliest.year - 1, until.year + 1),
+            rotations=specs,
+            overrides=tuple(
+                roster_engine.OverrideSpec(
+                    id=o.id, person_id=o.person_id, start=o.start, end=o.end, role=o.role
+                )
+                for o in overrides
+            ),
+            leaves=tuple(
+                roster_engine.LeaveSpec(person_id=l.person_id, start=l.start, end=l.end, reason=l.reason)
+                for l in leaves
+            ),
+            fallback_person=team.fallback_person_id,
+            inactive_people=frozenset(inactive),
+        )
+
+    def holidays(self, team: Team, first_year: int, last_year: int) -> dict:
+        """The team's holidays (national, state, optional and its own) by date."""
+        return roster_engine.holiday_calendar(
+            first_year,
+            last_year,
+            country=team.holiday_country,
+            subdivision=team.holiday_subdivision,
+            optional=team.holiday_optional,
+            custom=[(h.day, h.name) for h in team.custom_holidays],
+        )
+
+    def compute(
+        self,
+        team: Team,
+        start: datetime,
+        end: datetime,
+        *,
+        rotations: Sequence[Rotation] | None = None,
+    ) -> roster_engine.RosterResult:
+        """The engine's roster for ``[start, end)``; nothing is stored."""
+        data = self.roster_input(team, rotations=rotations, until=end)
+        try:
+            return roster_engine.build_roster(
+                data, start, end, policies=self.plugins.policies, rules=self.plugins.rules
+            )
+        except ValueError as error:
+            raise Invalid(f"The roster cannot be computed: {error}") from None
+
+    # -- materialization ----------------------------------------------------
+
+    def stored_future(self, team: Team, now: datetime) -> list[Shift]:
+        return list(
+            self.dbsession.scalars(
+                select(Shift).where(Shift.team_id == team.id, Shift.end > now).order_by(Shift.start)
+            )
+        )
+
+    def materialize(self, team: Team, now: datetime | None = None) -> MaterializeReport:
+        """Regenerate the stored roster of ``team`` from ``now`` to the horizon."""
+        now = now or utcnow()
+        horizon_end = now + self.horizon
+        # One regeneration of a team at a time: a second writer waits here
+        # and then sees the first one's shifts (SQLite serializes anyway).
+        self.dbsession.execute(select(Team.id).where(Team.id == team.id).with_for_update())
+        result = self.compute(team, now, horizon_end)
+        wanted = [shift for shift in result.shifts if shift.end > now]
+        report = self._store(team, wanted, now)
+        team.materialized_until = horizon_end
+        if report.touched:
+            bump_revision(self.dbsession)
+        return report
+
+    def refresh_if_stale(self, team: Team, now: datetime | None = None) -> bool:
+        """Extend the horizon when time has eaten into it; True when it did."""
+        now = now or utcnow()
+        until = team.materialized_until
+        if until is not None and until - now >= self.horizon - REFRESH_MARGIN:
+            return False
+        self.materialize(team, now)
+        return True
+
+    def materialize_teams(self, teams: Iterable[Team], now: datetime | None = None) -> None:
+        for team in teams:
+            self.materialize(team, now)
+
+    def _store(self, team: Team, wanted: list, now: datetime) -> MaterializeReport:
+        report = MaterializeReport()
+        stored = {shift.key: shift for shift in self.stored_future(team, now)}
+        frozen = self._frozen_overlapping(team, wanted, now)
+        frozen_keys = {shift.key for shift in frozen}
+        for new in wanted:
+            start = new.start
+            if start < now:
+                # History is frozen: a regenerated shift in progress starts
+                # after whatever already ended for the same role.
+                for old in frozen:
+                    if old.role == new.role and old.end > start:
+                        start = max(start, old.end)
+                if start >= new.end:
+                    continue
+            key = new.key if new.key not in frozen_keys else f"{new.key}@{int(start.timestamp())}"
+            existing = stored.pop(key, None)
+            if existing is None:
+                shift = Shift(
+                    team_id=team.id,
+                    person_id=new.person_id,
+                    role=new.role,
+                    start=start,
+                    end=new.end,
+                    source=new.source,
+                    rotation_id=new.rotation_id,
+                    override_id=new.override_id,
+                    key=key,
+                    sequence=0,
+                    updated_at=now,
+                )
+                self.dbsession.add(shift)
+                report.added.append(shift)
+                continue
+            before_person = existing.person_id
+            if (existing.person_id, existing.start, existing.end, existing.source) != (
+                new.person_id,
+                start,
+                new.end,
+                new.source,
+            ):
+                existing.person_id = new.person_id
+                existing.start = start
+                existing.end = new.end
+                existing.source = new.source
+                existing.rotation_id = new.rotation_id
+                existing.override_id = new.override_id
+                existing.sequence = (existing.sequence or 0) + 1
+                existing.updated_at = now
+                report.changed.append((before_person, existing))
+        for leftover in stored.values():
+            self.dbsession.delete(leftover)
+            report.removed.append(leftover)
+        self.dbsession.flush()
+        return report
+
+    def _frozen_overlapping(self, team: Team, wanted: list, now: datetime) -> list[Shift]:
+        earliest = min((shift.start for shift in wanted), default=now)
+        if earliest >= now:
+            return []
+        return list(
+            self.dbsession.scalars(
+                select(Shift).where(
+                    Shift.team_id == team.id, Shift.end <= now, Shift.end > earliest
+                )
+            )
+        )
+
+    # -- previews -----------------------------------------------------------
+
+    def preview(self, team: Team, rotations: Sequence[Rotation], now: datetime | None = None) -> dict:
+        """What the stored roster would become with ``rotations``; nothing is saved.
+
+        Returns the added, removed and reassigned shifts (engine shifts and
+        stored shifts compared by key) plus the gaps and conflicts ahead.
+        """
+        now = now or utcnow()
+        result = self.compute(team, now, now + self.horizon, rotations=rotations)
+        wanted = [shift for shift in result.shifts if shift.end > now]
+        diff = roster_engine.diff_rosters(self.stored_future(team, now), wanted)
+        return {"diff": diff, "result": result}
+
+
+def teams_involving(dbsession: Session, person_id: int) -> list[Team]:
+    """Teams whose roster may change when ``person_id`` changes (leave, deactivation)."""
+    team_ids = set(
+        dbsession.scalars(select(Override.team_id).where(Override.person_id == person_id))
+    )
+    team_ids.update(dbsession.scalars(select(Team.id).where(Team.fallback_person_id == person_id)))
+    for rotation in dbsession.scalars(select(Rotation).options(selectinload(Rotation.versions))):
+        if any(_mentions(version, person_id) for version in rotation.versions):
+            team_ids.add(rotation.team_id)
+    if not team_ids:
+        return []
+    return list(dbsession.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.id)))
+
+
+def _mentions(version, person_id: int) -> bool:
+    if person_id in (version.members or ()):
+        return True
+    # Policies keep extra member orders in their parameters (the split
+    # policy's night order, say): any list of ids named *members counts.
+    return any(
+        key.endswith("members") and isinstance(value, list) and person_id in value
+        for key, value in (version.params or {}).items()
+    )

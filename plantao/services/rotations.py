@@ -1,0 +1,405 @@
+"""Rotations: who takes turns, following which policy, from when.
+
+Parameters, members, rules and restrictions live in dated versions: a change
+``effective_from`` a date (now by default) applies from then on and leaves the
+roster before it as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..datetimes import DateTimeError, parse_instant, utcnow, zone
+from ..models import Person, Rotation, RotationVersion, Team
+from . import audit
+from .context import ServiceContext
+from .errors import Invalid, NotFound
+from .representations import rotation_json
+from .roster import RosterService
+from .validation import schema_errors, validate
+
+CLOCK_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+RESTRICTIONS_SCHEMA = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "description": "active only on these weekdays (0 = Monday) and/or between these local times; "
+    "an end before the start crosses midnight (19:00-07:00)",
+    "properties": {
+        "weekdays": {
+            "type": ["array", "null"],
+            "items": {"type": "integer", "minimum": 0, "maximum": 6},
+            "uniqueItems": True,
+        },
+        "start_time": {"type": ["string", "null"], "pattern": CLOCK_PATTERN},
+        "end_time": {"type": ["string", "null"], "pattern": CLOCK_PATTERN},
+        "turn_mode": {
+            "enum": ["calendar", "active"],
+            "default": "calendar",
+            "description": "calendar: turns follow the calendar rhythm; active: the turn advances only on active time",
+        },
+    },
+}
+
+ROTATION_PROPERTIES = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+    "role": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$", "default": "primary"},
+    "policy": {"type": "string", "minLength": 1},
+    "params": {"type": "object", "default": {}},
+    "members": {"type": "array", "items": {"type": "integer", "minimum": 1}, "uniqueItems": True},
+    "start": {"type": "string", "description": "date-time with offset, or local to the team"},
+    "priority": {"type": "integer", "default": 0},
+    "rules": {
+        "description": "opt-in rules: {name: params} or a list of names",
+        "anyOf": [
+            {"type": "object", "additionalProperties": {"type": "object"}},
+            {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        ],
+    },
+    "restrictions": RESTRICTIONS_SCHEMA,
+}
+
+ROTATION_CREATE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "policy"],
+    "properties": ROTATION_PROPERTIES,
+}
+
+ROTATION_UPDATE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **ROTATION_PROPERTIES,
+        "effective_from": {"type": "string", "description": "when the change applies; default now"},
+    },
+}
+
+ROTATION_PREVIEW_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["policy"],
+    "properties": {
+        **ROTATION_UPDATE_SCHEMA["properties"],
+        "id": {"type": "integer", "description": "preview a change to this rotation instead of a new one"},
+        "name": {"type": "string", "maxLength": 200},
+    },
+}
+
+VERSIONED_FIELDS = ("params", "members", "rules", "restrictions")
+
+
+def _rules_dict(value) -> dict:
+    if isinstance(value, list):
+        return {name: {} for name in value}
+    return dict(value or {})
+
+
+def _version_restriction(restrictions: dict | None) -> tuple[dict | None, str]:
+    if not restrictions:
+        return None, "calendar"
+    restrictions = dict(restrictions)
+    turn_mode = restrictions.pop("turn_mode", "calendar") or "calendar"
+    kept = {k: v for k, v in restrictions.items() if v is not None}
+    return (kept or None), turn_mode
+
+
+class RotationService:
+    """Creating, changing, previewing and removing a team's rotations."""
+
+    def __init__(self, ctx: ServiceContext):
+        self.ctx = ctx
+        self.dbsession = ctx.dbsession
+        self.roster = RosterService(ctx.dbsession, ctx.settings, ctx.plugins)
+
+    def get(self, team: Team, rotation_id: int) -> Rotation:
+        rotation = self.dbsession.scalar(
+            select(Rotation)
+            .where(Rotation.id == rotation_id, Rotation.team_id == team.id)
+            .options(selectinload(Rotation.versions))
+        )
+        if rotation is None:
+            raise NotFound(f"Team {team.slug!r} has no rotation with id {rotation_id}.")
+        return rotation
+
+    def list(self, team: Team, after_id: int = 0, limit: int = 100) -> list[Rotation]:
+        return list(
+            self.dbsession.scalars(
+                select(Rotation)
+                .where(Rotation.team_id == team.id, Rotation.id > after_id)
+                .options(selectinload(Rotation.versions))
+                .order_by(Rotation.id)
+                .limit(limit)
+            )
+        )
+
+    @staticmethod
+    def version_at(rotation: Rotation, moment: datetime | None = None) -> RotationVersion:
+        """The version in effect at ``moment`` (now), or the first one if none is yet."""
+        moment = moment or utcnow()
+        versions = sorted(rotation.versions, key=lambda v: v.effective_from)
+        current = versions[0]
+        for version in versions:
+            if version.effective_from <= moment:
+                current = version
+        return current
+
+    def json(self, rotation: Rotation, team: Team) -> dict:
+        return rotation_json(rotation, team, self.version_at(rotation))
+
+    # -- writes ---------------------------------------------------------------
+
+    def create(self, team: Team, body: dict) -> Rotation:
+        validate(ROTATION_CREATE_SCHEMA, body)
+        rotation = self.build(team, body)
+        self.dbsession.add(rotation)
+        self.dbsession.flush()
+        audit.record(self.dbsession, self.ctx.actor, "create", "rotation", rotation.id, None, self.json(rotation, team))
+        self.roster.materialize(team)
+        return rotation
+
+    def update(self, team: Team, rotation: Rotation, body: dict) -> Rotation:
+        validate(ROTATION_UPDATE_SCHEMA, body)
+        before = self.json(rotation, team)
+        self.change(team, rotation, body)
+        self.dbsession.flush()
+        audit.record(self.dbsession, self.ctx.actor, "update", "rotation", rotation.id, before, self.json(rotation, team))
+        self.roster.materialize(team)
+        return rotation
+
+    def delete(self, team: Team, rotation: Rotation) -> None:
+        audit.record(self.dbsession, self.ctx.actor, "delete", "rotation", rotation.id, self.json(rotation, team), None)
+        self.dbsession.delete(rotation)
+        self.dbsession.flush()
+        self.roster.materialize(team)
+
+    def preview(self, team: Team, body: dict) -> dict:
+        """What creating (or, with ``id``, changing) a rotation would do; nothing saved."""
+        validate(ROTATION_PREVIEW_SCHEMA, body)
+        body = dict(body)
+        rotation_id = body.pop("id", None)
+        rotations = self.roster.rotations(team)
+        if rotation_id is None:
+            body.setdefault("name", "preview")
+            candidate = self.build(team, body)
+            # Not saved: an id of its own, above any stored one, keeps it apart.
+            candidate.id = max((r.id for r in rotations), default=0) + 1_000_000
+            rotations.append(candidate)
+        else:
+            stored = self.get(team, rotation_id)
+            candidate = self._detached_copy(stored)
+            self.change(team, candidate, body)
+            rotations = [candidate if r.id == stored.id else r for r in rotations]
+        return self.roster.preview(team, rotations)
+
+    # -- building and changing --------------------------------------------------
+
+    def build(self, team: Team, body: dict) -> Rotation:
+        """A new, unsaved rotation from a validated body (422 on semantic errors)."""
+        tz = zone(team.timezone)
+        errors: list[dict] = []
+        start = self._instant(body.get("start"), tz, "start", errors) or utcnow().replace(second=0, microsecond=0)
+        policy = self._policy(body["policy"], errors)
+        params = dict(body.get("params") or {})
+        rules = _rules_dict(body.get("rules"))
+        members = list(body.get("members") or [])
+        restriction, turn_mode = _version_restriction(body.get("restrictions"))
+        if policy is not None:
+            errors.extend(self._check_params(policy, params, "params"))
+        errors.extend(self._check_rules(rules))
+        errors.extend(self._check_people(members, params))
+        errors.extend(self._check_restriction(restriction))
+        if errors:
+            raise Invalid(_summary("Invalid rotation", errors), errors)
+        rotation = Rotation(
+            team_id=team.id,
+            name=body["name"],
+            role=body.get("role", "primary"),
+            policy=body["policy"],
+            priority=body.get("priority", 0),
+            start=start,
+        )
+        rotation.versions.append(
+            RotationVersion(
+                effective_from=start,
+                params=params,
+                members=members,
+                rules=rules,
+                restriction=restriction,
+                turn_mode=turn_mode,
+            )
+        )
+        return rotation
+
+    def change(self, team: Team, rotation: Rotation, body: dict) -> None:
+        """Apply an update body to ``rotation`` (stored or a detached copy)."""
+        tz = zone(team.timezone)
+        errors: list[dict] = []
+        for name in ("name", "role", "priority"):
+            if name in body:
+                setattr(rotation, name, body[name])
+        if "start" in body:
+            start = self._instant(body["start"], tz, "start", errors)
+            if start is not None:
+                rotation.start = start
+                first = min(rotation.versions, key=lambda v: v.effective_from)
+                # Versions dated before the new start now begin with it.
+                for version in rotation.versions:
+                    if version.effective_from < start:
+                        version.effective_from = start
+                first.effective_from = start
+        effective_from = self._instant(body.get("effective_from"), tz, "effective_from", errors) or utcnow()
+        effective_from = max(effective_from, rotation.start)
+
+        policy_name = body.get("policy", rotation.policy)
+        policy = self._policy(policy_name, errors)
+        changed = {name: body[name] for name in VERSIONED_FIELDS if name in body}
+        if "rules" in changed:
+            changed["rules"] = _rules_dict(changed["rules"])
+            errors.extend(self._check_rules(changed["rules"]))
+        if "restrictions" in changed:
+            restriction, turn_mode = _version_restriction(changed.pop("restrictions"))
+            changed["restriction"] = restriction
+            changed["turn_mode"] = turn_mode
+            errors.extend(self._check_restriction(restriction))
+        errors.extend(self._check_people(changed.get("members", []), changed.get("params", {})))
+        if errors:
+            raise Invalid(_summary("Invalid rotation change", errors), errors)
+
+        if changed:
+            # A change holds from effective_from on: the version starting
+            # then, and every later one, take the new values.
+            self._version_from(rotation, effective_from)
+            for later in rotation.versions:
+                if later.effective_from >= effective_from:
+                    for name, value in changed.items():
+                        setattr(later, name, copy.deepcopy(value))
+        if policy_name != rotation.policy:
+            rotation.policy = policy_name
+        if policy is not None:
+            for version in rotation.versions:
+                problems = self._check_params(policy, version.params or {}, "params")
+                if problems:
+                    raise Invalid(_summary("Invalid rotation change", problems), problems)
+
+    def _version_from(self, rotation: Rotation, effective_from: datetime) -> RotationVersion:
+        """The version starting exactly at ``effective_from``, created from the one before."""
+        for version in rotation.versions:
+            if version.effective_from == effective_from:
+                return version
+        base = self.version_at(rotation, effective_from)
+        version = RotationVersion(
+            effective_from=effective_from,
+            params=copy.deepcopy(base.params),
+            members=list(base.members or []),
+            rules=copy.deepcopy(base.rules),
+            restriction=copy.deepcopy(base.restriction),
+            turn_mode=base.turn_mode,
+        )
+        rotation.versions.append(version)
+        rotation.versions.sort(key=lambda v: v.effective_from)
+        return version
+
+    @staticmethod
+    def _detached_copy(rotation: Rotation) -> Rotation:
+        copy_ = Rotation(
+            id=rotation.id,
+            team_id=rotation.team_id,
+            name=rotation.name,
+            role=rotation.role,
+            policy=rotation.policy,
+            priority=rotation.priority,
+            start=rotation.start,
+        )
+        copy_.versions = [
+            RotationVersion(
+                effective_from=v.effective_from,
+                params=copy.deepcopy(v.params),
+                members=list(v.members or []),
+                rules=copy.deepcopy(v.rules),
+                restriction=copy.deepcopy(v.restriction),
+                turn_mode=v.turn_mode,
+            )
+            for v in rotation.versions
+        ]
+        return copy_
+
+    # -- checks ---------------------------------------------------------------
+
+    def _instant(self, value, tz, field: str, errors: list) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            return parse_instant(value, tz)
+        except DateTimeError as error:
+            errors.append({"field": field, "message": str(error)})
+            return None
+
+    def _policy(self, name: str, errors: list):
+        policy = self.ctx.plugins.policies.get(name)
+        if policy is None:
+            available = sorted(self.ctx.plugins.policies)
+            errors.append(
+                {
+                    "field": "policy",
+                    "message": f"unknown policy {name!r}; available: {', '.join(available)}",
+                    "available": available,
+                }
+            )
+        return policy
+
+    @staticmethod
+    def _check_params(declaration, params: dict, field: str) -> list[dict]:
+        return [
+            {"field": f"{field}.{e['field']}" if e["field"] != "(body)" else field, "message": e["message"]}
+            for e in schema_errors(declaration.params_schema, params)
+        ]
+
+    def _check_rules(self, rules: dict) -> list[dict]:
+        errors = []
+        available = sorted(name for name, rule in self.ctx.plugins.rules.items() if not rule.always_on)
+        for name, params in rules.items():
+            rule = self.ctx.plugins.rules.get(name)
+            if rule is None:
+                errors.append(
+                    {"field": f"rules.{name}", "message": f"unknown rule {name!r}; available: {', '.join(available)}"}
+                )
+                continue
+            errors.extend(self._check_params(rule, params, f"rules.{name}"))
+        return errors
+
+    def _check_people(self, members: list, params: dict) -> list[dict]:
+        wanted = {("members", m) for m in members}
+        for key, value in params.items():
+            if key.endswith("members") and isinstance(value, list):
+                wanted.update((f"params.{key}", m) for m in value if isinstance(m, int))
+        ids = {person_id for _, person_id in wanted}
+        if not ids:
+            return []
+        known = set(self.dbsession.scalars(select(Person.id).where(Person.id.in_(ids))))
+        return [
+            {"field": field, "message": f"no person with id {person_id}"}
+            for field, person_id in sorted(wanted)
+            if person_id not in known
+        ]
+
+    @staticmethod
+    def _check_restriction(restriction: dict | None) -> list[dict]:
+        if not restriction:
+            return []
+        start, end = restriction.get("start_time"), restriction.get("end_time")
+        if (start is None) != (end is None):
+            return [{"field": "restrictions", "message": "start_time and end_time go together"}]
+        if start is not None and start == end:
+            return [{"field": "restrictions", "message": "start_time and end_time must differ"}]
+        if restriction.get("weekdays") == []:
+            return [{"field": "restrictions.weekdays", "message": "must name at least one weekday"}]
+        return []
+
+
+def _summary(prefix: str, errors: list[dict]) -> str:
+    return f"{prefix}: " + "; ".join(f"{e['field']} {e['message']}" for e in errors[:5])

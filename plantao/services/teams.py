@@ -1,0 +1,170 @@
+"""Creating, changing and removing teams."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..datetimes import DateTimeError, utcnow, zone
+from ..engine import holiday_calendar
+from ..models import CustomHoliday, Person, Team
+from . import audit
+from .context import ServiceContext
+from .errors import Conflict, Invalid, NotFound
+from .representations import team_json
+from .roster import RosterService
+from .validation import validate
+
+SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
+
+HOLIDAYS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "country": {"type": "string", "pattern": "^[A-Z]{2}$", "default": "BR"},
+        "subdivision": {"type": ["string", "null"], "maxLength": 10},
+        "optional": {"type": "boolean", "default": False},
+        "custom": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["date", "name"],
+                "properties": {
+                    "date": {"type": "string", "format": "date"},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                },
+            },
+        },
+    },
+}
+
+TEAM_PROPERTIES = {
+    "slug": {"type": "string", "pattern": SLUG_PATTERN},
+    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+    "timezone": {"type": "string", "minLength": 1, "description": "IANA zone; default PLANTAO_TIMEZONE"},
+    "holidays": HOLIDAYS_SCHEMA,
+    "fallback_person": {"type": ["integer", "null"], "minimum": 1},
+}
+
+TEAM_CREATE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["slug", "name"],
+    "properties": TEAM_PROPERTIES,
+}
+
+TEAM_UPDATE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {k: v for k, v in TEAM_PROPERTIES.items() if k != "slug"},
+}
+
+
+class TeamService:
+    """Teams: their zone, holiday calendar and fallback person."""
+
+    def __init__(self, ctx: ServiceContext):
+        self.ctx = ctx
+        self.dbsession = ctx.dbsession
+
+    def get(self, slug: str) -> Team:
+        team = self.dbsession.scalar(
+            select(Team).where(Team.slug == slug).options(selectinload(Team.custom_holidays))
+        )
+        if team is None:
+            raise NotFound(f"No team with slug {slug!r}.")
+        return team
+
+    def list(self, after_id: int = 0, limit: int = 100) -> list[Team]:
+        return list(
+            self.dbsession.scalars(
+                select(Team).where(Team.id > after_id).order_by(Team.id).limit(limit)
+            )
+        )
+
+    def create(self, body: dict) -> Team:
+        validate(TEAM_CREATE_SCHEMA, body)
+        if self.dbsession.scalar(select(Team.id).where(Team.slug == body["slug"])):
+            raise Conflict(f"A team with slug {body['slug']!r} already exists.", {"field": "slug"})
+        team = Team(slug=body["slug"], name=body["name"], timezone=self.ctx.settings.timezone)
+        team.holiday_country = "BR"
+        team.holiday_optional = False
+        self._apply(team, body)
+        self.dbsession.add(team)
+        self.dbsession.flush()
+        audit.record(self.dbsession, self.ctx.actor, "create", "team", team.slug, None, team_json(team))
+        RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize(team)
+        return team
+
+    def update(self, team: Team, body: dict) -> Team:
+        validate(TEAM_UPDATE_SCHEMA, body)
+        before = team_json(team)
+        self._apply(team, body)
+        self.dbsession.flush()
+        audit.record(self.dbsession, self.ctx.actor, "update", "team", team.slug, before, team_json(team))
+        RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize(team)
+        return team
+
+    def delete(self, team: Team) -> None:
+        from .roster import bump_revision
+
+        audit.record(self.dbsession, self.ctx.actor, "delete", "team", team.slug, team_json(team), None)
+        self.dbsession.delete(team)
+        self.dbsession.flush()
+        bump_revision(self.dbsession)
+
+    def _apply(self, team: Team, body: dict) -> None:
+        errors = []
+        if "name" in body:
+            team.name = body["name"]
+        if "timezone" in body:
+            try:
+                zone(body["timezone"])
+                team.timezone = body["timezone"]
+            except DateTimeError as error:
+                errors.append({"field": "timezone", "message": str(error)})
+        if "fallback_person" in body:
+            person_id = body["fallback_person"]
+            if person_id is not None and self.dbsession.get(Person, person_id) is None:
+                errors.append({"field": "fallback_person", "message": f"no person with id {person_id}"})
+            team.fallback_person_id = person_id
+        holidays = body.get("holidays")
+        if holidays is not None:
+            team.holiday_country = holidays.get("country", team.holiday_country or "BR")
+            if "subdivision" in holidays:
+                team.holiday_subdivision = holidays["subdivision"] or None
+            if "optional" in holidays:
+                team.holiday_optional = holidays["optional"]
+            try:
+                this_year = utcnow().year
+                holiday_calendar(
+                    this_year,
+                    this_year,
+                    country=team.holiday_country,
+                    subdivision=team.holiday_subdivision,
+                    optional=team.holiday_optional,
+                )
+            except ValueError as error:
+                errors.append({"field": "holidays", "message": str(error)})
+            if "custom" in holidays:
+                errors.extend(self._set_custom_holidays(team, holidays["custom"]))
+        if errors:
+            raise Invalid("Invalid team: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+
+    def _set_custom_holidays(self, team: Team, custom: list[dict]) -> list[dict]:
+        days: dict[date, str] = {}
+        for index, item in enumerate(custom):
+            try:
+                day = date.fromisoformat(item["date"])
+            except ValueError:
+                return [{"field": f"holidays.custom.{index}.date", "message": f"{item['date']!r} is not a date"}]
+            if day in days:
+                return [{"field": f"holidays.custom.{index}.date", "message": f"{day} is listed twice"}]
+            days[day] = item["name"]
+        team.custom_holidays.clear()
+        self.dbsession.flush()
+        team.custom_holidays.extend(CustomHoliday(day=day, name=name) for day, name in sorted(days.items()))
+        return []

@@ -1,0 +1,100 @@
+"""The JSON API under /api/v1: request plumbing shared by its views.
+
+Views here stay thin: read the request with these helpers, call a service,
+return its representation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from ...services.audit import Actor
+from ...services.context import ServiceContext
+from ...services.errors import BadRequest
+from ...services.representations import ContactPolicy
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def json_body(request) -> dict:
+    """The request's JSON object, or a 400/415 saying what is wrong with it."""
+    if request.content_type not in ("application/json", ""):
+        raise BadRequest(f"Send JSON with Content-Type: application/json, not {request.content_type}.")
+    if not request.body:
+        raise BadRequest("The request has no body; send a JSON object.")
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest(f"Malformed JSON: {error}.") from None
+    if not isinstance(body, dict):
+        raise BadRequest(f"The body must be a JSON object, got {type(body).__name__}.")
+    return body
+
+
+def service_context(request) -> ServiceContext:
+    identity = request.plantao_identity or {}
+    actor = Actor(credential=identity.get("credential", "anonymous"), client_addr=request.client_addr)
+    return ServiceContext(request.dbsession, request.plantao_settings, request.plugins, actor)
+
+
+def contacts(request) -> ContactPolicy:
+    return ContactPolicy.for_reader(
+        request.plantao_identity is not None, request.plantao_settings.public_contacts
+    )
+
+
+def limit(request, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
+    raw = request.params.get("limit")
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"limit must be a whole number, got {raw!r}.") from None
+    if not 1 <= value <= maximum:
+        raise BadRequest(f"limit must be between 1 and {maximum}, got {value}.")
+    return value
+
+
+def encode_cursor(**position) -> str:
+    raw = json.dumps(position, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(request) -> dict | None:
+    raw = request.params.get("cursor")
+    if not raw:
+        return None
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.") from None
+    if not isinstance(position, dict):
+        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
+    return position
+
+
+def after_id(request) -> int:
+    position = decode_cursor(request) or {}
+    value = position.get("after", 0)
+    if not isinstance(value, int):
+        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
+    return value
+
+
+def page(items: list, size: int, render, key=lambda item: {"after": item.id}) -> tuple[list, str | None]:
+    """Render ``items`` (fetched with one extra) and the cursor of the next page."""
+    has_more = len(items) > size
+    items = items[:size]
+    next_cursor = encode_cursor(**key(items[-1])) if has_more and items else None
+    return [render(item) for item in items], next_cursor
+
+
+def path_int(request, name: str) -> int:
+    # Routes only match digits; int() cannot fail here.
+    return int(request.matchdict[name])

@@ -1,0 +1,44 @@
+"""/api/v1/teams/{slug}/overrides and swaps."""
+
+from __future__ import annotations
+
+from pyramid.view import view_config, view_defaults
+
+from ...services.overrides import OverrideService
+from ...services.representations import override_json
+from ...services.teams import TeamService
+from . import after_id, json_body, limit, page, path_int, service_context
+
+
+@view_defaults(renderer="json")
+class OverridesAPI:
+    def __init__(self, request):
+        self.request = request
+        ctx = service_context(request)
+        self.team = TeamService(ctx).get(request.matchdict["slug"])
+        self.overrides = OverrideService(ctx)
+
+    @view_config(route_name="api.overrides", request_method="GET", permission="view")
+    def list(self):
+        size = limit(self.request)
+        found = self.overrides.list(self.team, after_id(self.request), size + 1)
+        items, next_cursor = page(found, size, lambda o: override_json(o, self.team))
+        return {"overrides": items, "next": next_cursor}
+
+    @view_config(route_name="api.overrides", request_method="POST", permission="admin")
+    def create(self):
+        override = self.overrides.create(self.team, json_body(self.request))
+        self.request.response.status = 201
+        return override_json(override, self.team)
+
+    @view_config(route_name="api.override", request_method="DELETE", permission="admin")
+    def delete(self):
+        self.overrides.delete(self.team, self.overrides.get(self.team, path_int(self.request, "id")))
+        self.request.response.status = 204
+        return self.request.response
+
+    @view_config(route_name="api.swaps", request_method="POST", permission="admin")
+    def swap(self):
+        overrides = self.overrides.swap(self.team, json_body(self.request))
+        self.request.response.status = 201
+        return {"overrides": [override_json(o, self.team) for o in overrides]}

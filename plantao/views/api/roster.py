@@ -1,0 +1,123 @@
+"""The roster as integrators read it: on call now, shifts, gaps."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from pyramid.view import view_config
+
+from ...datetimes import DateTimeError, isoformat, parse_instant, zone
+from ...services.errors import BadRequest
+from ...services.oncall import OnCallService, oncall_json
+from ...services.representations import shift_json
+from ...services.roster import RosterService
+from ...services.teams import TeamService
+from . import contacts, decode_cursor, encode_cursor, limit, service_context
+
+#: The longest interval one shifts or gaps request may cover.
+MAX_INTERVAL = timedelta(days=732)
+
+
+def instant_param(request, name: str, tz) -> datetime | None:
+    raw = request.params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse_instant(raw, tz)
+    except DateTimeError as error:
+        raise BadRequest(f"{name}: {error}") from None
+
+
+def interval(request, tz, default_start: datetime, default_length: timedelta) -> tuple[datetime, datetime]:
+    """``start``/``end`` query parameters, dates read in the team's zone."""
+    start = instant_param(request, "start", tz) or default_start
+    end = instant_param(request, "end", tz) or start + default_length
+    if end <= start:
+        raise BadRequest("end must be after start.", {"start": isoformat(start, tz), "end": isoformat(end, tz)})
+    if end - start > MAX_INTERVAL:
+        raise BadRequest(f"The interval may cover at most {MAX_INTERVAL.days} days; page through longer ones.")
+    return start, end
+
+
+def local_midnight(tz) -> datetime:
+    return datetime.combine(datetime.now(tz).date(), time(0), tzinfo=tz)
+
+
+@view_config(route_name="api.oncall", request_method="GET", renderer="json", permission="view")
+def oncall(request):
+    """Who holds each role now (or ``at``), and the next handoff."""
+    slug = request.matchdict["slug"]
+    role = request.params.get("role") or None
+    raw_at = request.params.get("at")
+    if raw_at:
+        service = OnCallService(request.dbsession)
+        team = service.team(slug)
+        at = instant_param(request, "at", zone(team.timezone))
+        state = service.at(team, at, role)
+    else:
+        state = request.registry.roster_cache.oncall(request.dbsession, slug, role)
+    return oncall_json(state, contacts(request))
+
+
+@view_config(route_name="api.shifts", request_method="GET", renderer="json", permission="view")
+def shifts(request):
+    """Shifts overlapping ``[start, end)``, ordered by start, paginated."""
+    service = OnCallService(request.dbsession)
+    team = service.team(request.matchdict["slug"])
+    tz = zone(team.timezone)
+    start, end = interval(request, tz, local_midnight(tz), timedelta(days=7))
+    size = limit(request, default=500, maximum=5000)
+    position = decode_cursor(request)
+    after = None
+    if position is not None:
+        try:
+            after = (datetime.fromisoformat(position["start"]), int(position["id"]))
+        except (KeyError, TypeError, ValueError):
+            raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.") from None
+    person = request.params.get("person")
+    if person is not None and not person.isdigit():
+        raise BadRequest(f"person must be a person id, got {person!r}.")
+    found = service.shifts(
+        team,
+        start,
+        end,
+        role=request.params.get("role") or None,
+        person_id=int(person) if person else None,
+        after=after,
+        limit=size + 1,
+    )
+    policy = contacts(request)
+    has_more = len(found) > size
+    found = found[:size]
+    next_cursor = encode_cursor(start=found[-1].start, id=found[-1].id) if has_more else None
+    return {"shifts": [shift_json(s, tz, policy) for s in found], "next": next_cursor}
+
+
+@view_config(route_name="api.gaps", request_method="GET", renderer="json", permission="view")
+def gaps(request):
+    """Times nobody covers, and rule conflicts the engine could not resolve."""
+    ctx = service_context(request)
+    team = TeamService(ctx).get(request.matchdict["slug"])
+    tz = zone(team.timezone)
+    start, end = interval(request, tz, local_midnight(tz), timedelta(days=28))
+    result = RosterService(ctx.dbsession, ctx.settings, ctx.plugins).compute(team, start, end)
+    return {
+        "team": team.slug,
+        "start": isoformat(start, tz),
+        "end": isoformat(end, tz),
+        "gaps": [
+            {"role": g.role, "start": isoformat(max(g.start, start), tz), "end": isoformat(min(g.end, end), tz)}
+            for g in result.gaps
+        ],
+        "conflicts": [
+            {
+                "rotation_id": c.rotation_id,
+                "role": c.role,
+                "rule": c.rule,
+                "start": isoformat(c.start, tz),
+                "end": isoformat(c.end, tz),
+                "message": c.message,
+            }
+            for c in result.conflicts
+        ],
+    }

@@ -1,0 +1,94 @@
+"""Turning failures into answers: JSON under /api, a page elsewhere.
+
+Bad input never reaches the user as a traceback: services raise
+:class:`ServiceError` subclasses with plain-words messages, Pyramid raises
+HTTP exceptions, and anything unexpected is logged and answered with a 500
+that says nothing of the internals.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+from ..routes import API
+from ..services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+
+def wants_json(request) -> bool:
+    return request.path.startswith(API + "/") or request.path == API
+
+
+def json_error(request, status: int, message: str, details=None, headers=None):
+    response = request.response
+    response.status = status
+    response.content_type = "application/json"
+    response.json_body = {"error": message, "details": details}
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+@exception_view_config(ServiceError)
+def service_error(exc, request):
+    # pyramid_tm aborts the transaction of any request answered by an
+    # exception view: nothing half-done is committed.
+    if wants_json(request):
+        return json_error(request, exc.status, exc.message, exc.details)
+    response = request.response
+    response.status = exc.status
+    response.content_type = "text/plain"
+    response.text = exc.message
+    return response
+
+
+@notfound_view_config()
+def not_found(exc, request):
+    if wants_json(request):
+        return json_error(request, 404, f"No such API resource: {request.method} {request.path}.")
+    response = request.response
+    response.status = 404
+    response.content_type = "text/html"
+    response.text = "<!DOCTYPE html><title>Página não encontrada</title><h1>404 — página não encontrada</h1>"
+    return response
+
+
+@forbidden_view_config()
+def forbidden(exc: HTTPForbidden, request):
+    if wants_json(request):
+        message = (
+            "Invalid credentials."
+            if request.invalid_credentials
+            else "Authentication required: send Authorization: Bearer <ADMIN_PASSWORD>."
+        )
+        return json_error(request, 401, message, headers={"WWW-Authenticate": 'Bearer realm="plantao"'})
+    response = request.response
+    response.status = 401
+    response.content_type = "text/html"
+    response.text = "<!DOCTYPE html><title>Acesso restrito</title><h1>401 — faça login</h1>"
+    return response
+
+
+@exception_view_config(HTTPException)
+def http_exception(exc, request):
+    if wants_json(request):
+        return json_error(request, exc.status_code, exc.explanation or exc.title)
+    return exc
+
+
+# Only on the last attempt: earlier ones let retryable errors (serialization
+# failures) propagate so that pyramid_retry runs the request again.
+@exception_view_config(Exception, last_retry_attempt=True)
+def unexpected(exc, request):
+    log.exception("unexpected error answering %s %s", request.method, request.path)
+    if wants_json(request):
+        return json_error(request, 500, "Internal error: the request was not applied. See the server log.")
+    response = request.response
+    response.status = 500
+    response.content_type = "text/html"
+    response.text = "<!DOCTYPE html><title>Erro</title><h1>500 — erro interno</h1>"
+    return response
