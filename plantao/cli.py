@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import schema
@@ -69,6 +71,7 @@ def cmd_serve(args) -> int:
     import waitress
 
     from .app import make_app
+    from .horizon import HorizonKeeper
 
     settings = _settings()
     _warn(settings)
@@ -79,6 +82,7 @@ def cmd_serve(args) -> int:
     if args.demo_if_empty:
         _load_demo(settings, engine, plugins, only_if_empty=True)
     app = make_app(settings, plugins=plugins, engine=engine)
+    HorizonKeeper(app.registry).start()
     host = args.host or settings.host
     port = args.port or settings.port
     log.info("Plantão serving on http://%s:%s (%s)", host, port, settings.env)
@@ -213,6 +217,35 @@ def cmd_plugins(args) -> int:
     return 0
 
 
+def cmd_roster_refresh(args) -> int:
+    """Extend (or, with --all, regenerate) every team's materialized roster."""
+    from .app import make_app
+    from .horizon import refresh_stale_teams
+
+    settings = _settings()
+    engine = _engine(settings)
+    _upgrade(settings, engine)
+    registry = make_app(settings, plugins=_plugins(), engine=engine).registry
+    try:
+        if args.all:
+            from .db import run_in_transaction
+            from .models import Team
+            from .services.roster import RosterService
+
+            def work(dbsession):
+                teams = dbsession.scalars(select(Team).order_by(Team.id)).all()
+                RosterService(dbsession, settings, registry.plugins).materialize_teams(teams)
+                return len(teams)
+
+            count = run_in_transaction(registry, work)
+        else:
+            count = refresh_stale_teams(registry)
+    except SQLAlchemyError as error:
+        raise _database_error(error, settings) from None
+    print(f"Roster materialized for {count} team(s).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plantao", description="Plantão: on-call duty rosters.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -234,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-empty", action="store_true", help="do nothing when the database has teams")
     demo.set_defaults(func=cmd_demo)
 
+    roster = commands.add_parser("roster", help="the materialized roster")
+    roster_commands = roster.add_subparsers(dest="roster_command", metavar="ACTION", required=True)
+    refresh = roster_commands.add_parser("refresh", help="extend every team's roster to the horizon")
+    refresh.add_argument("--all", action="store_true", help="regenerate every team, not only stale ones")
+    refresh.set_defaults(func=cmd_roster_refresh)
+
     commands.add_parser("check", help="diagnose configuration and database").set_defaults(func=cmd_check)
 
     plugins = commands.add_parser("plugins", help="list installed plugins by kind")
@@ -243,11 +282,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Pyramid 2.1 still imports pkg_resources; its deprecation notice is
+    # not the operator's business.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s [%(name)s] %(message)s",
     )
+    if not args.verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return args.func(args)
     except CommandError as error:

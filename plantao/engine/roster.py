@@ -15,12 +15,19 @@
    rotations the higher priority wins, then the lower id.  Time nobody
    covers goes to the fallback person, or is reported as a gap.
 
-Member changes between versions continue the order: the queue is rebuilt in
-the new version's member order, starting with the member who follows the
-previous holder of that queue.  If the previous holder left, it starts with
-the first member of the old queue who stayed (the one who would have been
-next), or with the new order's first member if nobody stayed.  Places gained
-by members skipped before the change are not carried over.
+Versions.  The version in effect when a slot starts governs the whole slot
+(its members, parameters, restriction and rules).  If a new version cuts
+time differently (another handoff time), the shift in progress when it takes
+effect runs on to the new version's first handoff, unless that would cross
+into another queue (``split``), in which case the new slot simply starts
+where the old one ended.
+
+Member changes continue the order: the queue is rebuilt in the new member
+order, starting with the member who follows the previous holder of that
+queue.  If the previous holder left, it starts with the first member of the
+old queue who stayed (the one who would have been next), or with the new
+order's first member if nobody stayed.  Places kept by members skipped
+before the change are not carried over.
 """
 
 from __future__ import annotations
@@ -46,10 +53,13 @@ from plantao.engine.policies import PolicyContext, RotationPolicy, Slot
 from plantao.engine.restrictions import active_pieces
 from plantao.engine.rules import AssignmentHistory, LeaveCalendar, RuleContext, SchedulingRule
 
-# How far past the window the engine keeps reading slots.  One slot past the
-# window is enough to know where a fallback shift at its end stops; the
-# horizon only bounds what a policy generator is asked for.
+# Policies are asked for slots a chunk at a time, so a policy never has to
+# produce more than this at once, whatever the window.
+_CHUNK = timedelta(days=400)
+# How far past the window the engine looks for the next coverage, to know
+# where a fallback shift (or a gap) at the window's end stops.
 _LOOKAHEAD = timedelta(days=400)
+_LOOKAHEAD_STEP = timedelta(days=31)
 
 
 def build_roster(
@@ -63,8 +73,9 @@ def build_roster(
     """Build the roster of ``data`` for the shifts overlapping ``[start, end)``.
 
     ``policies`` and ``rules`` are the registries (name to declaration).
-    Shifts are returned whole, not cut to the window.  The same input always
-    gives the same result, keys included.  Raises :class:`ValueError` for an
+    Shifts are returned whole, not cut to the window, and are the same
+    whatever window they were asked through; the same input always gives
+    the same result, keys included.  Raises :class:`ValueError` for an
     unknown zone, policy or rule, or for parameters their schema rejects.
     """
     start = as_utc(start, "start")
@@ -77,10 +88,8 @@ def build_roster(
         raise ValueError(f"unknown time zone {data.tz!r}") from error
     leaves = LeaveCalendar(data.leaves)
 
-    layers: list[tuple[tuple[int, ...], Shift]] = []
-    conflicts: list[Conflict] = []
-    for rotation in sorted(data.rotations, key=lambda rotation: rotation.id):
-        scheduler = _RotationScheduler(
+    schedulers = [
+        _RotationScheduler(
             rotation,
             tz=tz,
             holidays=data.holidays,
@@ -89,15 +98,10 @@ def build_roster(
             policies=policies,
             rules=rules,
         )
-        shifts, found = scheduler.run(until=end)
-        # Precedence sorts ascending: overrides (0) first, then rotations
-        # by higher priority, then lower id.
-        precedence = (1, -rotation.priority, rotation.id)
-        layers.extend((precedence, shift) for shift in shifts)
-        conflicts.extend(found)
-    for override in data.overrides:
-        if override.person_id not in data.inactive_people:
-            layers.append(((0, -override.id), _override_shift(override)))
+        for rotation in sorted(data.rotations, key=lambda rotation: rotation.id)
+    ]
+    for scheduler in schedulers:
+        scheduler.advance(end)
 
     fallback = data.fallback_person
     if fallback in data.inactive_people:
@@ -106,8 +110,16 @@ def build_roster(
     final: list[Shift] = []
     gaps: list[Gap] = []
     for role in sorted(roles):
-        role_layers = [(precedence, shift) for precedence, shift in layers if shift.role == role]
-        role_shifts, role_gaps = _flatten(role, role_layers, start, end, fallback)
+        layers = _RoleLayers(
+            role,
+            [scheduler for scheduler in schedulers if scheduler.rotation.role == role],
+            [
+                _override_shift(override)
+                for override in data.overrides
+                if override.role == role and override.person_id not in data.inactive_people
+            ],
+        )
+        role_shifts, role_gaps = layers.flatten(start, end, fallback)
         final.extend(role_shifts)
         gaps.extend(role_gaps)
 
@@ -117,8 +129,9 @@ def build_roster(
             sorted(
                 (
                     shift
-                    for _, shift in layers
-                    if shift.source == "rotation" and _overlaps(shift, start, end)
+                    for scheduler in schedulers
+                    for shift in scheduler.shifts
+                    if _overlaps(shift, start, end)
                 ),
                 key=_shift_order,
             )
@@ -126,7 +139,12 @@ def build_roster(
         gaps=tuple(sorted(gaps, key=lambda gap: (gap.start, gap.role))),
         conflicts=tuple(
             sorted(
-                (conflict for conflict in conflicts if _overlaps(conflict, start, end)),
+                (
+                    conflict
+                    for scheduler in schedulers
+                    for conflict in scheduler.conflicts
+                    if _overlaps(conflict, start, end)
+                ),
                 key=lambda conflict: (conflict.start, conflict.rotation_id, conflict.rule or ""),
             )
         ),
@@ -223,20 +241,34 @@ class _RotationScheduler:
                 f"rotation {rotation.id} ({rotation.name!r}) uses unknown policy {rotation.policy!r}"
             ) from None
         self.history = AssignmentHistory()
+        self.stream = self._slots()
+        self.frontier: datetime | None = None
+        self.exhausted = False
         self.queues: dict[str, _TurnQueue] = {}
         self.ordinals: dict[str, int] = {}
         self.shifts: list[Shift] = []
         self.conflicts: list[Conflict] = []
-        # Rule contexts are built once per version, not once per slot.
+        # Rule contexts are built once per version, not once per slot, and
+        # every version is checked now so that a bad one dated far in the
+        # future fails today rather than when the calendar gets there.
         self.rules_by_version: dict[int, _VersionRules] = {}
+        self.params_by_version: dict[int, dict] = {}
+        for version in rotation.versions:
+            self.params_by_version[id(version)] = self.policy.validate(version.params)
+            self._rules_for(version)
 
-    def run(self, until: datetime) -> tuple[list[Shift], list[Conflict]]:
-        """Assign every slot from the anchor to the first one starting at or after ``until``."""
-        for version, slot in self._slots(until):
+    def advance(self, until: datetime) -> None:
+        """Assign slots up to and including the first one starting at or after ``until``."""
+        while not self.exhausted and (self.frontier is None or self.frontier < until):
+            try:
+                version, slot = next(self.stream)
+            except StopIteration:
+                self.exhausted = True
+                return
             self._assign(version, slot)
-        return self.shifts, self.conflicts
+            self.frontier = slot.start
 
-    def _slots(self, until: datetime) -> Iterator[tuple[RotationVersion, Slot]]:
+    def _slots(self) -> Iterator[tuple[RotationVersion, Slot]]:
         """Each slot with the version in effect at its start.
 
         When a new version cuts time differently (another handoff time or
@@ -246,7 +278,7 @@ class _RotationScheduler:
         stub of a turn; otherwise the new slot starts where the last ended.
         """
         pending: tuple[RotationVersion, Slot] | None = None
-        for version, slot, bridging in self._policy_slots(until):
+        for version, slot, bridging in self._policy_slots():
             if bridging and pending is not None and pending[1].queue == slot.queue:
                 held = pending[1]
                 pending = (
@@ -260,7 +292,7 @@ class _RotationScheduler:
         if pending is not None:
             yield pending
 
-    def _policy_slots(self, until: datetime) -> Iterator[tuple[RotationVersion, Slot, bool]]:
+    def _policy_slots(self) -> Iterator[tuple[RotationVersion, Slot, bool]]:
         """The policy's slots, each version's from where the last one stopped.
 
         The third item says whether the slot had to be cut to start where
@@ -276,35 +308,37 @@ class _RotationScheduler:
             ctx = PolicyContext(
                 tz=self.tz,
                 anchor=rotation.anchor,
-                params=self.policy.validate(version.params),
+                params=self.params_by_version[id(version)],
                 members=version.members,
                 holidays=self.holidays,
             )
             first = True
-            for slot in self.policy.slots(ctx, cursor, until + _LOOKAHEAD):
-                if slot.end <= cursor:
-                    continue
-                bridging = False
-                if slot.start < cursor:
-                    # The rotation's first slot starts at the anchor; a later
-                    # version's first slot where the previous version stopped.
-                    bridging = first and cursor > rotation.anchor
-                    slot = replace(slot, start=cursor)
-                elif slot.start > cursor:
-                    raise ValueError(
-                        f"policy {self.policy.name!r} left a hole from {cursor} to {slot.start}"
-                    )
-                if following is not None and slot.start >= following:
-                    break
-                first = False
-                yield version, slot, bridging
-                cursor = slot.end
-                if slot.start >= until:
+            superseded = False
+            while not superseded:
+                produced = False
+                for slot in self.policy.slots(ctx, cursor, cursor + _CHUNK):
+                    if slot.end <= cursor:
+                        continue
+                    bridging = False
+                    if slot.start < cursor:
+                        # The rotation's first slot starts at the anchor; a
+                        # later version's first slot where the last stopped.
+                        bridging = first and cursor > rotation.anchor
+                        slot = replace(slot, start=cursor)
+                    elif slot.start > cursor:
+                        raise ValueError(
+                            f"policy {self.policy.name!r} left a hole from {cursor} to {slot.start}"
+                        )
+                    if following is not None and slot.start >= following:
+                        superseded = True
+                        break
+                    first = False
+                    produced = True
+                    yield version, slot, bridging
+                    cursor = slot.end
+                if not produced and not superseded:
+                    # The policy has nothing more to give.
                     return
-            else:
-                # The policy has no more slots to give (the horizon is
-                # reached); later versions cannot start where it stopped.
-                return
 
     def _rules_for(self, version: RotationVersion) -> _VersionRules:
         cache = self.rules_by_version
@@ -443,86 +477,127 @@ class _Active:
     shift: Shift = field(compare=False)
 
 
-def _flatten(
-    role: str,
-    layers: list[tuple[tuple[int, ...], Shift]],
-    start: datetime,
-    end: datetime,
-    fallback: int | None,
-) -> tuple[list[Shift], list[Gap]]:
-    """Resolve one role's layers into non-overlapping shifts overlapping ``[start, end)``.
+class _RoleLayers:
+    """Everything that may cover one role: its rotations and its overrides.
 
-    Shifts are returned whole, so the work covers the hull of everything
-    overlapping the window; anything that overlaps that hull can cut those
-    shifts, and is taken into account.
+    Precedence sorts ascending: overrides first (the latest, by id, on top),
+    then rotations by higher priority, then lower id.
     """
-    in_window = [shift for _, shift in layers if _overlaps(shift, start, end)]
-    low = min([start, *(shift.start for shift in in_window)])
-    high = max([end, *(shift.end for shift in in_window)])
-    relevant = sorted(
-        ((precedence, shift) for precedence, shift in layers if _overlaps(shift, low, high)),
-        key=lambda item: (item[1].start, item[0]),
-    )
-    points = sorted(
-        {low, high}
-        | {shift.start for _, shift in relevant if low < shift.start < high}
-        | {shift.end for _, shift in relevant if low < shift.end < high}
-    )
 
-    # Sweep the elementary intervals with a heap of the shifts in force;
-    # expired shifts are dropped lazily when they reach the top.
-    runs: list[list] = []  # [winning shift or None, start, end]
-    active: list[_Active] = []
-    upcoming = iter(enumerate(relevant))
-    pending = next(upcoming, None)
-    for left, right in zip(points, points[1:]):
-        while pending is not None and pending[1][1].start <= left:
-            sequence, (precedence, shift) = pending
-            heapq.heappush(active, _Active(precedence, sequence, shift))
-            pending = next(upcoming, None)
-        while active and active[0].shift.end <= left:
-            heapq.heappop(active)
-        winner = active[0].shift if active else None
-        if runs and runs[-1][0] is winner and runs[-1][2] == left:
-            runs[-1][2] = right
-        else:
-            runs.append([winner, left, right])
+    def __init__(
+        self, role: str, schedulers: list[_RotationScheduler], overrides: list[Shift]
+    ) -> None:
+        self.role = role
+        self.schedulers = schedulers
+        self.overrides = [((0, -(shift.override_id or 0)), shift) for shift in overrides]
 
-    shifts: list[Shift] = []
-    gaps: list[Gap] = []
-    seen: set[int] = set()
-    for winner, left, right in runs:
-        if winner is not None:
-            # The first visible fragment keeps the slot's key so that its
-            # calendar event survives an override cutting it; later
-            # fragments get their own.  A shift overlapping the window lies
-            # wholly in the hull, so "first" does not depend on the window.
-            key = winner.key if id(winner) not in seen else f"{winner.key}@{left.isoformat()}"
-            seen.add(id(winner))
+    def items(self) -> list[tuple[tuple[int, ...], Shift]]:
+        """Every shift known so far, with its precedence."""
+        items = list(self.overrides)
+        for scheduler in self.schedulers:
+            rotation = scheduler.rotation
+            precedence = (1, -rotation.priority, rotation.id)
+            items.extend((precedence, shift) for shift in scheduler.shifts)
+        return items
+
+    def advance(self, until: datetime) -> None:
+        """Make sure every rotation shift starting before ``until`` is known."""
+        for scheduler in self.schedulers:
+            scheduler.advance(until)
+
+    def next_coverage(self, after: datetime) -> datetime | None:
+        """When something next starts covering the role at or after ``after``, if soon."""
+        horizon = after
+        while True:
+            self.advance(horizon)
+            found = min(
+                (shift.start for _, shift in self.items() if shift.start >= after), default=None
+            )
+            # Everything starting before the horizon is known, so a start
+            # up to it is the true next one.
+            if found is not None and found <= horizon:
+                return found
+            if horizon - after >= _LOOKAHEAD:
+                return None
+            horizon += _LOOKAHEAD_STEP
+
+    def flatten(
+        self, start: datetime, end: datetime, fallback: int | None
+    ) -> tuple[list[Shift], list[Gap]]:
+        """Resolve the layers into non-overlapping shifts overlapping ``[start, end)``.
+
+        Shifts are returned whole, so the work covers the hull of everything
+        overlapping the window; anything that overlaps that hull may cut
+        those shifts, and is made known first.
+        """
+        in_window = [shift for _, shift in self.items() if _overlaps(shift, start, end)]
+        low = min([start, *(shift.start for shift in in_window)])
+        high = max([end, *(shift.end for shift in in_window)])
+        self.advance(high)
+        items = self.items()
+        relevant = sorted(
+            (item for item in items if _overlaps(item[1], low, high)),
+            key=lambda item: (item[1].start, item[0]),
+        )
+        points = sorted(
+            {low, high}
+            | {shift.start for _, shift in relevant if low < shift.start < high}
+            | {shift.end for _, shift in relevant if low < shift.end < high}
+        )
+
+        # Sweep the elementary intervals with a heap of the shifts in force;
+        # expired shifts are dropped lazily when they reach the top.
+        runs: list[list] = []  # [winning shift or None, start, end]
+        active: list[_Active] = []
+        upcoming = iter(enumerate(relevant))
+        pending = next(upcoming, None)
+        for left, right in zip(points, points[1:]):
+            while pending is not None and pending[1][1].start <= left:
+                sequence, (precedence, shift) = pending
+                heapq.heappush(active, _Active(precedence, sequence, shift))
+                pending = next(upcoming, None)
+            while active and active[0].shift.end <= left:
+                heapq.heappop(active)
+            winner = active[0].shift if active else None
+            if runs and runs[-1][0] is winner and runs[-1][2] == left:
+                runs[-1][2] = right
+            else:
+                runs.append([winner, left, right])
+
+        shifts: list[Shift] = []
+        gaps: list[Gap] = []
+        seen: set[int] = set()
+        for winner, left, right in runs:
+            if winner is not None:
+                # The first visible fragment keeps the slot's key so that its
+                # calendar event survives an override cutting it; later
+                # fragments get their own.  A shift overlapping the window
+                # lies wholly in the hull, so "first" does not depend on it.
+                key = winner.key if id(winner) not in seen else f"{winner.key}@{left.isoformat()}"
+                seen.add(id(winner))
+                if left < end and right > start:
+                    shifts.append(replace(winner, start=left, end=right, key=key))
+                continue
+            # Uncovered time at the edge of the hull reaches to the nearest
+            # coverage, so that a fallback shift (and its key) or a gap is
+            # the same whatever window it was asked through.
+            if left == low:
+                left = max((shift.end for _, shift in items if shift.end <= low), default=low)
+            if right == high:
+                right = self.next_coverage(high) or high
             if not (left < end and right > start):
                 continue
-            shifts.append(replace(winner, start=left, end=right, key=key))
-            continue
-        # Uncovered time at the edge of the hull reaches to the nearest
-        # known coverage, so its start (and the fallback key) does not
-        # depend on the window asked for.
-        if left == low:
-            left = max((shift.end for _, shift in layers if shift.end <= low), default=low)
-        if right == high:
-            right = min((shift.start for _, shift in layers if shift.start >= high), default=high)
-        if not (left < end and right > start):
-            continue
-        if fallback is not None:
-            shifts.append(
-                Shift(
-                    role=role,
-                    person_id=fallback,
-                    start=left,
-                    end=right,
-                    source="fallback",
-                    key=f"f:{role}:{left.isoformat()}",
+            if fallback is not None:
+                shifts.append(
+                    Shift(
+                        role=self.role,
+                        person_id=fallback,
+                        start=left,
+                        end=right,
+                        source="fallback",
+                        key=f"f:{self.role}:{left.isoformat()}",
+                    )
                 )
-            )
-        else:
-            gaps.append(Gap(role=role, start=left, end=right))
-    return shifts, gaps
+            else:
+                gaps.append(Gap(role=self.role, start=left, end=right))
+        return shifts, gaps

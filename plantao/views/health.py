@@ -26,7 +26,7 @@ def readyz(request):
         return {
             "status": "unavailable",
             "database": "unreachable",
-            "error": explain_database_error(error, request.plantao_settings.database_url),
+            "error": explain_database_error(error, engine.url.render_as_string(hide_password=False)),
         }
     if not state.at_head:
         request.response.status = 503

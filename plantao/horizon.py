@@ -1,0 +1,61 @@
+"""Keeping every team's materialized roster a full horizon ahead of time.
+
+Shifts are stored up to ``PLANTAO_HORIZON_DAYS`` ahead.  As days pass, that
+horizon shrinks; a background thread of ``plantao serve`` extends it, and
+``plantao roster refresh`` does the same once (for cron or a systemd timer
+when the web app is not running).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select
+
+from .db import run_in_transaction
+from .models import Team
+from .services.roster import RosterService
+
+log = logging.getLogger(__name__)
+
+#: How often the keeper looks for teams whose horizon needs extending.
+CHECK_INTERVAL = 15 * 60.0
+
+
+def refresh_stale_teams(registry) -> int:
+    """Extend the horizon of every team that needs it; return how many did."""
+
+    def work(dbsession) -> int:
+        roster = RosterService(dbsession, registry.plantao_settings, registry.plugins)
+        teams = dbsession.scalars(select(Team).order_by(Team.id)).all()
+        return sum(1 for team in teams if roster.refresh_if_stale(team))
+
+    refreshed = run_in_transaction(registry, work)
+    if refreshed:
+        cache = getattr(registry, "roster_cache", None)
+        if cache is not None:
+            cache.invalidate()
+        log.info("extended the roster horizon of %d team(s)", refreshed)
+    return refreshed
+
+
+class HorizonKeeper(threading.Thread):
+    """A daemon thread calling :func:`refresh_stale_teams` periodically."""
+
+    def __init__(self, registry, interval: float = CHECK_INTERVAL):
+        super().__init__(name="plantao-horizon", daemon=True)
+        self.registry = registry
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                refresh_stale_teams(self.registry)
+            except Exception:  # the next round retries; the app keeps serving
+                log.exception("could not extend the roster horizon")
+            self.stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopped.set()
