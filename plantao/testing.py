@@ -37,9 +37,9 @@ class _DeclarationContract:
 
     def test_name_is_a_slug(self) -> None:
         name = self.declaration().name
-        assert isinstance(name, str) and SLUG.match(name), (
-            f"name {name!r} must be a slug: lowercase letters, digits and underscores"
-        )
+        assert isinstance(name, str) and SLUG.match(
+            name
+        ), f"name {name!r} must be a slug: lowercase letters, digits and underscores"
 
     def test_title_and_description_are_in_portuguese_and_english(self) -> None:
         declaration = self.declaration()
@@ -48,9 +48,9 @@ class _DeclarationContract:
             assert isinstance(texts, Mapping), f"{attribute} must be a dict of language -> text"
             for language in LANGUAGES:
                 text = texts.get(language)
-                assert isinstance(text, str) and text.strip(), (
-                    f"{attribute} needs a non-empty {language!r} text"
-                )
+                assert (
+                    isinstance(text, str) and text.strip()
+                ), f"{attribute} needs a non-empty {language!r} text"
 
     def test_params_schema_is_a_valid_json_schema(self) -> None:
         schema = self.declaration().params_schema
@@ -265,13 +265,17 @@ class SchedulingRuleContract(_DeclarationContract):
 
     def test_rules_are_deterministic(self) -> None:
         first = [
-            (tuple(self.rule.rank(ctx, list(self.members), slot)),
-             tuple(self.rule.allows(ctx, person, slot) for person in self.members))
+            (
+                tuple(self.rule.rank(ctx, list(self.members), slot)),
+                tuple(self.rule.allows(ctx, person, slot) for person in self.members),
+            )
             for ctx, slot in self.contexts_with_history()
         ]
         second = [
-            (tuple(self.rule.rank(ctx, list(self.members), slot)),
-             tuple(self.rule.allows(ctx, person, slot) for person in self.members))
+            (
+                tuple(self.rule.rank(ctx, list(self.members), slot)),
+                tuple(self.rule.allows(ctx, person, slot) for person in self.members),
+            )
             for ctx, slot in self.contexts_with_history()
         ]
         assert first == second

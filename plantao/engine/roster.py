@@ -581,13 +581,24 @@ class _RoleLayers:
             # Uncovered time at the edge of the hull reaches to the nearest
             # coverage, so that a fallback shift (and its key) or a gap is
             # the same whatever window it was asked through.
+            known_start = known_end = True
             if left == low:
-                left = max((shift.end for _, shift in items if shift.end <= low), default=low)
+                previous_end = max((s.end for _, s in items if s.end <= low), default=None)
+                known_start = previous_end is not None
+                left = previous_end or low
             if right == high:
-                right = self.next_coverage(high) or high
+                next_start = self.next_coverage(high)
+                known_end = next_start is not None
+                right = next_start or high
             if not (left < end and right > start):
                 continue
             if fallback is not None:
+                # Before anything ever covered the role the start is only
+                # the window's, so the key hangs on the end instead.
+                if known_start or not known_end:
+                    key = f"f:{self.role}:{left.isoformat()}"
+                else:
+                    key = f"f:{self.role}:until:{right.isoformat()}"
                 shifts.append(
                     Shift(
                         role=self.role,
@@ -595,7 +606,7 @@ class _RoleLayers:
                         start=left,
                         end=right,
                         source="fallback",
-                        key=f"f:{self.role}:{left.isoformat()}",
+                        key=key,
                     )
                 )
             else:

@@ -21,7 +21,11 @@ MAX_LIMIT = 1000
 
 
 def json_body(request) -> dict:
-    """The request's JSON object, or a 400/415 saying what is wrong with it."""
+    """The request's JSON object, or a 400 saying what is wrong with it.
+
+    The API contract answers every unreadable body with 400, a wrong
+    content type included.
+    """
     if request.content_type not in ("application/json", ""):
         raise BadRequest(f"Send JSON with Content-Type: application/json, not {request.content_type}.")
     if not request.body:
@@ -93,6 +97,14 @@ def page(items: list, size: int, render, key=lambda item: {"after": item.id}) ->
     items = items[:size]
     next_cursor = encode_cursor(**key(items[-1])) if has_more and items else None
     return [render(item) for item in items], next_cursor
+
+
+def no_content(request):
+    """An empty 204 answer (no body, so no content type either)."""
+    response = request.response
+    response.status = 204
+    response.content_type = None
+    return response
 
 
 def path_int(request, name: str) -> int:

@@ -7,7 +7,7 @@ from pyramid.view import view_config, view_defaults
 from ...services.overrides import OverrideService
 from ...services.representations import override_json
 from ...services.teams import TeamService
-from . import after_id, json_body, limit, page, path_int, service_context
+from . import after_id, json_body, limit, no_content, page, path_int, service_context
 
 
 @view_defaults(renderer="json")
@@ -34,8 +34,7 @@ class OverridesAPI:
     @view_config(route_name="api.override", request_method="DELETE", permission="admin")
     def delete(self):
         self.overrides.delete(self.team, self.overrides.get(self.team, path_int(self.request, "id")))
-        self.request.response.status = 204
-        return self.request.response
+        return no_content(self.request)
 
     @view_config(route_name="api.swaps", request_method="POST", permission="admin")
     def swap(self):

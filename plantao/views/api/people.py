@@ -8,7 +8,7 @@ from ...datetimes import zone
 from ...services.errors import BadRequest
 from ...services.people import PersonService
 from ...services.representations import leave_json, person_json
-from . import after_id, contacts, json_body, limit, page, path_int, service_context
+from . import after_id, contacts, json_body, limit, no_content, page, path_int, service_context
 
 
 @view_defaults(renderer="json")
@@ -71,5 +71,4 @@ class PeopleAPI:
     def delete_leave(self):
         person = self.person()
         self.people.delete_leave(person, self.people.get_leave(person, path_int(self.request, "leave_id")))
-        self.request.response.status = 204
-        return self.request.response
+        return no_content(self.request)

@@ -9,7 +9,7 @@ from pyramid.view import view_config, view_defaults
 from ...datetimes import isoformat
 from ...services.rotations import RotationService
 from ...services.teams import TeamService
-from . import after_id, json_body, limit, page, path_int, service_context
+from . import after_id, json_body, limit, no_content, page, path_int, service_context
 
 
 def engine_shift_json(shift, tz: ZoneInfo) -> dict:
@@ -96,5 +96,4 @@ class RotationsAPI:
     @view_config(route_name="api.rotation", request_method="DELETE", permission="admin")
     def delete(self):
         self.rotations.delete(self.team, self.rotation())
-        self.request.response.status = 204
-        return self.request.response
+        return no_content(self.request)

@@ -6,7 +6,7 @@ from pyramid.view import view_config, view_defaults
 
 from ...services.representations import team_json
 from ...services.teams import TeamService
-from . import after_id, json_body, limit, page, service_context
+from . import after_id, json_body, limit, no_content, page, service_context
 
 
 @view_defaults(renderer="json")
@@ -40,5 +40,4 @@ class TeamsAPI:
     @view_config(route_name="api.team", request_method="DELETE", permission="admin")
     def delete(self):
         self.teams.delete(self.teams.get(self.request.matchdict["slug"]))
-        self.request.response.status = 204
-        return self.request.response
+        return no_content(self.request)
