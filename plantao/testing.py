@@ -37,9 +37,8 @@ class _DeclarationContract:
 
     def test_name_is_a_slug(self) -> None:
         name = self.declaration().name
-        assert isinstance(name, str) and SLUG.match(
-            name
-        ), f"name {name!r} must be a slug: lowercase letters, digits and underscores"
+        problem = f"name {name!r} must be a slug: lowercase letters, digits, '_' and '-'"
+        assert isinstance(name, str) and SLUG.match(name), problem
 
     def test_title_and_description_are_in_portuguese_and_english(self) -> None:
         declaration = self.declaration()
@@ -48,9 +47,8 @@ class _DeclarationContract:
             assert isinstance(texts, Mapping), f"{attribute} must be a dict of language -> text"
             for language in LANGUAGES:
                 text = texts.get(language)
-                assert (
-                    isinstance(text, str) and text.strip()
-                ), f"{attribute} needs a non-empty {language!r} text"
+                problem = f"{attribute} needs a non-empty {language!r} text"
+                assert isinstance(text, str) and text.strip(), problem
 
     def test_params_schema_is_a_valid_json_schema(self) -> None:
         schema = self.declaration().params_schema
@@ -109,7 +107,7 @@ class RotationPolicyContract(_DeclarationContract):
                 yield self.make_context(zone, params)
 
     def window(self, ctx: PolicyContext) -> tuple[datetime, datetime]:
-        """The window the slot checks ask for: spring's DST change in both hemispheres."""
+        """The window the slot checks ask for: four months across March's clock changes."""
         return ctx.anchor, ctx.anchor + self.horizon
 
     def collect(self, ctx: PolicyContext, start: datetime, end: datetime) -> list[Slot]:
@@ -247,11 +245,6 @@ class SchedulingRuleContract(_DeclarationContract):
         for ctx, slot in self.contexts_with_history():
             ranked = self.rule.rank(ctx, list(self.members), slot)
             assert sorted(ranked) == sorted(self.members)
-
-    def test_rank_keeps_the_order_of_a_fresh_history(self) -> None:
-        ctx = self.make_context()
-        for slot in self.sample_slots():
-            assert list(self.rule.rank(ctx, list(self.members), slot)) == list(self.members)
 
     def test_rank_does_not_change_its_input(self) -> None:
         for ctx, slot in self.contexts_with_history():

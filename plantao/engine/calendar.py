@@ -66,7 +66,7 @@ def holiday_calendar(
 def _library_language(
     language: str | None, supported: Iterable[str], default: str | None
 ) -> str | None:
-    """Map a tag like ``"pt-BR"`` or ``"en"`` to one the library knows (``"pt_BR"``, ``"en_US"``)."""
+    """Map a tag like ``"pt-BR"`` or ``"en"`` to the library's (``"pt_BR"``, ``"en_US"``)."""
     if not language:
         return default
     wanted = language.replace("-", "_")

@@ -30,7 +30,7 @@ import jsonschema
 from plantao.engine.model import as_utc
 
 LANGUAGES: tuple[str, ...] = ("pt-BR", "en")
-SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 # A JSON Schema fragment for "HH:MM" local times, shared by the built-ins so

