@@ -86,19 +86,20 @@ def cmd_serve(args) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     log.info("Plantão serving on http://%s:%s (%s)", host, port, settings.env)
-    waitress.serve(
-        app,
-        host=host,
-        port=port,
-        threads=args.threads,
-        # Only the reverse proxy on loopback may tell us the client's address
-        # and scheme; anybody else's X-Forwarded-* headers are dropped.
-        trusted_proxy=settings.trusted_proxy,
-        trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
-        clear_untrusted_proxy_headers=True,
-        ident="plantao",
-    )
+    waitress.serve(app, host=host, port=port, threads=args.threads, **waitress_options(settings))
     return 0
+
+
+def waitress_options(settings: Settings) -> dict:
+    """How waitress treats proxies: only the trusted one may forward headers."""
+    return {
+        # Only the reverse proxy (Caddy on loopback) may tell us the client's
+        # address and scheme; anybody else's X-Forwarded-* headers are dropped.
+        "trusted_proxy": settings.trusted_proxy,
+        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+        "clear_untrusted_proxy_headers": True,
+        "ident": "plantao",
+    }
 
 
 def cmd_db_upgrade(args) -> int:

@@ -1,0 +1,73 @@
+"""The oncall answer is cached per instance, yet never stale for long.
+
+An instance that commits a change serves it at once; another instance
+sharing the database serves it within one second.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import webtest
+
+from plantao.app import make_app
+from plantao.datetimes import utcnow
+from plantao.services.oncall import FRESHNESS
+
+
+def holder(app, slug="ops"):
+    body = app.get(f"/api/v1/teams/{slug}/oncall").json
+    return [entry["person"]["name"] for entry in body["oncall"]]
+
+
+def setup_team(app, headers):
+    ana = app.post_json("/api/v1/people", {"name": "Ana"}, headers=headers).json
+    bia = app.post_json("/api/v1/people", {"name": "Bia"}, headers=headers).json
+    app.post_json("/api/v1/teams", {"slug": "ops", "name": "Ops"}, headers=headers)
+    start = (utcnow() - timedelta(hours=1)).isoformat()
+    app.post_json(
+        "/api/v1/teams/ops/rotations",
+        {"name": "Weekly", "policy": "weekly", "members": [ana["id"], bia["id"]], "start": start},
+        headers=headers,
+    )
+    return ana, bia
+
+
+def override(app, headers, person):
+    now = utcnow()
+    return app.post_json(
+        "/api/v1/teams/ops/overrides",
+        {"person": person["id"], "start": (now - timedelta(minutes=5)).isoformat(),
+         "end": (now + timedelta(hours=2)).isoformat()},
+        headers=headers,
+    ).json
+
+
+def test_the_instance_that_commits_a_change_serves_it_at_once(testapp, admin_headers):
+    ana, bia = setup_team(testapp, admin_headers)
+    assert holder(testapp) == ["Ana"]
+    assert holder(testapp) == ["Ana"]  # now from the cache
+    override(testapp, admin_headers, bia)
+    assert holder(testapp) == ["Bia"]
+
+
+def test_another_instance_serves_the_change_within_a_second(testapp, admin_headers, settings, plugins, clean_engine):
+    other = webtest.TestApp(make_app(settings, plugins=plugins, engine=clean_engine))
+    ana, bia = setup_team(testapp, admin_headers)
+    assert holder(other) == ["Ana"]
+    override(testapp, admin_headers, bia)
+    deadline = time.monotonic() + FRESHNESS + 0.5
+    seen = holder(other)
+    while seen != ["Bia"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+        seen = holder(other)
+    assert seen == ["Bia"]
+
+
+def test_a_cached_answer_still_moves_its_clock(testapp, admin_headers):
+    setup_team(testapp, admin_headers)
+    first = testapp.get("/api/v1/teams/ops/oncall").json["at"]
+    time.sleep(0.01)
+    second = testapp.get("/api/v1/teams/ops/oncall").json["at"]
+    assert second > first
