@@ -15,6 +15,12 @@ class DateTimeError(ValueError):
     """A value that is not a date or date-time we understand."""
 
 
+#: Instants outside these years are refused: nobody plans a roster there, and
+#: arithmetic near the ends of the calendar would overflow.
+FIRST_YEAR = 1970
+LAST_YEAR = 2200
+
+
 def parse_instant(value: str, tz: ZoneInfo) -> datetime:
     """An aware UTC datetime from ISO 8601 text, reading naive values in ``tz``."""
     if not isinstance(value, str) or not value.strip():
@@ -31,6 +37,8 @@ def parse_instant(value: str, tz: ZoneInfo) -> datetime:
         raise DateTimeError(
             f"{value!r} is not an ISO 8601 date (2026-03-01) or date-time (2026-03-01T09:00-03:00)"
         ) from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise DateTimeError(f"{value!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(timezone.utc)

@@ -13,14 +13,14 @@ from .context import ServiceContext
 from .errors import Invalid, NotFound
 from .representations import override_json
 from .roster import RosterService
-from .validation import validate
+from .validation import ID_SCHEMA, validate
 
 OVERRIDE_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "required": ["person", "start", "end"],
     "properties": {
-        "person": {"type": "integer", "minimum": 1, "description": "who takes over"},
+        "person": {**ID_SCHEMA, "description": "who takes over"},
         "start": {"type": "string", "description": "date-time with offset, or local to the team"},
         "end": {"type": "string", "description": "exclusive"},
         "role": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$", "default": "primary"},
@@ -35,7 +35,7 @@ SWAP_SCHEMA = {
     "properties": {
         "shifts": {
             "type": "array",
-            "items": {"type": "integer", "minimum": 1},
+            "items": ID_SCHEMA,
             "minItems": 2,
             "maxItems": 2,
             "description": "ids of two shifts whose holders trade places",

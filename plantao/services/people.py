@@ -10,7 +10,7 @@ from . import audit
 from .context import ServiceContext
 from .errors import Conflict, Invalid, NotFound
 from .representations import leave_json, person_json
-from .roster import RosterService, teams_involving
+from .roster import RosterService, bump_revision, teams_involving
 from .validation import validate
 
 PERSON_PROPERTIES = {
@@ -84,6 +84,8 @@ class PersonService:
         audit.record(self.dbsession, self.ctx.actor, "update", "person", person.id, before, person_json(person))
         if person.active != was_active:
             self._rematerialize(person)
+        # Names and contacts show in every cached "who is on call" answer.
+        bump_revision(self.dbsession)
         return person
 
     def deactivate(self, person: Person) -> Person:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -21,6 +21,13 @@ from .. import engine as roster_engine
 from ..datetimes import utcnow
 from ..models import Leave, Override, Person, RosterState, Rotation, Shift, Team
 from .errors import Invalid
+
+#: Separates an engine key from the instant a stored continuation of that
+#: shift starts (the engine's own keys never contain it).
+CONTINUATION = "~"
+
+#: How long "for good" lasts for somebody who left.
+FOREVER = timedelta(days=365 * 100)
 
 #: A team whose stored roster ends sooner than this before the horizon is
 #: extended on the next read, so the horizon moves forward with time.
@@ -38,6 +45,20 @@ class MaterializeReport:
     @property
     def touched(self) -> bool:
         return bool(self.added or self.removed or self.changed)
+
+
+def continuation_key(key: str, start: datetime) -> str:
+    """The key of a stored piece of the engine's shift ``key`` starting at ``start``."""
+    return f"{key}{CONTINUATION}{start.astimezone(timezone.utc):%Y%m%dT%H%M%S%f}"
+
+
+def _same_assignment(stored: Shift, new) -> bool:
+    return (stored.person_id, stored.end, stored.role, stored.source) == (
+        new.person_id,
+        new.end,
+        new.role,
+        new.source,
+    )
 
 
 def bump_revision(dbsession: Session) -> None:
@@ -134,24 +155,33 @@ class RosterService:
         overrides = self.dbsession.scalars(
             select(Override).where(Override.team_id == team.id, Override.end > earliest)
         ).all()
-        leaves = self.dbsession.scalars(select(Leave).where(Leave.end > earliest)).all()
-        inactive = self.dbsession.scalars(select(Person.id).where(Person.active.is_(False))).all()
+        leaves = [
+            roster_engine.LeaveSpec(person_id=l.person_id, start=l.start, end=l.end, reason=l.reason)
+            for l in self.dbsession.scalars(select(Leave).where(Leave.end > earliest))
+        ]
+        # Somebody who left is away from the day they left on, like an
+        # endless leave: the turns before stay as they were and the others
+        # take theirs without reshuffling the order.
+        departed = dict(
+            self.dbsession.execute(select(Person.id, Person.deactivated_at).where(Person.active.is_(False))).all()
+        )
+        for person_id, since in departed.items():
+            since = since or earliest
+            leaves.append(roster_engine.LeaveSpec(person_id=person_id, start=since, end=since + FOREVER, reason="left"))
+        kept_overrides = []
+        for o in overrides:
+            end = min(o.end, departed[o.person_id] or earliest) if o.person_id in departed else o.end
+            if end > o.start:
+                kept_overrides.append(
+                    roster_engine.OverrideSpec(id=o.id, person_id=o.person_id, start=o.start, end=end, role=o.role)
+                )
         return roster_engine.RosterInput(
             tz=team.timezone,
             holidays=self.holidays(team, earliest.year - 1, until.year + 1),
             rotations=specs,
-            overrides=tuple(
-                roster_engine.OverrideSpec(
-                    id=o.id, person_id=o.person_id, start=o.start, end=o.end, role=o.role
-                )
-                for o in overrides
-            ),
-            leaves=tuple(
-                roster_engine.LeaveSpec(person_id=l.person_id, start=l.start, end=l.end, reason=l.reason)
-                for l in leaves
-            ),
-            fallback_person=team.fallback_person_id,
-            inactive_people=frozenset(inactive),
+            overrides=tuple(kept_overrides),
+            leaves=tuple(leaves),
+            fallback_person=None if team.fallback_person_id in departed else team.fallback_person_id,
         )
 
     def holidays(self, team: Team, first_year: int, last_year: int) -> dict:
@@ -220,48 +250,54 @@ class RosterService:
             self.materialize(team, now)
 
     def _store(self, team: Team, wanted: list, now: datetime) -> MaterializeReport:
+        """Make the stored shifts from ``now`` on equal ``wanted``.
+
+        ``now`` is a hard boundary: what lies before it is history.  A shift
+        in progress that changes is cut at ``now`` (its past part stays) and
+        the new holder's shift starts at ``now``, under the engine's key
+        with a ``~<timestamp>`` suffix so that both are kept.
+        """
         report = MaterializeReport()
-        stored = {shift.key: shift for shift in self.stored_future(team, now)}
+        stored = self.stored_future(team, now)
+        by_key = {shift.key: shift for shift in stored}
+        in_progress = [shift for shift in stored if shift.start < now]
         frozen = self._frozen_overlapping(team, wanted, now)
-        frozen_keys = {shift.key for shift in frozen}
+        frozen_keys = self._frozen_keys(team, [shift.key for shift in wanted], now)
+        kept: set[int] = set()
+
         for new in wanted:
-            start = new.start
-            if start < now:
-                # History is frozen: a regenerated shift in progress starts
-                # after whatever already ended for the same role.
-                for old in frozen:
-                    if old.role == new.role and old.end > start:
-                        start = max(start, old.end)
+            if new.start < now:
+                continuations = [
+                    s for s in in_progress if s.key == new.key or s.key.startswith(new.key + CONTINUATION)
+                ]
+                same = next((s for s in continuations if _same_assignment(s, new)), None)
+                if same is not None:
+                    kept.add(same.id)
+                    continue
+                if continuations:
+                    start = now
+                else:
+                    # A shift appearing in the middle of its run starts after
+                    # whatever already ended in its role.
+                    start = max([new.start] + [f.end for f in frozen if f.role == new.role and f.end > new.start])
                 if start >= new.end:
                     continue
-            key = new.key if new.key not in frozen_keys else f"{new.key}@{int(start.timestamp())}"
-            existing = stored.pop(key, None)
-            if existing is None:
-                shift = Shift(
-                    team_id=team.id,
-                    person_id=new.person_id,
-                    role=new.role,
-                    start=start,
-                    end=new.end,
-                    source=new.source,
-                    rotation_id=new.rotation_id,
-                    override_id=new.override_id,
-                    key=key,
-                    sequence=0,
-                    updated_at=now,
-                )
-                self.dbsession.add(shift)
-                report.added.append(shift)
+                key = new.key
+                if start != new.start or key in frozen_keys or key in by_key:
+                    key = continuation_key(new.key, start)
+                self._insert(team, new, start, key, now, report)
                 continue
-            before_person = existing.person_id
-            if (existing.person_id, existing.start, existing.end, existing.source) != (
-                new.person_id,
-                start,
-                new.end,
-                new.source,
-            ):
+
+            key = new.key if new.key not in frozen_keys else continuation_key(new.key, new.start)
+            existing = by_key.get(key)
+            if existing is None or existing.id in kept:
+                self._insert(team, new, new.start, key, now, report)
+                continue
+            kept.add(existing.id)
+            if not (_same_assignment(existing, new) and existing.start == new.start):
+                before_person = existing.person_id
                 existing.person_id = new.person_id
-                existing.start = start
+                existing.start = new.start
                 existing.end = new.end
                 existing.source = new.source
                 existing.rotation_id = new.rotation_id
@@ -269,11 +305,50 @@ class RosterService:
                 existing.sequence = (existing.sequence or 0) + 1
                 existing.updated_at = now
                 report.changed.append((before_person, existing))
-        for leftover in stored.values():
-            self.dbsession.delete(leftover)
-            report.removed.append(leftover)
+
+        for leftover in stored:
+            if leftover.id in kept:
+                continue
+            if leftover.start < now:
+                # Its past part is history: cut it at now instead of erasing it.
+                leftover.end = now
+                leftover.sequence = (leftover.sequence or 0) + 1
+                leftover.updated_at = now
+                report.changed.append((leftover.person_id, leftover))
+            else:
+                self.dbsession.delete(leftover)
+                report.removed.append(leftover)
         self.dbsession.flush()
         return report
+
+    def _insert(self, team: Team, new, start: datetime, key: str, now: datetime, report) -> None:
+        shift = Shift(
+            team_id=team.id,
+            person_id=new.person_id,
+            role=new.role,
+            start=start,
+            end=new.end,
+            source=new.source,
+            rotation_id=new.rotation_id,
+            override_id=new.override_id,
+            key=key,
+            sequence=0,
+            updated_at=now,
+        )
+        self.dbsession.add(shift)
+        report.added.append(shift)
+
+    def _frozen_keys(self, team: Team, keys: list[str], now: datetime) -> set[str]:
+        """Which of ``keys`` already name shifts that ended."""
+        found: set[str] = set()
+        for offset in range(0, len(keys), 500):
+            chunk = keys[offset : offset + 500]
+            found.update(
+                self.dbsession.scalars(
+                    select(Shift.key).where(Shift.team_id == team.id, Shift.end <= now, Shift.key.in_(chunk))
+                )
+            )
+        return found
 
     def _frozen_overlapping(self, team: Team, wanted: list, now: datetime) -> list[Shift]:
         earliest = min((shift.start for shift in wanted), default=now)

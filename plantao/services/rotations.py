@@ -20,7 +20,7 @@ from .context import ServiceContext
 from .errors import Invalid, NotFound
 from .representations import rotation_json
 from .roster import RosterService
-from .validation import schema_errors, validate
+from .validation import ID_SCHEMA, MAX_ID, schema_errors, validate
 
 CLOCK_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
@@ -50,7 +50,7 @@ ROTATION_PROPERTIES = {
     "role": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$", "default": "primary"},
     "policy": {"type": "string", "minLength": 1},
     "params": {"type": "object", "default": {}},
-    "members": {"type": "array", "items": {"type": "integer", "minimum": 1}, "uniqueItems": True},
+    "members": {"type": "array", "items": ID_SCHEMA, "uniqueItems": True},
     "start": {"type": "string", "description": "date-time with offset, or local to the team"},
     "priority": {"type": "integer", "default": 0},
     "rules": {
@@ -85,7 +85,7 @@ ROTATION_PREVIEW_SCHEMA = {
     "required": ["policy"],
     "properties": {
         **ROTATION_UPDATE_SCHEMA["properties"],
-        "id": {"type": "integer", "description": "preview a change to this rotation instead of a new one"},
+        "id": {**ID_SCHEMA, "description": "preview a change to this rotation instead of a new one"},
         "name": {"type": "string", "maxLength": 200},
     },
 }
@@ -376,7 +376,7 @@ class RotationService:
         wanted = {("members", m) for m in members}
         for key, value in params.items():
             if key.endswith("members") and isinstance(value, list):
-                wanted.update((f"params.{key}", m) for m in value if isinstance(m, int))
+                wanted.update((f"params.{key}", m) for m in value if isinstance(m, int) and 0 < m <= MAX_ID)
         ids = {person_id for _, person_id in wanted}
         if not ids:
             return []

@@ -15,7 +15,7 @@ from .context import ServiceContext
 from .errors import Conflict, Invalid, NotFound
 from .representations import team_json
 from .roster import RosterService
-from .validation import validate
+from .validation import MAX_ID, validate
 
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -46,7 +46,7 @@ TEAM_PROPERTIES = {
     "name": {"type": "string", "minLength": 1, "maxLength": 200},
     "timezone": {"type": "string", "minLength": 1, "description": "IANA zone; default PLANTAO_TIMEZONE"},
     "holidays": HOLIDAYS_SCHEMA,
-    "fallback_person": {"type": ["integer", "null"], "minimum": 1},
+    "fallback_person": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
 }
 
 TEAM_CREATE_SCHEMA = {

@@ -12,6 +12,12 @@ from jsonschema import Draft202012Validator
 
 from .errors import Invalid
 
+#: The largest id any table holds (a 32-bit INTEGER on every database); ids
+#: beyond it cannot exist and are refused before reaching the database.
+MAX_ID = 2**31 - 1
+
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
 
 def _field(error) -> str:
     path = ".".join(str(part) for part in error.absolute_path)

@@ -80,9 +80,10 @@ def http_exception(exc, request):
     return exc
 
 
-# Only on the last attempt: earlier ones let retryable errors (serialization
-# failures) propagate so that pyramid_retry runs the request again.
-@exception_view_config(Exception, last_retry_attempt=True)
+# pyramid_retry still retries a retryable error (a serialization failure)
+# answered by this view while attempts remain; the answer of the last
+# attempt is the one the client sees.
+@exception_view_config(Exception)
 def unexpected(exc, request):
     log.exception("unexpected error answering %s %s", request.method, request.path)
     if wants_json(request):

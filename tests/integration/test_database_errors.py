@@ -77,6 +77,11 @@ class ThrowawayServer:
     port: int
     user: str
     password: str
+    restart_command: tuple[str, ...] = ()
+
+    def restart(self) -> None:
+        """Stop the server abruptly and start it again, as a crash and a restart would."""
+        subprocess.run(self.restart_command, check=True, capture_output=True, timeout=120)
 
     def url(self, database: str = "postgres") -> str:
         return URL.create(
@@ -130,7 +135,18 @@ def server():
             as_postgres_user([*pg_ctl, "-l", str(base / "server.log"), "-o", options, "-w", "-t", "60", "start"]),
             cwd=base, check=True, capture_output=True, text=True, timeout=120,
         )
-        pg = ThrowawayServer(host="127.0.0.1", port=port, user="admin", password=password)
+        pg = ThrowawayServer(
+            host="127.0.0.1",
+            port=port,
+            user="admin",
+            password=password,
+            restart_command=tuple(
+                as_postgres_user([
+                    *pg_ctl, "-l", str(base / "server.log"), "-m", "immediate",
+                    "-o", options, "-w", "-t", "60", "restart",
+                ])
+            ),
+        )
         pg.execute("postgres", "CREATE DATABASE plantao", "CREATE DATABASE escala_db")
         yield pg
     except subprocess.CalledProcessError as error:
@@ -290,3 +306,25 @@ def test_foreign_database_is_refused_and_left_intact(server, workdir, escala_db,
     assert "plantonistas" in message
     assert_clean_failure(result, server.password)
     assert_untouched(server, escala_db)
+
+
+def test_the_app_survives_a_database_restart_without_being_restarted(server, tmp_path):
+    """Pre-ping replaces the connections the restarted server dropped."""
+    import webtest
+
+    from plantao.app import make_app
+    from plantao.config import Settings
+    from plantao.db import create_database_engine
+    from plantao.plugins import build_registry
+    from plantao.schema import upgrade
+
+    engine = create_database_engine(server.url("plantao"))
+    upgrade(engine)
+    settings = Settings(database_url=server.url("plantao"), admin_password="x" * 20, data_dir=tmp_path)
+    app = webtest.TestApp(make_app(settings, plugins=build_registry(), engine=engine))
+    assert app.get("/readyz").json["status"] == "ok"
+    assert app.get("/api/v1/teams").json == {"teams": [], "next": None}
+    server.restart()
+    assert app.get("/api/v1/teams").json == {"teams": [], "next": None}
+    assert app.get("/readyz").json["status"] == "ok"
+    engine.dispose()

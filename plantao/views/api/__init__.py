@@ -13,7 +13,8 @@ from datetime import datetime
 
 from ...services.audit import Actor
 from ...services.context import ServiceContext
-from ...services.errors import BadRequest
+from ...services.errors import BadRequest, NotFound
+from ...services.validation import MAX_ID
 from ...services.representations import ContactPolicy
 
 DEFAULT_LIMIT = 100
@@ -86,7 +87,7 @@ def decode_cursor(request) -> dict | None:
 def after_id(request) -> int:
     position = decode_cursor(request) or {}
     value = position.get("after", 0)
-    if not isinstance(value, int):
+    if not isinstance(value, int) or not 0 <= value <= MAX_ID:
         raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
     return value
 
@@ -108,5 +109,8 @@ def no_content(request):
 
 
 def path_int(request, name: str) -> int:
-    # Routes only match digits; int() cannot fail here.
-    return int(request.matchdict[name])
+    """An id from the path (routes only match digits); one that cannot exist is a 404."""
+    value = int(request.matchdict[name])
+    if value > MAX_ID:
+        raise NotFound(f"No such {name}: {value}.")
+    return value

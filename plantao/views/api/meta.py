@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ...models import AuditEntry
 from ...services.errors import BadRequest
+from ...services.validation import MAX_ID
 from . import decode_cursor, encode_cursor, limit
 
 
@@ -29,7 +30,7 @@ def audit(request):
     size = limit(request)
     position = decode_cursor(request) or {}
     before = position.get("before")
-    if before is not None and not isinstance(before, int):
+    if before is not None and (not isinstance(before, int) or not 0 < before <= MAX_ID):
         raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(size + 1)
     if before is not None:

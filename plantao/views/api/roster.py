@@ -8,6 +8,7 @@ from pyramid.view import view_config
 
 from ...datetimes import DateTimeError, isoformat, parse_instant, zone
 from ...services.errors import BadRequest
+from ...services.validation import MAX_ID
 from ...services.oncall import OnCallService, oncall_json
 from ...services.representations import shift_json
 from ...services.roster import RosterService
@@ -73,9 +74,11 @@ def shifts(request):
         try:
             after = (datetime.fromisoformat(position["start"]), int(position["id"]))
         except (KeyError, TypeError, ValueError):
-            raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.") from None
+            after = None
+        if after is None or after[0].tzinfo is None or not 0 < after[1] <= MAX_ID:
+            raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
     person = request.params.get("person")
-    if person is not None and not person.isdigit():
+    if person is not None and not (person.isdigit() and 0 < int(person) <= MAX_ID):
         raise BadRequest(f"person must be a person id, got {person!r}.")
     found = service.shifts(
         team,

@@ -1,0 +1,709 @@
+"""How fast Plantão answers, measured on a realistic data set (``make bench``).
+
+One run builds a data set of many teams with years of history, serves the
+real application through waitress in a process of its own, and loads it from
+this process with concurrent keep-alive connections.  It prints requests per
+second and p50/p99 latency of a bare Pyramid "hello" view (the ceiling of
+waitress and Pyramid on this machine, served by the same process with the
+same number of threads), of ``oncall`` and of ``shifts``, each as a ratio to
+the bare view; then how long materializing a year of a 50-member rotation
+takes, through the service and in the pure engine.
+
+The benchmark never touches your data: by default it creates a database of
+its own (on the local PostgreSQL when one answers at 127.0.0.1:5432 with
+trust authentication, else in a temporary SQLite file) and drops it at the
+end.  ``--database-url`` points it at another one, which must have no teams.
+
+    .venv/bin/python benchmarks/run.py            # the full run, < 5 minutes
+    .venv/bin/python benchmarks/run.py --quick    # a smoke run, < 1 minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import math
+import multiprocessing
+import os
+import random
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from datetime import time as time_of_day
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from plantao import engine as roster_engine
+from plantao import schema
+from plantao.config import ConfigurationError, Settings, load_settings
+from plantao.db import create_database_engine
+from plantao.engine.policies import wall_clock
+from plantao.models import Person, Rotation, RotationVersion, Shift, Team
+from plantao.plugins import build_registry
+from plantao.services.roster import RosterService
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+HOST = "127.0.0.1"
+HANDOFF = time_of_day(9, 0)
+# Zones of the teams: Brazil's, with and without daylight-saving history.
+ZONES = ("America/Sao_Paulo", "America/Manaus", "America/Recife", "America/Cuiaba", "America/Belem")
+SUBDIVISIONS = (None, None, "SP", "RJ", "MG")
+
+
+# -- the database -----------------------------------------------------------------
+
+
+@dataclass
+class Database:
+    url: str
+    description: str
+    cleanup: Callable[[], None]
+
+
+def postgres_reachable(admin_url: str) -> bool:
+    engine = create_engine(admin_url, connect_args={"connect_timeout": 2})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure means "use SQLite instead"
+        return False
+    finally:
+        engine.dispose()
+
+
+def temporary_database(admin_url: str) -> Database:
+    """A PostgreSQL database of our own when the server answers, else SQLite."""
+    if postgres_reachable(admin_url):
+        name = f"plantao_bench_{secrets.token_hex(5)}"
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+        def drop() -> None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+        url = make_url(admin_url).set(database=name)
+        return Database(
+            url.render_as_string(hide_password=False),
+            f"temporary PostgreSQL database {url.render_as_string(hide_password=True)} (dropped at the end)",
+            drop,
+        )
+    folder = Path(tempfile.mkdtemp(prefix="plantao-bench-"))
+    path = folder / "plantao.sqlite3"
+    return Database(
+        f"sqlite:///{path}",
+        f"temporary SQLite file {path} (no PostgreSQL at 127.0.0.1:5432; removed at the end)",
+        lambda: shutil.rmtree(folder, ignore_errors=True),
+    )
+
+
+def chosen_database(args) -> Database:
+    if args.database_url is None:
+        return temporary_database(args.postgres_admin_url)
+    url = args.database_url
+    if url == "configured":
+        url = configured_settings().database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    return Database(url, f"{shown} (given; the benchmark's data stays in it)", lambda: None)
+
+
+def configured_settings() -> Settings:
+    try:
+        return load_settings(create_data_dir=False)
+    except ConfigurationError as error:
+        sys.exit(f"benchmark: {error}")
+
+
+# -- the data set -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataSetSize:
+    teams: int
+    history_years: tuple[int, int]
+
+
+def build_data_set(engine, settings: Settings, plugins, size: DataSetSize, seed: int, workers: int) -> list[str]:
+    """Teams with a few people and a daily or weekly rotation started years ago.
+
+    Shifts that have ended are written in bulk, as rows: they are history,
+    which no request recomputes.  The horizon ahead is materialized by the
+    real :class:`RosterService`, as the app itself does, in ``workers``
+    processes.  Returns the slugs.
+    """
+    rng = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    slugs = [f"team-{number:04d}" for number in range(1, size.teams + 1)]
+    started = time.perf_counter()
+    history: list[dict] = []
+    with Session(engine) as session:
+        if session.scalar(select(func.count(Team.id))):
+            sys.exit("benchmark: the database already has teams; give an empty one (or none).")
+        for first in range(0, size.teams, 200):
+            batch = []
+            for slug in slugs[first : first + 200]:
+                team = Team(
+                    slug=slug,
+                    name=f"Team {slug[5:]}",
+                    timezone=rng.choice(ZONES),
+                    holiday_country="BR",
+                    holiday_subdivision=rng.choice(SUBDIVISIONS),
+                    holiday_optional=False,
+                )
+                people = [
+                    Person(
+                        name=f"Person {slug[5:]}-{n}",
+                        email=f"p{slug[5:]}.{n}@example.com",
+                        phone=f"+55 11 9{rng.randrange(10**7, 10**8)}",
+                        chat={},
+                        active=True,
+                    )
+                    for n in range(rng.randint(3, 6))
+                ]
+                session.add(team)
+                session.add_all(people)
+                batch.append((team, people))
+            session.flush()
+            rotations = [_rotation(rng, team, people, size.history_years) for team, people in batch]
+            session.add_all(rotations)
+            session.flush()
+            for (team, _), rotation in zip(batch, rotations):
+                history.extend(_history(rotation, ZoneInfo(team.timezone), now))
+            session.commit()
+    insert_shifts(engine, history)
+    print(f"  {size.teams} teams, {len(history):,} past shifts written in {time.perf_counter() - started:.1f} s")
+
+    started = time.perf_counter()
+    with Session(engine) as session:
+        team_ids = session.scalars(select(Team.id).order_by(Team.id)).all()
+    # Each worker opens connections of its own; none may be inherited.
+    engine.dispose()
+    fields = settings_fields(settings)
+    slices = [team_ids[n::workers] for n in range(workers)]
+    if workers == 1:
+        ahead = materialize_teams(fields, slices[0], now)
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            ahead = sum(pool.map(materialize_teams, [fields] * workers, slices, [now] * workers))
+    took = time.perf_counter() - started
+    print(
+        f"  horizon of {settings.horizon_days} days materialized by RosterService: {ahead:,} shifts "
+        f"in {took:.1f} s ({workers} processes, {1000 * took * workers / max(len(team_ids), 1):.0f} ms a team)"
+    )
+    return slugs
+
+
+def materialize_teams(fields: dict, team_ids: list[int], now: datetime) -> int:
+    """Materialize each team's horizon, one transaction each; the shifts added."""
+    settings = settings_from(fields)
+    engine = create_database_engine(settings.database_url)
+    plugins = build_registry()
+    added = 0
+    try:
+        with Session(engine) as session:
+            service = RosterService(session, settings, plugins)
+            for team_id in team_ids:
+                added += len(service.materialize(session.get(Team, team_id), now).added)
+                session.commit()
+    finally:
+        engine.dispose()
+    return added
+
+
+def insert_shifts(engine, rows: list[dict]) -> None:
+    """Write shift rows fast: COPY on PostgreSQL, one executemany on SQLite."""
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as connection:
+            connection.execute(Shift.__table__.insert(), rows)
+        return
+    columns = ("team_id", "person_id", "role", "start", "end", "source", "rotation_id", "key", "sequence",
+               "created_at", "updated_at")
+    buffer = io.StringIO()
+    for row in rows:
+        values = [row[name] for name in columns]
+        buffer.write("\t".join(
+            value.astimezone(timezone.utc).replace(tzinfo=None).isoformat() if isinstance(value, datetime) else str(value)
+            for value in values
+        ))
+        buffer.write("\n")
+    buffer.seek(0)
+    connection = engine.raw_connection()
+    try:
+        with connection.cursor() as cursor:
+            quoted = ", ".join(f'"{name}"' for name in columns)
+            cursor.copy_expert(f"COPY shifts ({quoted}) FROM STDIN", buffer)
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def _rotation(rng, team: Team, people: list[Person], years: tuple[int, int]) -> Rotation:
+    tz = ZoneInfo(team.timezone)
+    policy = "daily" if rng.random() < 0.6 else "weekly"
+    first_day = datetime.now(tz).date() - timedelta(days=rng.randint(365 * years[0], 365 * years[1]))
+    if policy == "weekly":
+        first_day -= timedelta(days=first_day.weekday())  # the default handoff: Monday
+    anchor = wall_clock(first_day, HANDOFF, tz)
+    rotation = Rotation(team_id=team.id, name=policy.title(), role="primary", policy=policy, priority=0, start=anchor)
+    rotation.versions.append(
+        RotationVersion(effective_from=anchor, params={}, members=[p.id for p in people], rules={}, restriction=None)
+    )
+    return rotation
+
+
+def _history(rotation: Rotation, tz: ZoneInfo, now: datetime) -> Iterator[dict]:
+    """The rotation's shifts that ended before ``now``: its members in turn.
+
+    Keys follow the engine's (``r{rotation}:{queue}:{slot}``), so the
+    materialized horizon continues this history rather than colliding with it.
+    """
+    members = rotation.versions[0].members
+    period = 1 if rotation.policy == "daily" else 7
+    first_day = rotation.start.astimezone(tz).date()
+    index = 0
+    start = rotation.start
+    while True:
+        end = wall_clock(first_day + timedelta(days=period * (index + 1)), HANDOFF, tz)
+        if end > now:
+            return
+        yield {
+            "team_id": rotation.team_id,
+            "person_id": members[index % len(members)],
+            "role": "primary",
+            "start": start,
+            "end": end,
+            "source": "rotation",
+            "rotation_id": rotation.id,
+            "override_id": None,
+            "key": f"r{rotation.id}:members:{index}",
+            "sequence": 0,
+            "created_at": end,
+            "updated_at": end,
+        }
+        index += 1
+        start = end
+
+
+def settings_fields(settings: Settings) -> dict:
+    """What another process needs to rebuild ``settings`` (JSON-friendly)."""
+    return {
+        "database_url": settings.database_url,
+        "admin_password": settings.admin_password,
+        "data_dir": str(settings.data_dir),
+        "session_secret": settings.session_secret,
+        "timezone": settings.timezone,
+        "horizon_days": settings.horizon_days,
+    }
+
+
+def settings_from(fields: dict) -> Settings:
+    return Settings(**{**fields, "data_dir": Path(fields["data_dir"])})
+
+
+# -- serving ------------------------------------------------------------------------
+
+
+def hello_app():
+    """The ceiling: the smallest Pyramid app, one view, no database."""
+    from pyramid.config import Configurator
+    from pyramid.response import Response
+
+    def hello(request):
+        return Response("Hello", content_type="text/plain")
+
+    with Configurator() as config:
+        config.add_route("hello", "/")
+        config.add_view(hello, route_name="hello")
+    return config.make_wsgi_app()
+
+
+def serve(config: dict) -> None:
+    """The server process: the real app and the bare view, one waitress each."""
+    import logging
+
+    # Pyramid still imports pkg_resources; its deprecation is not ours to report here.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+    import waitress
+
+    from plantao.app import make_app
+
+    # Under load waitress warns about its task queue on every burst.
+    logging.getLogger("waitress").setLevel(logging.ERROR)
+    settings = settings_from(config["settings"])
+    engine = create_database_engine(settings.database_url)
+    app = make_app(settings, plugins=build_registry(), engine=engine)
+    servers = {
+        name: waitress.create_server(
+            wsgi, host=HOST, port=0, threads=config["threads"], ident="plantao-bench", connection_limit=1000
+        )
+        for name, wsgi in (("app", app), ("hello", hello_app()))
+    }
+    for server in servers.values():
+        threading.Thread(target=server.run, daemon=True).start()
+    print(json.dumps({name: server.effective_port for name, server in servers.items()}), flush=True)
+    # The parent closes our stdin when it is done with us.
+    sys.stdin.read()
+
+
+@contextmanager
+def server_process(settings: Settings, threads: int) -> Iterator[dict[str, int]]:
+    fields = settings_fields(settings)
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", json.dumps({"settings": fields, "threads": threads})],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        if not line:
+            sys.exit("benchmark: the server process did not start (see its error above).")
+        yield json.loads(line)
+    finally:
+        process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# -- load ---------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def prime(port: int, template: str, slugs: list[str]) -> None:
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        for slug in slugs:
+            connection.request("GET", template % slug)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                sys.exit(f"benchmark: {template % slug} answered {response.status}")
+    finally:
+        connection.close()
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return math.nan
+    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
+
+
+def python_load(name: str, port: int, paths: Callable[[random.Random], str], threads: int, duration: float, warmup: float) -> Measure:
+    """``threads`` clients on keep-alive connections, each asking as fast as answered."""
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = [0]
+    begin = threading.Barrier(threads + 1)
+    windows: dict[str, float] = {}
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        connection = http.client.HTTPConnection(HOST, port, timeout=30)
+        mine: list[float] = []
+        failed = 0
+        begin.wait()
+        measure_from = windows["from"]
+        until = windows["until"]
+        while True:
+            path = paths(rng)
+            sent = time.perf_counter()
+            if sent >= until:
+                break
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection(HOST, port, timeout=30)
+                ok = False
+            if sent >= measure_from:
+                mine.append(time.perf_counter() - sent)
+                failed += not ok
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    windows["from"] = time.perf_counter() + warmup
+    windows["until"] = windows["from"] + duration
+    begin.wait()
+    for worker in workers:
+        worker.join()
+    latencies.sort()
+    return Measure(
+        name, len(latencies), errors[0], duration, 1000 * percentile(latencies, 0.50), 1000 * percentile(latencies, 0.99)
+    )
+
+
+WRK_SCRIPT = """
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+function init(args)
+  math.randomseed(id * 7919)
+  slugs = {}
+  for line in io.lines(args[1]) do slugs[#slugs + 1] = line end
+  template = args[2]
+end
+function request()
+  return wrk.format("GET", string.format(template, slugs[math.random(#slugs)]))
+end
+"""
+
+
+def wrk_load(name: str, port: int, template: str, slugs_file: Path, script: Path, threads: int, duration: float, warmup: float) -> Measure:
+    """The same load from ``wrk`` (C, event loop): its client costs less CPU than ours."""
+    base = ["wrk", f"-t{min(threads, 4)}", f"-c{threads}", "-s", str(script), f"http://{HOST}:{port}"]
+    if warmup:
+        subprocess.run([*base[:1], f"-d{max(1, round(warmup))}s", *base[1:], "--", str(slugs_file), template],
+                       capture_output=True, check=True)
+    output = subprocess.run(
+        [*base[:1], f"-d{max(1, round(duration))}s", "--latency", *base[1:], "--", str(slugs_file), template],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    requests = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", output).group(1))
+    seconds = _wrk_seconds(*re.search(r"requests in ([\d.]+)(\w+)", output).groups())
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    failed = int(errors.group(1)) if errors else 0
+    if socket_errors:
+        failed += sum(int(n) for n in socket_errors.groups())
+    p50 = _wrk_ms(*re.search(r"50%\s+([\d.]+)(\w+)", output).groups())
+    p99 = _wrk_ms(*re.search(r"99%\s+([\d.]+)(\w+)", output).groups())
+    return Measure(name, requests, failed, seconds, p50, p99)
+
+
+def _wrk_ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def _wrk_seconds(value: str, unit: str) -> float:
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+
+
+# -- materialization ------------------------------------------------------------------
+
+
+def time_materialization(engine, settings: Settings, plugins, members: int, repeat: int) -> list[tuple[str, float]]:
+    """Seconds to materialize a year of a ``members``-person rotation, and to build it in the engine."""
+    year = replace(settings, horizon_days=365)
+    figures = []
+    now = datetime.now(timezone.utc)
+    for policy in ("daily", "weekly"):
+        with Session(engine) as session:
+            team = Team(slug=f"bench-{policy}", name=f"Bench {policy}", timezone=settings.timezone,
+                        holiday_country="BR", holiday_subdivision="SP", holiday_optional=False)
+            people = [Person(name=f"Bench {policy} {n}", chat={}, active=True) for n in range(members)]
+            session.add(team)
+            session.add_all(people)
+            session.flush()
+            tz = ZoneInfo(team.timezone)
+            anchor = wall_clock(datetime.now(tz).date(), HANDOFF, tz)
+            rotation = Rotation(team_id=team.id, name=policy, role="primary", policy=policy, priority=0, start=anchor)
+            rotation.versions.append(RotationVersion(effective_from=anchor, params={},
+                                                     members=[p.id for p in people], rules={}, restriction=None))
+            session.add(rotation)
+            session.commit()
+
+            service = RosterService(session, year, plugins)
+            started = time.perf_counter()
+            report = service.materialize(team, now)
+            session.commit()
+            first = time.perf_counter() - started
+            figures.append((f"{policy}, {members} members, 365 days: RosterService.materialize "
+                            f"({len(report.added)} shifts written)", first))
+
+            started = time.perf_counter()
+            service.materialize(team, now)
+            session.commit()
+            figures.append((f"{policy}: materialize again, nothing changed", time.perf_counter() - started))
+
+            data = service.roster_input(team, until=now + timedelta(days=365))
+            runs = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                result = roster_engine.build_roster(
+                    data, now, now + timedelta(days=365), policies=plugins.policies, rules=plugins.rules
+                )
+                runs.append(time.perf_counter() - started)
+            figures.append((f"{policy}: engine build_roster for the year ({len(result.shifts)} shifts, "
+                            f"median of {repeat})", statistics.median(runs)))
+    return figures
+
+
+# -- the run ----------------------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--teams", type=int, help="teams in the data set (default 1000; --quick: 50)")
+    parser.add_argument("--duration", type=float, help="seconds of measured load per endpoint (default 5; --quick: 1)")
+    parser.add_argument("--warmup", type=float, help="seconds of unmeasured load first (default 1; --quick: 0.3)")
+    parser.add_argument("--threads", type=int, default=16, help="concurrent client connections (default 16)")
+    parser.add_argument("--server-threads", type=int, default=8,
+                        help="waitress threads of each server (default 8, as `plantao serve`)")
+    parser.add_argument("--quick", action="store_true", help="small numbers: a smoke run")
+    parser.add_argument("--client", choices=("auto", "python", "wrk"), default="auto",
+                        help="load generator: wrk when installed (auto), or the Python one")
+    parser.add_argument("--database-url", help="use this database (it must have no teams); "
+                        "'configured' means the one of the configuration (.env, DATABASE_URL...); "
+                        "default: a temporary database, dropped at the end")
+    parser.add_argument("--postgres-admin-url", default=POSTGRES_ADMIN_URL,
+                        help="server on which to create the temporary database")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes materializing the data set (default: one per CPU)")
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.teams = args.teams or (50 if quick else 1000)
+    args.duration = args.duration or (1.0 if quick else 5.0)
+    args.warmup = args.warmup if args.warmup is not None else (0.3 if quick else 1.0)
+    args.years = (2, 3)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.serve:
+        serve(json.loads(args.serve))
+        return 0
+    client = args.client
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "python"
+    elif client == "wrk" and not shutil.which("wrk"):
+        sys.exit("benchmark: wrk is not installed (apt install wrk), use --client python")
+
+    configured = configured_settings()
+    database = chosen_database(args)
+    scratch = Path(tempfile.mkdtemp(prefix="plantao-bench-run-"))
+    started = time.perf_counter()
+    try:
+        print(f"Database: {database.description}")
+        settings = Settings(
+            database_url=database.url,
+            admin_password=secrets.token_urlsafe(16),
+            data_dir=scratch,
+            session_secret=secrets.token_urlsafe(48),
+            timezone=configured.timezone,
+            horizon_days=configured.horizon_days,
+        )
+        engine = create_database_engine(settings.database_url)
+        schema.upgrade(engine)
+        plugins = build_registry()
+
+        print(f"Data set: {args.teams} teams, rotations started {args.years[0]}-{args.years[1]} years ago")
+        slugs = build_data_set(engine, settings, plugins, DataSetSize(args.teams, args.years), args.seed,
+                               args.workers)
+
+        print(f"Load: {args.threads} concurrent keep-alive connections, {args.duration:g} s per endpoint "
+              f"after {args.warmup:g} s of warm-up; client: {client}; waitress threads: {args.server_threads}")
+        endpoints = [
+            ("hello (bare Pyramid view)", "hello", "/"),
+            # The real app's own floor: its tweens and security, no database.
+            ("healthz (the app, no database)", "app", "/healthz"),
+            ("oncall", "app", "/api/v1/teams/%s/oncall"),
+            ("oncall?at=now (bypasses the cache)", "app", "/api/v1/teams/%s/oncall?at=" + "{at}"),
+            ("shifts (this week)", "app", "/api/v1/teams/%s/shifts"),
+        ]
+        measures = []
+        with server_process(settings, args.server_threads) as ports:
+            slugs_file = scratch / "slugs.txt"
+            slugs_file.write_text("\n".join(slugs) + "\n")
+            script = scratch / "random-team.lua"
+            script.write_text(WRK_SCRIPT)
+            for name, server, template in endpoints:
+                template = template.replace("{at}", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                if name == "oncall":
+                    # Status pages poll every team: measure the steady state,
+                    # where each team's answer has been asked for once.
+                    prime(ports[server], template, slugs)
+                if client == "wrk":
+                    measure = wrk_load(name, ports[server], template if "%s" in template else template + "?%s",
+                                       slugs_file, script, args.threads, args.duration, args.warmup)
+                else:
+                    if "%s" in template:
+                        def paths(rng, template=template):
+                            return template % rng.choice(slugs)
+                    else:
+                        def paths(rng, template=template):
+                            return template
+                    measure = python_load(name, ports[server], paths, args.threads, args.duration, args.warmup)
+                measures.append(measure)
+                print(f"  measured {name}: {measure.per_second:,.0f} requests/s", flush=True)
+
+        print_table(measures)
+
+        print("\nMaterialization (a fresh team, rotation starting today):")
+        for label, seconds in time_materialization(engine, settings, plugins, 50, 3 if args.quick else 5):
+            print(f"  {label:<82} {1000 * seconds:8.0f} ms")
+        engine.dispose()
+    finally:
+        database.cleanup()
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(f"\nTotal time of the run: {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def print_table(measures: list[Measure]) -> None:
+    bare = measures[0].per_second
+    print()
+    header = f"{'endpoint':<38} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'errors':>7}"
+    print(header)
+    print("-" * len(header))
+    for measure in measures:
+        ratio = measure.per_second / bare if bare else math.nan
+        print(f"{measure.name:<38} {measure.per_second:>11,.0f} {measure.p50_ms:>8.2f} {measure.p99_ms:>8.2f} "
+              f"{ratio:>8.2f} {measure.errors:>7}")
+    oncall = next((m for m in measures if m.name == "oncall"), None)
+    if oncall and bare:
+        verdict = "meets" if oncall.per_second >= bare / 2 else "MISSES"
+        print(f"\noncall reaches {oncall.per_second / bare:.0%} of the bare view: {verdict} the target (>= 50%).")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
