@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
+from .routes import is_cached_read
 
 
 def create_database_engine(url: str, **kwargs) -> Engine:
@@ -71,6 +72,13 @@ def includeme(config) -> None:
     # The transaction manager comes from the request, never a thread-local.
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
     settings.setdefault("retry.attempts", 3)
+    # Naming the user on each transaction would resolve the identity of
+    # every request, even those that never write.
+    settings.setdefault("tm.annotate_user", False)
+    # The cached "who is on call now" answer needs no transaction (nor a
+    # retry): it is the hottest request, and each one saved counts.
+    settings.setdefault("tm.activate_hook", lambda request: not is_cached_read(request))
+    settings.setdefault("retry.activate_hook", lambda request: 1 if is_cached_read(request) else None)
     config.include("pyramid_tm")
     config.include("pyramid_retry")
 

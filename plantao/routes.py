@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 API = "/api/v1"
+
+# The one request answered from memory without a database transaction: see
+# plantao.services.oncall.RosterCache.
+_CACHED_ONCALL = re.compile(rf"^{API}/teams/[^/]+/oncall$")
+
+
+def is_cached_read(request) -> bool:
+    """True for ``GET .../oncall`` without ``at``: no transaction, no retry needed."""
+    return (
+        request.method in ("GET", "HEAD")
+        and "at" not in request.GET
+        and _CACHED_ONCALL.match(request.path_info) is not None
+    )
 
 
 def includeme(config) -> None:

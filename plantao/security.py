@@ -19,6 +19,7 @@ from pyramid.security import Allowed, Denied
 ADMIN = "admin"
 VIEWER = "viewer"
 SESSION_KEY = "plantao.identity"
+SESSION_COOKIE = "plantao_session"
 
 
 def same_secret(given: str | None, expected: str | None) -> bool:
@@ -76,7 +77,10 @@ def _identity(request) -> dict | None:
         if role:
             return {"role": role, "credential": f"{role}-token"}
         return {"role": None, "credential": "invalid-token", "invalid": True}
-    role = request.session.get(SESSION_KEY) if SESSION_KEY in request.session else None
+    # Only open the signed session when the browser sent one.
+    if SESSION_COOKIE not in request.cookies:
+        return None
+    role = request.session.get(SESSION_KEY)
     if role in (ADMIN, VIEWER):
         return {"role": role, "credential": f"{role}-session"}
     return None
@@ -89,7 +93,7 @@ def includeme(config) -> None:
     config.set_session_factory(
         SignedCookieSessionFactory(
             settings.session_secret,
-            cookie_name="plantao_session",
+            cookie_name=SESSION_COOKIE,
             httponly=True,
             samesite="Lax",
             # Behind Caddy the scheme arrives through X-Forwarded-Proto from
@@ -106,8 +110,6 @@ def includeme(config) -> None:
 
     config.add_request_method(plantao_identity, "plantao_identity", reify=True)
     config.add_request_method(
-        lambda request: _identity(request) is not None and _identity(request).get("invalid", False),
-        "invalid_credentials",
-        reify=True,
+        lambda request: bool((_identity(request) or {}).get("invalid")), "invalid_credentials", reify=True
     )
     config.set_security_policy(PlantaoSecurityPolicy())

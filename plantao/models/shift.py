@@ -45,6 +45,8 @@ class Shift(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "key"),
         Index("ix_shifts_team_role_start", "team_id", "role", "start"),
+        # Reads across roles (the shifts list, the next handoff) go by start.
+        Index("ix_shifts_team_start", "team_id", "start"),
         Index("ix_shifts_team_end", "team_id", "end"),
         Index("ix_shifts_person_start", "person_id", "start"),
     )

@@ -10,7 +10,9 @@ instance notices the new revision within a second.
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Callable
 import time as clock
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -238,45 +240,84 @@ class RosterCache:
         self.checked_at = 0.0
         # (slug, role) -> (revision, valid from, valid until, the answer)
         self.entries: dict[tuple, tuple[int, datetime, datetime, TeamOnCall]] = {}
+        # (slug, role, contacts, revision, valid from) -> the JSON body around "at"
+        self.bodies: dict[tuple, tuple[bytes, bytes]] = {}
         self.lock = threading.Lock()
 
     def invalidate(self) -> None:
         """Forget everything (called after this instance commits a roster change)."""
         with self.lock:
             self.entries.clear()
+            self.bodies.clear()
             self.checked_at = 0.0
 
-    def _revision(self, dbsession: Session) -> int:
+    def _revision(self, session_factory: Callable[[], Session]) -> int:
         now = clock.monotonic()
         if self.revision is None or now - self.checked_at >= self.freshness:
-            revision = current_revision(dbsession)
+            with session_factory() as dbsession:
+                revision = current_revision(dbsession)
             with self.lock:
                 if revision != self.revision:
                     self.entries.clear()
+                    self.bodies.clear()
                 self.revision = revision
                 self.checked_at = now
         return self.revision
 
-    def oncall(self, dbsession: Session, slug: str, role: str | None = None) -> TeamOnCall:
+    def oncall(self, session_factory: Callable[[], Session], slug: str, role: str | None = None) -> TeamOnCall:
         """Who is on call in team ``slug`` now, answered from memory when fresh.
 
         An entry holds until the roster revision changes or the next instant
         at which any shift starts or ends, whichever comes first.
+        The cache reads through short sessions of its own from
+        ``session_factory``, outside any request transaction, and only when
+        the database must be asked: a hit costs no session at all.
         """
         moment = utcnow()
-        revision = self._revision(dbsession)
+        return replace(self._entry(session_factory, slug, role, moment)[3], at=moment)
+
+    def oncall_body(
+        self, session_factory: Callable[[], Session], slug: str, role: str | None, contacts: ContactPolicy
+    ) -> bytes:
+        """The JSON body of ``oncall`` now, serialized once per entry and kind of reader.
+
+        Only ``at`` changes between two answers from the same entry, so the
+        body is kept as the bytes around it.
+        """
+        moment = utcnow()
+        entry = self._entry(session_factory, slug, role, moment)
+        key = (slug, role, contacts, entry[0], entry[1])
+        around = self.bodies.get(key)
+        if around is None:
+            payload = oncall_json(entry[3], contacts)
+            payload["at"] = _AT_MARK
+            before, after = json.dumps(payload, separators=(",", ":")).split(json.dumps(_AT_MARK), 1)
+            around = (before.encode(), after.encode())
+            with self.lock:
+                self.bodies[key] = around
+        at = json.dumps(isoformat(moment, ZoneInfo(entry[3].team.timezone)))
+        return around[0] + at.encode() + around[1]
+
+    def _entry(self, session_factory, slug: str, role: str | None, moment: datetime) -> tuple:
+        revision = self._revision(session_factory)
         key = (slug, role)
         entry = self.entries.get(key)
         if entry is not None and entry[0] == revision and entry[1] <= moment < entry[2]:
-            return replace(entry[3], at=moment)
-        service = OnCallService(dbsession)
-        team = service.team(slug)
-        state = service.at(team, moment, role)
+            return entry
+        with session_factory() as dbsession:
+            service = OnCallService(dbsession)
+            team = service.team(slug)
+            state = service.at(team, moment, role)
+            next_start = service.next_start(team, moment, role)
         boundaries = [shift.end for shift in state.current]
-        next_start = service.next_start(team, moment, role)
         if next_start is not None:
             boundaries.append(next_start)
         valid_until = min(boundaries, default=moment + IDLE_ENTRY_LIFETIME)
+        entry = (revision, moment, valid_until, state)
         with self.lock:
-            self.entries[key] = (revision, moment, valid_until, state)
-        return state
+            self.entries[key] = entry
+        return entry
+
+
+# A value no real answer contains, marking where "at" goes in a cached body.
+_AT_MARK = "\u0000plantao-at\u0000"
