@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData
@@ -45,6 +46,11 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def new_feed_token() -> str:
+    """A fresh secret for a feed link (unguessable, URL-safe)."""
+    return secrets.token_urlsafe(24)
 
 
 class Base(DeclarativeBase):

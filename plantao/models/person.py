@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .meta import Base, UTCDateTime, utcnow
+from .meta import Base, UTCDateTime, new_feed_token, utcnow
 
 
 class Person(Base):
@@ -27,6 +27,8 @@ class Person(Base):
     # Other chat handles by network, e.g. {"slack": "U024BE7LH", "whatsapp": "+55..."}.
     chat: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Secret of the person's own feed and page links; rotating it kills old links.
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_feed_token)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .meta import Base, UTCDateTime, utcnow
+from .meta import Base, UTCDateTime, new_feed_token, utcnow
 
 
 class Team(Base):
@@ -22,6 +22,8 @@ class Team(Base):
     holiday_country: Mapped[str] = mapped_column(String(2), default="BR")
     holiday_subdivision: Mapped[str | None] = mapped_column(String(10))
     holiday_optional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Secret of the team's feed link when the roster is private.
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_feed_token)
     fallback_person_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL")
     )
