@@ -127,3 +127,53 @@ def leave_json(leave: Leave, tz: ZoneInfo = UTC) -> dict:
         "end": isoformat(leave.end, tz),
         "reason": leave.reason,
     }
+
+
+# -- the engine's answers (previews, gaps, conflicts) ------------------------
+
+
+def engine_shift_json(shift, tz: ZoneInfo) -> dict:
+    """A shift computed by the engine, not (yet) stored."""
+    return {
+        "key": shift.key,
+        "role": shift.role,
+        "person": shift.person_id,
+        "start": isoformat(shift.start, tz),
+        "end": isoformat(shift.end, tz),
+        "source": shift.source,
+    }
+
+
+def gap_json(gap, tz: ZoneInfo, start=None, end=None) -> dict:
+    """An uncovered stretch, cut to ``[start, end)`` when given."""
+    return {
+        "role": gap.role,
+        "start": isoformat(max(gap.start, start) if start else gap.start, tz),
+        "end": isoformat(min(gap.end, end) if end else gap.end, tz),
+    }
+
+
+def conflict_json(conflict, tz: ZoneInfo) -> dict:
+    return {
+        "rotation_id": conflict.rotation_id,
+        "role": conflict.role,
+        "rule": conflict.rule,
+        "start": isoformat(conflict.start, tz),
+        "end": isoformat(conflict.end, tz),
+        "message": conflict.message,
+    }
+
+
+def preview_json(preview: dict, tz: ZoneInfo) -> dict:
+    """What a rotation change would do: ``RotationService.preview``'s answer."""
+    diff, result = preview["diff"], preview["result"]
+    return {
+        "added": [engine_shift_json(s, tz) for s in diff.added],
+        "removed": [engine_shift_json(s, tz) for s in diff.removed],
+        "reassigned": [
+            {**engine_shift_json(r.new, tz), "from_person": r.old_person_id, "to_person": r.new_person_id}
+            for r in diff.reassigned
+        ],
+        "gaps": [gap_json(g, tz) for g in result.gaps],
+        "conflicts": [conflict_json(c, tz) for c in result.conflicts],
+    }

@@ -10,7 +10,7 @@ from ...datetimes import DateTimeError, isoformat, parse_instant, zone
 from ...services.errors import BadRequest
 from ...services.validation import MAX_ID
 from ...services.oncall import OnCallService, oncall_json
-from ...services.representations import shift_json
+from ...services.representations import conflict_json, gap_json, shift_json
 from ...services.roster import RosterService
 from ...services.teams import TeamService
 from . import contacts, decode_cursor, encode_cursor, limit, service_context
@@ -112,19 +112,6 @@ def gaps(request):
         "team": team.slug,
         "start": isoformat(start, tz),
         "end": isoformat(end, tz),
-        "gaps": [
-            {"role": g.role, "start": isoformat(max(g.start, start), tz), "end": isoformat(min(g.end, end), tz)}
-            for g in result.gaps
-        ],
-        "conflicts": [
-            {
-                "rotation_id": c.rotation_id,
-                "role": c.role,
-                "rule": c.rule,
-                "start": isoformat(c.start, tz),
-                "end": isoformat(c.end, tz),
-                "message": c.message,
-            }
-            for c in result.conflicts
-        ],
+        "gaps": [gap_json(g, tz, start, end) for g in result.gaps],
+        "conflicts": [conflict_json(c, tz) for c in result.conflicts],
     }

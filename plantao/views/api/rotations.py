@@ -6,47 +6,10 @@ from zoneinfo import ZoneInfo
 
 from pyramid.view import view_config, view_defaults
 
-from ...datetimes import isoformat
+from ...services.representations import preview_json
 from ...services.rotations import RotationService
 from ...services.teams import TeamService
 from . import after_id, json_body, limit, no_content, page, path_int, service_context
-
-
-def engine_shift_json(shift, tz: ZoneInfo) -> dict:
-    return {
-        "key": shift.key,
-        "role": shift.role,
-        "person": shift.person_id,
-        "start": isoformat(shift.start, tz),
-        "end": isoformat(shift.end, tz),
-        "source": shift.source,
-    }
-
-
-def preview_json(preview: dict, tz: ZoneInfo) -> dict:
-    diff, result = preview["diff"], preview["result"]
-    return {
-        "added": [engine_shift_json(s, tz) for s in diff.added],
-        "removed": [engine_shift_json(s, tz) for s in diff.removed],
-        "reassigned": [
-            {**engine_shift_json(r.new, tz), "from_person": r.old_person_id, "to_person": r.new_person_id}
-            for r in diff.reassigned
-        ],
-        "gaps": [
-            {"role": g.role, "start": isoformat(g.start, tz), "end": isoformat(g.end, tz)} for g in result.gaps
-        ],
-        "conflicts": [
-            {
-                "rotation_id": c.rotation_id,
-                "role": c.role,
-                "rule": c.rule,
-                "start": isoformat(c.start, tz),
-                "end": isoformat(c.end, tz),
-                "message": c.message,
-            }
-            for c in result.conflicts
-        ],
-    }
 
 
 @view_defaults(renderer="json")
