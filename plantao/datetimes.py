@@ -8,7 +8,8 @@ Responses always carry the offset.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
 class DateTimeError(ValueError):
@@ -58,7 +59,19 @@ def isoformat(moment: datetime | None, tz: ZoneInfo) -> str | None:
     return moment.astimezone(tz).isoformat()
 
 
+#: Files of the system's zone database that are not zones a team can live in.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones()) - _NOT_ZONES
+
+
 def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``; host-specific names such as ``localtime`` are refused."""
+    if name not in _known_zones():
+        raise DateTimeError(f"{name!r} is not a known IANA time zone")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
+from .services.roster import increment_revision_before_commit
 from .routes import is_cached_read
 
 
@@ -47,7 +48,10 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
 
 
 def get_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    # A roster change increments the shared revision once, at commit.
+    event.listen(factory, "before_commit", increment_revision_before_commit)
+    return factory
 
 
 def get_tm_session(session_factory, transaction_manager, request=None) -> Session:

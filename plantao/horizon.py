@@ -24,14 +24,28 @@ CHECK_INTERVAL = 15 * 60.0
 
 
 def refresh_stale_teams(registry) -> int:
-    """Extend the horizon of every team that needs it; return how many did."""
+    """Extend the horizon of every team that needs it; return how many did.
 
-    def work(dbsession) -> int:
-        roster = RosterService(dbsession, registry.plantao_settings, registry.plugins)
-        teams = dbsession.scalars(select(Team).order_by(Team.id)).all()
-        return sum(1 for team in teams if roster.refresh_if_stale(team))
+    Each team gets a transaction of its own: writers of other teams are not
+    held up, and one team that fails does not stop the others.
+    """
+    team_ids = run_in_transaction(registry, lambda dbsession: list(dbsession.scalars(select(Team.id).order_by(Team.id))))
 
-    refreshed = run_in_transaction(registry, work)
+    def refresh(team_id: int):
+        def work(dbsession) -> bool:
+            team = dbsession.get(Team, team_id)
+            if team is None:  # deleted meanwhile
+                return False
+            return RosterService(dbsession, registry.plantao_settings, registry.plugins).refresh_if_stale(team)
+
+        return work
+
+    refreshed = 0
+    for team_id in team_ids:
+        try:
+            refreshed += run_in_transaction(registry, refresh(team_id))
+        except Exception:
+            log.exception("could not extend the roster horizon of team %s", team_id)
     if refreshed:
         cache = getattr(registry, "roster_cache", None)
         if cache is not None:

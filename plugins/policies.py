@@ -168,6 +168,9 @@ class CustomPolicy(RotationPolicy):
             "length": {
                 "type": "integer",
                 "minimum": 1,
+                # A leap year in hours; in days, far beyond any real turn. The
+                # bound keeps date arithmetic away from the end of the calendar.
+                "maximum": 8784,
                 "default": 1,
                 "title": "Length",
                 "description": "How many units each shift lasts.",
@@ -261,7 +264,7 @@ class SplitPolicy(RotationPolicy):
             },
             "business_members": {
                 "type": "array",
-                "items": {"type": "integer"},
+                "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "uniqueItems": True,
                 "default": [],
                 "title": "Business-hours members",
@@ -270,7 +273,7 @@ class SplitPolicy(RotationPolicy):
             },
             "night_members": {
                 "type": "array",
-                "items": {"type": "integer"},
+                "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "uniqueItems": True,
                 "default": [],
                 "title": "Off-hours members",

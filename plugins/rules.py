@@ -50,6 +50,7 @@ class MinRest(SchedulingRule):
             "hours": {
                 "type": "number",
                 "minimum": 0,
+                "maximum": 720,
                 "default": 12,
                 "title": "Hours",
                 "description": "Minimum hours off between two shifts of the same member.",
@@ -79,6 +80,7 @@ class MaxConsecutive(SchedulingRule):
             "count": {
                 "type": "integer",
                 "minimum": 1,
+                "maximum": 1000,
                 "default": 2,
                 "title": "Count",
                 "description": "Most slots in a row one member may take.",

@@ -22,8 +22,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..datetimes import isoformat, utcnow
-from ..models import Shift, Team
-from .errors import NotFound
+from ..models import Override, Rotation, Shift, Team
+from .errors import BadRequest, NotFound
 from .representations import ContactPolicy, person_json
 from .roster import current_revision
 
@@ -173,8 +173,20 @@ class OnCallService:
             raise NotFound(f"No team with slug {slug!r}.")
         return team
 
+    def roles(self, team: Team) -> set[str]:
+        """The roles some rotation or override of ``team`` fills."""
+        return set(self.dbsession.scalars(select(Rotation.role).where(Rotation.team_id == team.id))) | set(
+            self.dbsession.scalars(select(Override.role).where(Override.team_id == team.id))
+        )
+
     def at(self, team: Team, moment: datetime | None = None, role: str | None = None) -> TeamOnCall:
-        """Who holds each role of ``team`` at ``moment`` (default now), and who is next."""
+        """Who holds each role of ``team`` at ``moment`` (default now), and who is next.
+
+        Asking for a role the team does not have is a :class:`BadRequest`.
+        """
+        if role is not None and role not in self.roles(team):
+            known = ", ".join(sorted(self.roles(team))) or "none yet"
+            raise BadRequest(f"Team {team.slug!r} has no role {role!r}; its roles: {known}.")
         moment = moment or utcnow()
         current = self.shifts(team, moment, moment + timedelta(microseconds=1), role=role)
         window = list(current)

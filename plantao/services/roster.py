@@ -30,7 +30,8 @@ CONTINUATION = "~"
 FOREVER = timedelta(days=365 * 100)
 
 #: A team whose stored roster ends sooner than this before the horizon is
-#: extended on the next read, so the horizon moves forward with time.
+#: extended by the horizon keeper (plantao.horizon), so the horizon moves
+#: forward with time.
 REFRESH_MARGIN = timedelta(days=1)
 
 
@@ -64,17 +65,27 @@ def _same_assignment(stored: Shift, new) -> bool:
 def bump_revision(dbsession: Session) -> None:
     """Tell every instance that some roster changed (their caches compare this).
 
-    Within a request, this instance's own cache is dropped as soon as the
-    transaction commits, so the change is served at once.
+    The shared revision row is incremented once, just before the transaction
+    commits (see :func:`increment_revision_before_commit`), so that writers
+    lock it last and briefly: locking it while regenerating teams would
+    deadlock writers that touch several teams.  Within a request, this
+    instance's own cache is dropped as soon as the transaction commits, so
+    the change is served at once.
     """
-    dbsession.execute(
-        update(RosterState).where(RosterState.id == 1).values(revision=RosterState.revision + 1)
-    )
+    dbsession.info["roster_changed"] = True
     request = dbsession.info.get("request")
     if request is not None and not dbsession.info.get("roster_cache_hooked"):
         dbsession.info["roster_cache_hooked"] = True
         cache = request.registry.roster_cache
         request.tm.get().addAfterCommitHook(lambda committed: committed and cache.invalidate())
+
+
+def increment_revision_before_commit(dbsession: Session) -> None:
+    """SQLAlchemy ``before_commit`` listener: one increment per changed transaction."""
+    if dbsession.info.pop("roster_changed", False):
+        dbsession.execute(
+            update(RosterState).where(RosterState.id == 1).values(revision=RosterState.revision + 1)
+        )
 
 
 def current_revision(dbsession: Session) -> int:
@@ -145,12 +156,16 @@ class RosterService:
         team: Team,
         *,
         rotations: Sequence[Rotation] | None = None,
+        since: datetime | None = None,
         until: datetime | None = None,
     ) -> roster_engine.RosterInput:
         """Everything the engine needs about ``team``, read from the database."""
         rotations = self.rotations(team) if rotations is None else list(rotations)
         specs = tuple(rotation_spec(rotation) for rotation in rotations)
-        earliest = min((spec.anchor for spec in specs), default=utcnow())
+        # Overrides and leave matter from the first rotation's start (the
+        # engine replays from there) or from the window asked for, whichever
+        # is earlier: an override may well precede every rotation.
+        earliest = min([spec.anchor for spec in specs] + [since or utcnow()])
         until = until or utcnow() + self.horizon
         overrides = self.dbsession.scalars(
             select(Override).where(Override.team_id == team.id, Override.end > earliest)
@@ -204,12 +219,14 @@ class RosterService:
         rotations: Sequence[Rotation] | None = None,
     ) -> roster_engine.RosterResult:
         """The engine's roster for ``[start, end)``; nothing is stored."""
-        data = self.roster_input(team, rotations=rotations, until=end)
+        data = self.roster_input(team, rotations=rotations, since=start, until=end)
         try:
             return roster_engine.build_roster(
                 data, start, end, policies=self.plugins.policies, rules=self.plugins.rules
             )
-        except ValueError as error:
+        except (ValueError, ArithmeticError) as error:
+            # Parameters the schema let through may still be impossible
+            # (a shift length past the end of the calendar, say).
             raise Invalid(f"The roster cannot be computed: {error}") from None
 
     # -- materialization ----------------------------------------------------
@@ -226,8 +243,9 @@ class RosterService:
         now = now or utcnow()
         horizon_end = now + self.horizon
         # One regeneration of a team at a time: a second writer waits here
-        # and then sees the first one's shifts (SQLite serializes anyway).
-        self.dbsession.execute(select(Team.id).where(Team.id == team.id).with_for_update())
+        # and then computes from the first one's committed team and shifts
+        # (SQLite serializes writers anyway).
+        self.dbsession.refresh(team, with_for_update=True)
         result = self.compute(team, now, horizon_end)
         wanted = [shift for shift in result.shifts if shift.end > now]
         report = self._store(team, wanted, now)
@@ -274,7 +292,8 @@ class RosterService:
                 if same is not None:
                     kept.add(same.id)
                     continue
-                if continuations:
+                if continuations or any(s.role == new.role for s in in_progress):
+                    # Somebody held this role until now: the change starts now.
                     start = now
                 else:
                     # A shift appearing in the middle of its run starts after

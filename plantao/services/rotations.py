@@ -52,7 +52,7 @@ ROTATION_PROPERTIES = {
     "params": {"type": "object", "default": {}},
     "members": {"type": "array", "items": ID_SCHEMA, "uniqueItems": True},
     "start": {"type": "string", "description": "date-time with offset, or local to the team"},
-    "priority": {"type": "integer", "default": 0},
+    "priority": {"type": "integer", "minimum": -1000, "maximum": 1000, "default": 0},
     "rules": {
         "description": "opt-in rules: {name: params} or a list of names",
         "anyOf": [
@@ -91,6 +91,8 @@ ROTATION_PREVIEW_SCHEMA = {
 }
 
 VERSIONED_FIELDS = ("params", "members", "rules", "restrictions")
+#: What belongs to the rotation as a whole and so cannot change from a date.
+UNDATED_FIELDS = ("name", "role", "priority", "policy", "start")
 
 
 def _rules_dict(value) -> dict:
@@ -239,6 +241,19 @@ class RotationService:
         """Apply an update body to ``rotation`` (stored or a detached copy)."""
         tz = zone(team.timezone)
         errors: list[dict] = []
+        dated = self._instant(body.get("effective_from"), tz, "effective_from", [])
+        # Changing these now honours any date up to now (the past is frozen
+        # anyway); a later date cannot be honoured, so it is refused.
+        if dated is not None and dated > max(rotation.start, utcnow()):
+            undatable = [name for name in UNDATED_FIELDS if name in body and self._changes(rotation, name, body[name], tz)]
+            if undatable:
+                errors.append(
+                    {
+                        "field": "effective_from",
+                        "message": f"{', '.join(undatable)} cannot change from a date: change them "
+                        "without effective_from, or create a new rotation starting then",
+                    }
+                )
         for name in ("name", "role", "priority"):
             if name in body:
                 setattr(rotation, name, body[name])
@@ -246,12 +261,7 @@ class RotationService:
             start = self._instant(body["start"], tz, "start", errors)
             if start is not None:
                 rotation.start = start
-                first = min(rotation.versions, key=lambda v: v.effective_from)
-                # Versions dated before the new start now begin with it.
-                for version in rotation.versions:
-                    if version.effective_from < start:
-                        version.effective_from = start
-                first.effective_from = start
+                self._restart_versions(rotation, start)
         effective_from = self._instant(body.get("effective_from"), tz, "effective_from", errors) or utcnow()
         effective_from = max(effective_from, rotation.start)
 
@@ -285,6 +295,30 @@ class RotationService:
                 problems = self._check_params(policy, version.params or {}, "params")
                 if problems:
                     raise Invalid(_summary("Invalid rotation change", problems), problems)
+
+    @staticmethod
+    def _changes(rotation: Rotation, name: str, value, tz) -> bool:
+        """Whether ``value`` differs from the rotation's current ``name``."""
+        if name == "start":
+            try:
+                return parse_instant(value, tz) != rotation.start
+            except DateTimeError:
+                return True
+        return value != getattr(rotation, name)
+
+    def _restart_versions(self, rotation: Rotation, start: datetime) -> None:
+        """Make the versions begin at ``start``.
+
+        Of the versions dated at or before the new start, the latest one is
+        what holds then; the older ones never take effect and are dropped.
+        """
+        versions = sorted(rotation.versions, key=lambda v: v.effective_from)
+        before = [v for v in versions if v.effective_from <= start] or versions[:1]
+        for dropped in before[:-1]:
+            rotation.versions.remove(dropped)
+            if dropped in self.dbsession:
+                self.dbsession.delete(dropped)
+        before[-1].effective_from = start
 
     def _version_from(self, rotation: Rotation, effective_from: datetime) -> RotationVersion:
         """The version starting exactly at ``effective_from``, created from the one before."""
@@ -376,11 +410,9 @@ class RotationService:
         wanted = {("members", m) for m in members}
         for key, value in params.items():
             if key.endswith("members") and isinstance(value, list):
-                wanted.update((f"params.{key}", m) for m in value if isinstance(m, int) and 0 < m <= MAX_ID)
-        ids = {person_id for _, person_id in wanted}
-        if not ids:
-            return []
-        known = set(self.dbsession.scalars(select(Person.id).where(Person.id.in_(ids))))
+                wanted.update((f"params.{key}", m) for m in value if isinstance(m, int))
+        ids = {person_id for _, person_id in wanted if 0 < person_id <= MAX_ID}
+        known = set(self.dbsession.scalars(select(Person.id).where(Person.id.in_(ids)))) if ids else set()
         return [
             {"field": field, "message": f"no person with id {person_id}"}
             for field, person_id in sorted(wanted)

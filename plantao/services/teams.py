@@ -128,8 +128,11 @@ class TeamService:
                 errors.append({"field": "timezone", "message": str(error)})
         if "fallback_person" in body:
             person_id = body["fallback_person"]
-            if person_id is not None and self.dbsession.get(Person, person_id) is None:
+            person = self.dbsession.get(Person, person_id) if person_id is not None else None
+            if person_id is not None and person is None:
                 errors.append({"field": "fallback_person", "message": f"no person with id {person_id}"})
+            elif person is not None and not person.active:
+                errors.append({"field": "fallback_person", "message": f"{person.name} is deactivated"})
             team.fallback_person_id = person_id
         holidays = body.get("holidays")
         if holidays is not None:

@@ -37,7 +37,20 @@ def json_body(request) -> dict:
         raise BadRequest(f"Malformed JSON: {error}.") from None
     if not isinstance(body, dict):
         raise BadRequest(f"The body must be a JSON object, got {type(body).__name__}.")
+    if _contains_nul(body):
+        # PostgreSQL text cannot hold NUL, and no name or reason needs one.
+        raise BadRequest("Text fields cannot contain the NUL character (\\u0000).")
     return body
+
+
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
 
 
 def service_context(request) -> ServiceContext:

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from pyramid.view import view_config
 
-from ...datetimes import DateTimeError, isoformat, parse_instant, zone
+from ...datetimes import DateTimeError, isoformat, parse_instant, utcnow, zone
 from ...services.errors import BadRequest
 from ...services.validation import MAX_ID
 from ...services.oncall import OnCallService, oncall_json
@@ -107,6 +107,14 @@ def gaps(request):
     team = TeamService(ctx).get(request.matchdict["slug"])
     tz = zone(team.timezone)
     start, end = interval(request, tz, local_midnight(tz), timedelta(days=28))
+    # The engine replays each rotation from its start up to ``end``: beyond
+    # the materialized horizon that is work nobody needs, open to anyone.
+    limit_end = utcnow() + timedelta(days=ctx.settings.horizon_days)
+    if end > limit_end:
+        raise BadRequest(
+            f"Gaps are computed up to {ctx.settings.horizon_days} days ahead "
+            f"(PLANTAO_HORIZON_DAYS); end must be before {isoformat(limit_end, tz)}."
+        )
     result = RosterService(ctx.dbsession, ctx.settings, ctx.plugins).compute(team, start, end)
     return {
         "team": team.slug,
