@@ -14,6 +14,15 @@ from plantao.app import make_app
 from plantao.cli import waitress_options
 
 
+def run_until_closed(server) -> None:
+    # Closing the server from the test thread makes its select() loop fail
+    # with EBADF; that is how this loop ends, not an error.
+    try:
+        server.run()
+    except (OSError, ValueError):
+        pass
+
+
 @pytest.fixture
 def serve(settings, plugins, clean_engine):
     servers = []
@@ -22,7 +31,7 @@ def serve(settings, plugins, clean_engine):
         proxied = dataclasses.replace(settings, trusted_proxy=trusted_proxy)
         app = make_app(proxied, plugins=plugins, engine=clean_engine)
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2, **waitress_options(proxied))
-        threading.Thread(target=server.run, daemon=True).start()
+        threading.Thread(target=run_until_closed, args=(server,), daemon=True).start()
         servers.append(server)
         return server.effective_port
 
