@@ -425,7 +425,8 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
 
 
-def python_load(name: str, port: int, paths: Callable[[random.Random], str], threads: int, duration: float, warmup: float) -> Measure:
+def python_load(name: str, port: int, paths: Callable[[random.Random], str], threads: int, duration: float, warmup: float,
+                headers: dict | None = None, expect: int = 200) -> Measure:
     """``threads`` clients on keep-alive connections, each asking as fast as answered."""
     lock = threading.Lock()
     latencies: list[float] = []
@@ -447,10 +448,10 @@ def python_load(name: str, port: int, paths: Callable[[random.Random], str], thr
             if sent >= until:
                 break
             try:
-                connection.request("GET", path)
+                connection.request("GET", path, headers=headers or {})
                 response = connection.getresponse()
                 response.read()
-                ok = response.status == 200
+                ok = response.status == expect
             except (OSError, http.client.HTTPException):
                 connection.close()
                 connection = http.client.HTTPConnection(HOST, port, timeout=30)
@@ -495,9 +496,11 @@ end
 """
 
 
-def wrk_load(name: str, port: int, template: str, slugs_file: Path, script: Path, threads: int, duration: float, warmup: float) -> Measure:
+def wrk_load(name: str, port: int, template: str, slugs_file: Path, script: Path, threads: int, duration: float, warmup: float,
+             headers: dict | None = None) -> Measure:
     """The same load from ``wrk`` (C, event loop): its client costs less CPU than ours."""
-    base = ["wrk", f"-t{min(threads, 4)}", f"-c{threads}", "-s", str(script), f"http://{HOST}:{port}"]
+    base = ["wrk", f"-t{min(threads, 4)}", f"-c{threads}", "-s", str(script),
+            *(f"-H{name}: {value}" for name, value in (headers or {}).items()), f"http://{HOST}:{port}"]
     if warmup:
         subprocess.run([*base[:1], f"-d{max(1, round(warmup))}s", *base[1:], "--", str(slugs_file), template],
                        capture_output=True, check=True)
@@ -575,6 +578,121 @@ def time_materialization(engine, settings: Settings, plugins, members: int, repe
     return figures
 
 
+# -- exports ----------------------------------------------------------------------------
+
+#: What the open-source peer serves a year-long team feed at on this hardware.
+PEER_FEED_PER_SECOND = 75
+
+
+@dataclass(frozen=True)
+class FeedTarget:
+    slug: str
+    path: str
+    start: datetime
+    end: datetime
+
+
+def build_export_team(engine, settings: Settings, plugins, members: int) -> FeedTarget:
+    """A team of ``members`` people on a daily rotation, a year of it stored."""
+    year = replace(settings, horizon_days=366)
+    now = datetime.now(timezone.utc)
+    with Session(engine) as session:
+        team = Team(slug="bench-export", name="Bench export", timezone=settings.timezone,
+                    holiday_country="BR", holiday_subdivision="SP", holiday_optional=False)
+        people = [Person(name=f"Pessoa {n:02d}", email=f"pessoa{n}@example.com",
+                         phone=f"+55 11 9{n:04d}-0000", chat={}, active=True) for n in range(members)]
+        session.add(team)
+        session.add_all(people)
+        session.flush()
+        tz = ZoneInfo(team.timezone)
+        today = datetime.now(tz).date()
+        anchor = wall_clock(today, HANDOFF, tz)
+        rotation = Rotation(team_id=team.id, name="Diário", role="primary", policy="daily", priority=0, start=anchor)
+        rotation.versions.append(RotationVersion(effective_from=anchor, params={},
+                                                 members=[p.id for p in people], rules={}, restriction=None))
+        session.add(rotation)
+        session.commit()
+        RosterService(session, year, plugins).materialize(team, now)
+        session.commit()
+    start, end = today, today + timedelta(days=365)
+    path = f"/api/v1/teams/bench-export/export.ics?start={start.isoformat()}&end={end.isoformat()}"
+    return FeedTarget("bench-export", path, wall_clock(start, time_of_day(0), tz), wall_clock(end, time_of_day(0), tz))
+
+
+def timed_get(port: int, path: str, headers: dict | None = None) -> tuple:
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+    try:
+        started = time.perf_counter()
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        body = response.read()
+        return time.perf_counter() - started, response.status, body, response.msg
+    finally:
+        connection.close()
+
+
+def measure_exports(port: int, team: FeedTarget, client: str, slugs_file: Path, script: Path, args):
+    """Cold and warm single requests, then load on the full feed and on the 304 path."""
+    cold, status, body, headers = timed_get(port, team.path)
+    if status != 200:
+        sys.exit(f"benchmark: {team.path} answered {status}: {body[:300]!r}")
+    etag = headers["ETag"]
+    warm = statistics.median(timed_get(port, team.path)[0] for _ in range(20))
+    revalidations = [timed_get(port, team.path, {"If-None-Match": etag}) for _ in range(20)]
+    if any(r[1] != 304 for r in revalidations):
+        sys.exit("benchmark: a conditional request did not answer 304")
+    not_modified = statistics.median(r[0] for r in revalidations)
+    timings = {
+        "cold": cold, "warm": warm, "not_modified": not_modified,
+        "bytes": len(body), "events": body.count(b"BEGIN:VEVENT"),
+    }
+    measures = []
+    for name, extra, expect in (
+        ("ics feed, a year (200)", {}, 200),
+        ("ics feed, a year (304)", {"If-None-Match": etag}, 304),
+    ):
+        if client == "wrk":
+            # The random slug rides along as a parameter the feed ignores.
+            measure = wrk_load(name, port, team.path + "&bench=%s", slugs_file, script, args.threads,
+                               args.duration, args.warmup, headers=extra)
+        else:
+            measure = python_load(name, port, lambda rng: team.path, args.threads, args.duration, args.warmup,
+                                  headers=extra, expect=expect)
+        measures.append(measure)
+        print(f"  measured {name}: {measure.per_second:,.0f} requests/s", flush=True)
+    return measures, timings
+
+
+def print_exports(timings: dict, measures: list[Measure], engine, settings: Settings, plugins, team: FeedTarget) -> None:
+    from plantao.services.exports import FeedRequest, _team_subject, render_feed
+    from plantao.services.representations import FULL_CONTACTS
+
+    renders = []
+    with Session(engine) as session:
+        subject = _team_subject(session, team.slug)
+        request = FeedRequest(kind="team", subject=subject, format=plugins.export_formats["ics"],
+                              start=team.start, end=team.end, role=None, person_id=None, params=(),
+                              contacts=FULL_CONTACTS, url="", domain="bench")
+        for _ in range(3):
+            started = time.perf_counter()
+            render_feed(session, request)
+            renders.append(time.perf_counter() - started)
+    bare = measures[0].per_second
+    full = next(m for m in measures if m.name.endswith("(200)"))
+    revalidated = next(m for m in measures if m.name.endswith("(304)"))
+    print(f"\nExports: a year of a 50-person daily rotation as ics ({timings['events']} events, "
+          f"{timings['bytes'] / 1024:.0f} KiB):")
+    print(f"  {'render in process (select + icalendar), median of 3':<62} {1000 * statistics.median(renders):8.1f} ms")
+    print(f"  {'first request, cold (renders, caches)':<62} {1000 * timings['cold']:8.1f} ms")
+    print(f"  {'request again, warm (cached body, 200)':<62} {1000 * timings['warm']:8.1f} ms")
+    print(f"  {'conditional request, warm (304)':<62} {1000 * timings['not_modified']:8.1f} ms")
+    print(f"  full feed: {full.per_second:,.0f} requests/s = {full.per_second / PEER_FEED_PER_SECOND:.1f}x the peer's "
+          f"{PEER_FEED_PER_SECOND}/s: {'meets' if full.per_second >= 5 * PEER_FEED_PER_SECOND else 'MISSES'} the "
+          f"target (>= 5x)")
+    print(f"  304 path: {revalidated.per_second:,.0f} requests/s = {revalidated.per_second / bare:.0%} of the bare "
+          f"view's {bare:,.0f}/s in the same run")
+
+
 # -- the run ----------------------------------------------------------------------------
 
 
@@ -597,6 +715,8 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes materializing the data set (default: one per CPU)")
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--skip-exports", action="store_true",
+                        help="do not measure the exports (a year of a 50-person team as ics)")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     quick = args.quick
@@ -639,6 +759,7 @@ def main(argv=None) -> int:
         print(f"Data set: {args.teams} teams, rotations started {args.years[0]}-{args.years[1]} years ago")
         slugs = build_data_set(engine, settings, plugins, DataSetSize(args.teams, args.years), args.seed,
                                args.workers)
+        export_team = None if args.skip_exports else build_export_team(engine, settings, plugins, 50)
 
         print(f"Load: {args.threads} concurrent keep-alive connections, {args.duration:g} s per endpoint "
               f"after {args.warmup:g} s of warm-up; client: {client}; waitress threads: {args.server_threads}")
@@ -675,8 +796,16 @@ def main(argv=None) -> int:
                     measure = python_load(name, ports[server], paths, args.threads, args.duration, args.warmup)
                 measures.append(measure)
                 print(f"  measured {name}: {measure.per_second:,.0f} requests/s", flush=True)
+            if export_team is not None:
+                export_measures, export_timings = measure_exports(
+                    ports["app"], export_team, client, slugs_file, script, args
+                )
+                measures.extend(export_measures)
 
         print_table(measures)
+        if export_team is not None:
+            print_exports(export_timings, measures, engine, settings, plugins, export_team)
+
 
         print("\nMaterialization (a fresh team, rotation starting today):")
         for label, seconds in time_materialization(engine, settings, plugins, 50, 3 if args.quick else 5):

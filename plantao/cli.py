@@ -25,6 +25,7 @@ log = logging.getLogger("plantao")
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 EXIT_PLUGINS = 4
+EXIT_LOCKED = 5
 
 
 class CommandError(Exception):
@@ -83,10 +84,64 @@ def cmd_serve(args) -> int:
         _load_demo(settings, engine, plugins, only_if_empty=True)
     app = make_app(settings, plugins=plugins, engine=engine)
     HorizonKeeper(app.registry).start()
+    if settings.worker_in_serve:
+        _start_dispatcher_thread(settings, plugins, app.registry["dbsession_factory"])
     host = args.host or settings.host
     port = args.port or settings.port
     log.info("Plantão serving on http://%s:%s (%s)", host, port, settings.env)
     waitress.serve(app, host=host, port=port, threads=args.threads, **waitress_options(settings))
+    return 0
+
+
+def _start_dispatcher_thread(settings: Settings, plugins, session_factory) -> None:
+    """PLANTAO_WORKER_IN_SERVE: deliver notifications from this process too."""
+    from .notifications.dispatcher import Dispatcher, DispatcherLocked, DispatcherThread
+
+    dispatcher = Dispatcher(session_factory, settings, plugins)
+    try:
+        dispatcher.lock.acquire()
+    except DispatcherLocked as error:
+        log.error("not delivering notifications from serve: %s", error)
+        return
+    dispatcher.lock.release()
+    DispatcherThread(dispatcher).start()
+
+
+def cmd_worker(args) -> int:
+    """Deliver notifications until stopped (SIGTERM or Ctrl-C)."""
+    import signal
+
+    from .db import get_session_factory
+    from .notifications.dispatcher import Dispatcher, DispatcherLocked
+
+    settings = _settings()
+    _warn(settings)
+    plugins = _plugins()
+    engine = _engine(settings)
+    state = _upgrade(settings, engine)
+    log.info("database %s at revision %s", settings.safe_database_url, state.current)
+    dispatcher = Dispatcher(get_session_factory(engine), settings, plugins, name=args.name)
+    if args.once:
+        try:
+            dispatcher.lock.acquire()
+        except DispatcherLocked as error:
+            raise CommandError(str(error), EXIT_LOCKED) from None
+        try:
+            stats = dispatcher.run_once()
+        except SQLAlchemyError as error:
+            raise _database_error(error, settings) from None
+        finally:
+            dispatcher.lock.release()
+        print(", ".join(f"{key}: {value}" for key, value in stats.items()))
+        return 0
+    # A stop finishes the send in progress and records it before exiting.
+    signal.signal(signal.SIGTERM, lambda signum, frame: dispatcher.stop())
+    try:
+        dispatcher.run_forever()
+    except DispatcherLocked as error:
+        raise CommandError(str(error), EXIT_LOCKED) from None
+    except KeyboardInterrupt:
+        dispatcher.stop()
     return 0
 
 
@@ -273,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = roster_commands.add_parser("refresh", help="extend every team's roster to the horizon")
     refresh.add_argument("--all", action="store_true", help="regenerate every team, not only stale ones")
     refresh.set_defaults(func=cmd_roster_refresh)
+
+    worker = commands.add_parser("worker", help="deliver notifications (reminders, handoffs, changes, gaps, digests)")
+    worker.add_argument("--once", action="store_true", help="one round, then exit (for tests and cron)")
+    worker.add_argument("--name", help="this dispatcher's name in the attempt log (default host:pid:random)")
+    worker.set_defaults(func=cmd_worker)
 
     commands.add_parser("check", help="diagnose configuration and database").set_defaults(func=cmd_check)
 

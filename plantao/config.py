@@ -51,7 +51,23 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "PUBLIC_ROSTER": ("true", "false makes every page and read API need a login"),
     "PUBLIC_CONTACTS": ("true", "false hides every phone and chat contact from anonymous visitors"),
     "VIEWER_PASSWORD": (None, "read-only password for a private roster (PUBLIC_ROSTER=false)"),
+    "SMTP_HOST": (None, "SMTP server of the email channel (teams may set their own)"),
+    "SMTP_PORT": ("587", "SMTP port"),
+    "SMTP_SECURITY": ("starttls", "starttls, tls (implicit TLS, port 465) or none"),
+    "SMTP_USER": (None, "SMTP user; empty sends without logging in"),
+    "SMTP_PASSWORD": (None, "SMTP password"),
+    "SMTP_FROM": ("plantao@localhost", "sender address of notification emails"),
+    "NOTIFY_ADMIN_EMAILS": (None, "comma-separated addresses told about coverage gaps"),
+    "NOTIFY_MAX_ATTEMPTS": ("8", "tries before a delivery is given up (then retried by hand)"),
+    "NOTIFY_BACKOFF_SECONDS": ("30", "first retry delay; doubles each try, with jitter"),
+    "NOTIFY_POLL_SECONDS": ("5", "how often the dispatcher looks for work"),
+    "NOTIFY_LEASE_SECONDS": ("300", "a delivery claimed longer ago than this by a dead dispatcher is sent again"),
+    "NOTIFY_STALE_AFTER_MINUTES": ("60", "reminders and handoffs overdue by more than this are skipped"),
+    "NOTIFY_CHANGE_WINDOW_DAYS": ("28", "roster changes of shifts starting within this many days are notified"),
+    "PLANTAO_WORKER_IN_SERVE": ("false", "true also runs the notification dispatcher inside plantao serve"),
 }
+
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -87,6 +103,20 @@ class Settings:
     public_roster: bool = True
     public_contacts: bool = True
     viewer_password: str = ""
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "plantao@localhost"
+    notify_admin_emails: tuple[str, ...] = ()
+    notify_max_attempts: int = 8
+    notify_backoff_seconds: int = 30
+    notify_poll_seconds: float = 5.0
+    notify_lease_seconds: int = 300
+    notify_stale_after_minutes: int = 60
+    notify_change_window_days: int = 28
+    worker_in_serve: bool = False
     #: Problems worth shouting about that do not stop a development instance.
     warnings: tuple[str, ...] = field(default=())
 
@@ -222,6 +252,19 @@ def load_settings(
     public_roster = boolean("PUBLIC_ROSTER")
     public_contacts = boolean("PUBLIC_CONTACTS")
 
+    smtp_port = integer("SMTP_PORT", 1, 65535)
+    smtp_security = (get("SMTP_SECURITY") or "").lower()
+    if smtp_security not in SMTP_SECURITY:
+        errors.append(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {smtp_security!r}")
+    notify_max_attempts = integer("NOTIFY_MAX_ATTEMPTS", 1, 100)
+    notify_backoff_seconds = integer("NOTIFY_BACKOFF_SECONDS", 1, 86400)
+    notify_poll_seconds = integer("NOTIFY_POLL_SECONDS", 1, 3600)
+    notify_lease_seconds = integer("NOTIFY_LEASE_SECONDS", 5, 86400)
+    notify_stale_after_minutes = integer("NOTIFY_STALE_AFTER_MINUTES", 1, 100000)
+    notify_change_window_days = integer("NOTIFY_CHANGE_WINDOW_DAYS", 0, 3660)
+    worker_in_serve = boolean("PLANTAO_WORKER_IN_SERVE")
+    admin_emails = tuple(a.strip() for a in (get("NOTIFY_ADMIN_EMAILS") or "").split(",") if a.strip())
+
     if errors:
         raise ConfigurationError(errors)
     return Settings(
@@ -239,6 +282,20 @@ def load_settings(
         public_roster=public_roster,
         public_contacts=public_contacts,
         viewer_password=values.get("VIEWER_PASSWORD") or "",
+        smtp_host=get("SMTP_HOST"),
+        smtp_port=smtp_port,
+        smtp_security=smtp_security,
+        smtp_user=get("SMTP_USER") or "",
+        smtp_password=values.get("SMTP_PASSWORD") or "",
+        smtp_from=get("SMTP_FROM"),
+        notify_admin_emails=admin_emails,
+        notify_max_attempts=notify_max_attempts,
+        notify_backoff_seconds=notify_backoff_seconds,
+        notify_poll_seconds=float(notify_poll_seconds),
+        notify_lease_seconds=notify_lease_seconds,
+        notify_stale_after_minutes=notify_stale_after_minutes,
+        notify_change_window_days=notify_change_window_days,
+        worker_in_serve=worker_in_serve,
         warnings=tuple(warnings),
     )
 

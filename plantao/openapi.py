@@ -26,6 +26,15 @@ from .services.rotations import (
     ROTATION_UPDATE_SCHEMA,
 )
 from .services.teams import TEAM_CREATE_SCHEMA, TEAM_UPDATE_SCHEMA
+from .notifications.events import KINDS as NOTIFY_KINDS
+from .notifications.events import LANGUAGES as NOTIFY_LANGUAGES
+from .services.notifications import (
+    CHANNEL_CONFIG_SCHEMA,
+    CHANNEL_TEST_SCHEMA,
+    DELIVERY_STATUSES,
+    PREFERENCES_SCHEMA,
+    TEAM_SETTINGS_SCHEMA,
+)
 
 VERSION = "1"
 
@@ -722,6 +731,341 @@ def _paths() -> dict:
     }
 
 
+# -- notifications ---------------------------------------------------------------------
+
+
+def _notification_schemas() -> dict:
+    kinds = {"type": "array", "items": {"enum": list(NOTIFY_KINDS)}}
+    when = {"type": ["string", "null"], "format": "date-time"}
+    attempt = _object(
+        {
+            "number": {"type": "integer"},
+            "worker": {"type": "string", "description": "the dispatcher that tried"},
+            "started_at": DATE_TIME,
+            "finished_at": DATE_TIME,
+            "ok": {"type": "boolean"},
+            "error": {"type": ["string", "null"]},
+        },
+        "one try at sending",
+    )
+    return {
+        "ChannelConfig": _object(
+            {
+                "channel": {"type": "string", "description": "a notification channel plugin"},
+                "enabled": {"type": "boolean"},
+                "params": {"type": "object", "description": "the channel's parameters; secrets masked (********abcd)"},
+                "events": {**kinds, "description": "events the team-wide destination receives"},
+                "language": {"enum": list(NOTIFY_LANGUAGES)},
+            },
+            "a notification channel configured for a team",
+        ),
+        "ChannelConfigList": _object({"channels": {"type": "array", "items": _ref("ChannelConfig")}}),
+        "ChannelTestResult": _object(
+            {
+                "ok": {"type": "boolean"},
+                "error": {"type": ["string", "null"], "description": "why sending failed"},
+                "destination": {"type": "object"},
+            },
+            "how sending the test message went (it is sent at once, not through the outbox)",
+        ),
+        "NotificationSettings": _object(
+            {
+                "reminder_leads": {"type": "array", "items": {"type": "integer"}, "description": "minutes before a shift"},
+                "digest_weekday": {"type": "integer", "description": "0 = Monday"},
+                "digest_time": {"type": "string", "description": "local HH:MM"},
+                "gap_lookahead_hours": {"type": "integer"},
+            },
+            "when a team's reminders, weekly digest and gap warnings go out",
+        ),
+        "NotificationPreferences": _object(
+            {
+                "person": {"type": "integer"},
+                "language": {"enum": list(NOTIFY_LANGUAGES)},
+                "events": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    "description": "channels per event kind; a missing kind means every channel reaching the person",
+                },
+                "reminders": {"type": "boolean"},
+                "quiet_hours": {
+                    "type": ["object", "null"],
+                    "properties": {"start": {"type": "string"}, "end": {"type": "string"}},
+                },
+                "timezone": {"type": ["string", "null"]},
+                "channels": {"type": "array", "items": {"type": "string"}, "description": "installed channels"},
+            },
+            "what reaches a person, where and when",
+        ),
+        "Delivery": _object(
+            {
+                "id": {"type": "integer"},
+                "event_id": {"type": "integer"},
+                "kind": {"enum": [*NOTIFY_KINDS, "test"]},
+                "team_id": {"type": ["integer", "null"]},
+                "person": {"type": ["integer", "null"], "description": "null for a team-wide destination"},
+                "channel": {"type": "string"},
+                "status": {"enum": list(DELIVERY_STATUSES)},
+                "attempts": {"type": "integer", "description": "tries since created or last retried by hand"},
+                "next_attempt_at": when,
+                "sent_at": when,
+                "last_error": {"type": ["string", "null"]},
+                "idempotency_key": {"type": "string", "description": "sent as Idempotency-Key / Message-ID"},
+                "subject": {"type": "string"},
+                "attempt_log": {"type": "array", "items": attempt},
+            },
+            "one message for one recipient on one channel",
+        ),
+        "DeliveryList": _page("deliveries", "Delivery", "deliveries by id"),
+        "ChannelConfigPut": CHANNEL_CONFIG_SCHEMA,
+        "ChannelTest": CHANNEL_TEST_SCHEMA,
+        "NotificationSettingsPut": TEAM_SETTINGS_SCHEMA,
+        "NotificationPreferencesPut": PREFERENCES_SCHEMA,
+    }
+
+
+def _notification_parameters(channels: list[str]) -> dict:
+    return {
+        "channel": {
+            "name": "channel",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": channels} if channels else {"type": "string"},
+            "description": "an installed notification channel",
+        },
+        "deliveryStatus": _query("status", {"type": "string", "enum": list(DELIVERY_STATUSES)}, "only this status"),
+        "deliveryTeam": _query("team", {"type": "string"}, "only this team's deliveries (its slug)"),
+        "personToken": _query(
+            "token", {"type": "string"}, "the person's secret link token (their feed token) instead of admin credentials"
+        ),
+    }
+
+
+def _notification_paths() -> dict:
+    op = _operation
+    team = ("slug",)
+    write_errors = ("400", "404", "422")
+    own = [{"bearerAuth": []}, {"feedToken": []}]
+    get_preferences = op(
+        "getNotificationPreferences", "notifications", "A person's notification preferences",
+        ("200", _json("NotificationPreferences", "the preferences")),
+        write=True, params=("id", "personToken"), errors=("404",),
+    )
+    put_preferences = op(
+        "updateNotificationPreferences", "notifications", "Change a person's notification preferences",
+        ("200", _json("NotificationPreferences", "the changed preferences")),
+        write=True, params=("id", "personToken"), body="NotificationPreferencesPut", errors=write_errors,
+    )
+    get_preferences["security"] = put_preferences["security"] = own
+    return {
+        f"{API}/teams/{{slug}}/notification-channels": {
+            "get": op("listNotificationChannels", "notifications", "A team's notification channels",
+                      ("200", _json("ChannelConfigList", "the channels")), write=True, params=team, errors=("404",)),
+        },
+        f"{API}/teams/{{slug}}/notification-channels/{{channel}}": {
+            "get": op("getNotificationChannel", "notifications", "One notification channel of a team",
+                      ("200", _json("ChannelConfig", "the channel")), write=True, params=(*team, "channel"),
+                      errors=("404",)),
+            "put": op("putNotificationChannel", "notifications",
+                      "Configure a channel for a team; params are checked against the plugin's params_schema",
+                      ("200", _json("ChannelConfig", "the channel")), write=True, params=(*team, "channel"),
+                      body="ChannelConfigPut", errors=write_errors),
+            "delete": op("deleteNotificationChannel", "notifications", "Remove a team's channel",
+                         ("204", NO_CONTENT), write=True, params=(*team, "channel"), errors=("404",)),
+        },
+        f"{API}/teams/{{slug}}/notification-channels/{{channel}}/test": {
+            "post": op("testNotificationChannel", "notifications",
+                       "Send a test message now to the team's destination (or to `person`)",
+                       ("200", _json("ChannelTestResult", "how it went")), write=True,
+                       params=(*team, "channel"), body="ChannelTest", errors=write_errors),
+        },
+        f"{API}/teams/{{slug}}/notification-settings": {
+            "get": op("getNotificationSettings", "notifications", "A team's reminder, digest and gap timings",
+                      ("200", _json("NotificationSettings", "the timings")), write=True, params=team,
+                      errors=("404",)),
+            "put": op("putNotificationSettings", "notifications", "Change a team's notification timings",
+                      ("200", _json("NotificationSettings", "the timings")), write=True, params=team,
+                      body="NotificationSettingsPut", errors=write_errors),
+        },
+        f"{API}/people/{{id}}/notification-preferences": {"get": get_preferences, "put": put_preferences},
+        f"{API}/notifications/deliveries": {
+            "get": op("listDeliveries", "notifications", "Deliveries with their attempts (failed ones to retry)",
+                      ("200", _json("DeliveryList", "a page of deliveries")), write=True,
+                      params=("limit", "cursor", "deliveryStatus", "deliveryTeam"), errors=("400", "404")),
+        },
+        f"{API}/notifications/deliveries/{{id}}/retry": {
+            "post": op("retryDelivery", "notifications", "Send a pending or given-up delivery again now",
+                       ("200", _json("Delivery", "the delivery, pending again")), write=True, params=("id",),
+                       errors=("404", "409")),
+        },
+    }
+
+
+# -- exports and feeds ------------------------------------------------------------------
+
+FEED_SECURITY = [{}, {"bearerAuth": []}, {"feedToken": []}]
+
+
+def _export_schemas() -> dict:
+    link = _object(
+        {
+            "format": {"type": "string"},
+            "title": {"type": "object", "additionalProperties": {"type": "string"}},
+            "media_type": {"type": "string"},
+            "url": {"type": "string", "format": "uri", "description": "the feed (with its secret token for logged-in readers)"},
+            "webcal": {
+                "type": ["string", "null"],
+                "description": "the same address as webcal:// for calendar apps; null for other formats",
+            },
+        },
+        "a feed of one export format",
+    )
+    return {
+        "FeedLink": link,
+        "FeedLinks": {"type": "array", "items": _ref("FeedLink"), "description": "one per installed export format"},
+        "TeamFeedToken": _object({"team": {"type": "string"}, "feeds": _ref("FeedLinks")}, "the team's feed links"),
+        "PersonFeedToken": _object(
+            {"person": {"type": "integer"}, "feeds": _ref("FeedLinks")},
+            "the person's feed links",
+        ),
+        "ExportShift": _object(
+            {
+                "id": {"type": "integer"},
+                "team": {"type": "string", "description": "the team's slug"},
+                "role": {"type": "string"},
+                "person": _ref("Person"),
+                "start": DATE_TIME,
+                "end": {**DATE_TIME, "description": "exclusive"},
+                "source": _ref("ShiftSource"),
+                "rotation_id": {"type": ["integer", "null"]},
+                "override_id": {"type": ["integer", "null"]},
+            },
+            "a shift as the shifts API shows it, with its team",
+        ),
+        "ExportDocument": _object(
+            {
+                "title": {"type": "string"},
+                "timezone": {"type": "string"},
+                "team": {"type": ["string", "null"]},
+                "person": {"type": ["integer", "null"]},
+                "role": {"type": ["string", "null"]},
+                "start": DATE_TIME,
+                "end": DATE_TIME,
+                "shifts": {"type": "array", "items": _ref("ExportShift")},
+            },
+            "the json export format: every shift of the interval, unpaginated",
+        ),
+    }
+
+
+def _export_parameters(formats: list[str]) -> dict:
+    return {
+        "format": {
+            "name": "format",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": formats} if formats else {"type": "string"},
+            "description": "an installed export format; an unknown one answers 404 listing the available",
+        },
+        "exportStart": _query("start", {"type": "string"}, f"start of the interval, {INSTANT}; default 30 days ago"),
+        "exportEnd": _query(
+            "end", {"type": "string"}, f"end of the interval (exclusive), {INSTANT}; default the end of the stored roster"
+        ),
+        "token": _query("token", {"type": "string"}, "the feed's secret token (private rosters); a wrong one answers 401"),
+        "alarm": _query(
+            "alarm", {"type": "integer", "minimum": 1}, "ics: a reminder (VALARM) this many minutes before each shift"
+        ),
+        "lang": _query("lang", {"type": "string", "enum": ["pt-BR", "en"]}, "ics: language of the texts"),
+    }
+
+
+def _feed(operation_id: str, summary: str, params: tuple[str, ...]) -> dict:
+    operation = _operation(
+        operation_id,
+        "exports",
+        summary,
+        (
+            "200",
+            {
+                "description": "the feed's body; Content-Disposition names the file",
+                "headers": {
+                    "ETag": {"schema": {"type": "string"}},
+                    "Last-Modified": {"schema": {"type": "string"}},
+                    "Content-Disposition": {"schema": {"type": "string"}},
+                },
+                "content": {
+                    "text/calendar": {"schema": {"type": "string"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/json": {"schema": _ref("ExportDocument")},
+                },
+            },
+        ),
+        params=(*params, "format", "exportStart", "exportEnd", "role", "token", "alarm", "lang"),
+        errors=("400", "404"),
+    )
+    operation["security"] = FEED_SECURITY
+    operation["description"] = (
+        "Other export formats answer their own media type. Conditional requests (If-None-Match, "
+        "If-Modified-Since) answer 304 when the feed has not changed."
+    )
+    operation["responses"]["304"] = {"description": "not modified: the client's copy is current"}
+    return operation
+
+
+def _export_paths() -> dict:
+    op = _operation
+    return {
+        f"{API}/teams/{{slug}}/export.{{format}}": {
+            "get": _feed("exportTeam", "A team's shifts as a file or calendar feed", ("slug", "person")),
+        },
+        f"{API}/people/{{id}}/export.{{format}}": {
+            "get": _feed("exportPerson", "One person's shifts in every team as a file or calendar feed", ("id",)),
+        },
+        f"{API}/teams/{{slug}}/feeds": {
+            "get": op(
+                "getTeamFeeds",
+                "exports",
+                "The team's feed links; logged-in readers get them with the secret token",
+                ("200", _json("TeamFeedToken", "the links")),
+                params=("slug",),
+                errors=("404",),
+            )
+        },
+        f"{API}/people/{{id}}/feeds": {
+            "get": op(
+                "getPersonFeeds",
+                "exports",
+                "The person's feed links; logged-in readers get them with the secret token",
+                ("200", _json("PersonFeedToken", "the links")),
+                params=("id",),
+                errors=("404",),
+            )
+        },
+        f"{API}/teams/{{slug}}/feed-token": {
+            "post": op(
+                "rotateTeamFeedToken",
+                "exports",
+                "A new secret for the team's feed links; the old links stop working",
+                ("200", _json("TeamFeedToken", "the new links")),
+                write=True,
+                params=("slug",),
+                errors=("404",),
+            )
+        },
+        f"{API}/people/{{id}}/feed-token": {
+            "post": op(
+                "rotatePersonFeedToken",
+                "exports",
+                "A new secret for the person's feed links; the old links stop working",
+                ("200", _json("PersonFeedToken", "the new links")),
+                write=True,
+                params=("id",),
+                errors=("404",),
+            )
+        },
+    }
+
+
+
 # -- the document ---------------------------------------------------------------------
 
 
@@ -747,11 +1091,14 @@ def _document(plugins: tuple[tuple[str, str], ...]) -> dict:
                 "`next` cursor. Errors are JSON objects {error, details}."
             ),
         },
-        "tags": [{"name": name} for name in ("teams", "rotations", "overrides", "roster", "people", "meta")],
-        "paths": _paths(),
+        "tags": [
+            {"name": name} for name in ("teams", "rotations", "overrides", "roster", "people", "exports", "notifications", "meta")
+        ],
+        "paths": {**_paths(), **_export_paths(), **_notification_paths()},
         "components": {
-            "schemas": {**_response_schemas(names), **REQUEST_SCHEMAS},
-            "parameters": _parameters(sorted(names)),
+            "schemas": {**_response_schemas(names), **_export_schemas(), **_notification_schemas(), **REQUEST_SCHEMAS},
+            "parameters": {**_parameters(sorted(names)), **_export_parameters(names.get("export_format", [])),
+                           **_notification_parameters(names.get("notification_channel", []))},
             "responses": _error_responses(),
             "securitySchemes": {
                 "bearerAuth": {
@@ -761,7 +1108,13 @@ def _document(plugins: tuple[tuple[str, str], ...]) -> dict:
                         "Authorization: Bearer <ADMIN_PASSWORD> for writes and the audit log; "
                         "<VIEWER_PASSWORD> reads a private roster. With a token, reads show contacts."
                     ),
-                }
+                },
+                "feedToken": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "token",
+                    "description": "the secret of a team's or a person's feed links; admins rotate it",
+                },
             },
         },
         "x-plugins": names,

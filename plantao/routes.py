@@ -6,17 +6,20 @@ import re
 
 API = "/api/v1"
 
-# The one request answered from memory without a database transaction: see
-# plantao.services.oncall.RosterCache.
+# The requests answered from memory without a database transaction: see
+# plantao.services.oncall.RosterCache and plantao.services.exports.FeedCache
+# (feeds read the database, when they must, through short sessions of their own).
 _CACHED_ONCALL = re.compile(rf"^{API}/teams/[^/]+/oncall$")
+_CACHED_EXPORT = re.compile(rf"^{API}/(teams/[^/]+|people/\d+)/export\.[^/]+$")
 
 
 def is_cached_read(request) -> bool:
-    """True for ``GET .../oncall`` without ``at``: no transaction, no retry needed."""
-    return (
-        request.method in ("GET", "HEAD")
-        and "at" not in request.GET
-        and _CACHED_ONCALL.match(request.path_info) is not None
+    """True for ``GET .../oncall`` without ``at`` and for feeds: no transaction, no retry needed."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    path = request.path_info
+    return ("at" not in request.GET and _CACHED_ONCALL.match(path) is not None) or (
+        _CACHED_EXPORT.match(path) is not None
     )
 
 
@@ -29,6 +32,39 @@ def includeme(config) -> None:
 
     # Public pages.
     config.add_route("home", "/")
+    config.add_route("team", "/teams/{slug}")
+    config.add_route("person", "/people/{id:\\d+}")
+    config.add_route("language", "/lang/{code}")
+
+    # Admin panel: HTML forms over the same services as the JSON API.
+    config.add_route("admin", "/admin")
+    config.add_route("admin.login", "/admin/login")
+    config.add_route("admin.logout", "/admin/logout")
+    config.add_route("admin.teams", "/admin/teams")
+    config.add_route("admin.team.new", "/admin/teams/new")
+    config.add_route("admin.team", "/admin/teams/{slug}")
+    config.add_route("admin.team.delete", "/admin/teams/{slug}/delete")
+    config.add_route("admin.calendar", "/admin/teams/{slug}/calendar")
+    config.add_route("admin.calendar.replace", "/admin/teams/{slug}/calendar/replace")
+    config.add_route("admin.calendar.swap", "/admin/teams/{slug}/calendar/swap")
+    config.add_route("admin.rotations.pick", "/admin/rotations")
+    config.add_route("admin.rotations", "/admin/teams/{slug}/rotations")
+    config.add_route("admin.rotation.new", "/admin/teams/{slug}/rotations/new")
+    config.add_route("admin.rotation", "/admin/teams/{slug}/rotations/{id:\\d+}")
+    config.add_route("admin.rotation.delete", "/admin/teams/{slug}/rotations/{id:\\d+}/delete")
+    config.add_route("admin.overrides.pick", "/admin/overrides")
+    config.add_route("admin.overrides", "/admin/teams/{slug}/overrides")
+    config.add_route("admin.override.delete", "/admin/teams/{slug}/overrides/{id:\\d+}/delete")
+    config.add_route("admin.gaps.pick", "/admin/gaps")
+    config.add_route("admin.gaps", "/admin/teams/{slug}/gaps")
+    config.add_route("admin.people", "/admin/people")
+    config.add_route("admin.person.new", "/admin/people/new")
+    config.add_route("admin.person", "/admin/people/{id:\\d+}")
+    config.add_route("admin.person.deactivate", "/admin/people/{id:\\d+}/deactivate")
+    config.add_route("admin.leave", "/admin/leave")
+    config.add_route("admin.leave.delete", "/admin/people/{id:\\d+}/leave/{leave_id:\\d+}/delete")
+    config.add_route("admin.audit", "/admin/audit")
+    config.add_route("admin.plugins", "/admin/plugins")
 
     # JSON API: the names below are a contract with integrators.
     config.add_route("api.openapi", f"{API}/openapi.json")
@@ -49,3 +85,22 @@ def includeme(config) -> None:
     config.add_route("api.person", f"{API}/people/{{id:\\d+}}")
     config.add_route("api.leaves", f"{API}/people/{{id:\\d+}}/leave")
     config.add_route("api.leave", f"{API}/people/{{id:\\d+}}/leave/{{leave_id:\\d+}}")
+
+    # Notifications: channels per team, team timings, preferences, deliveries.
+    config.add_route("api.notification_channels", f"{API}/teams/{{slug}}/notification-channels")
+    config.add_route("api.notification_channel_test", f"{API}/teams/{{slug}}/notification-channels/{{channel}}/test")
+    config.add_route("api.notification_channel", f"{API}/teams/{{slug}}/notification-channels/{{channel}}")
+    config.add_route("api.notification_settings", f"{API}/teams/{{slug}}/notification-settings")
+    config.add_route("api.notification_preferences", f"{API}/people/{{id:\\d+}}/notification-preferences")
+    config.add_route("api.notification_deliveries", f"{API}/notifications/deliveries")
+    config.add_route("api.notification_delivery_retry", f"{API}/notifications/deliveries/{{id:\\d+}}/retry")
+
+    # Exports and calendar feeds: a team's or a person's shifts as ics, csv,
+    # json or any installed export format; secret token links for private
+    # rosters, rotated by admins (plantao/views/api/exports.py).
+    config.add_route("api.team.export", f"{API}/teams/{{slug}}/export.{{format}}")
+    config.add_route("api.team.feeds", f"{API}/teams/{{slug}}/feeds")
+    config.add_route("api.team.feed_token", f"{API}/teams/{{slug}}/feed-token")
+    config.add_route("api.person.export", f"{API}/people/{{id:\\d+}}/export.{{format}}")
+    config.add_route("api.person.feeds", f"{API}/people/{{id:\\d+}}/feeds")
+    config.add_route("api.person.feed_token", f"{API}/people/{{id:\\d+}}/feed-token")

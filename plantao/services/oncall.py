@@ -248,7 +248,7 @@ class RosterCache:
 
     def __init__(self, freshness: float = FRESHNESS):
         self.freshness = freshness
-        self.revision: int | None = None
+        self.known_revision: int | None = None
         self.checked_at = 0.0
         # (slug, role) -> (revision, valid from, valid until, the answer)
         self.entries: dict[tuple, tuple[int, datetime, datetime, TeamOnCall]] = {}
@@ -263,18 +263,20 @@ class RosterCache:
             self.bodies.clear()
             self.checked_at = 0.0
 
-    def _revision(self, session_factory: Callable[[], Session]) -> int:
+    def revision(self, session_factory: Callable[[], Session]) -> int:
+        """The roster revision, re-read at most once per ``freshness`` seconds
+        and at once after this instance committed a roster change."""
         now = clock.monotonic()
-        if self.revision is None or now - self.checked_at >= self.freshness:
+        if self.known_revision is None or now - self.checked_at >= self.freshness:
             with session_factory() as dbsession:
                 revision = current_revision(dbsession)
             with self.lock:
-                if revision != self.revision:
+                if revision != self.known_revision:
                     self.entries.clear()
                     self.bodies.clear()
-                self.revision = revision
+                self.known_revision = revision
                 self.checked_at = now
-        return self.revision
+        return self.known_revision
 
     def oncall(self, session_factory: Callable[[], Session], slug: str, role: str | None = None) -> TeamOnCall:
         """Who is on call in team ``slug`` now, answered from memory when fresh.
@@ -311,7 +313,7 @@ class RosterCache:
         return around[0] + at.encode() + around[1]
 
     def _entry(self, session_factory, slug: str, role: str | None, moment: datetime) -> tuple:
-        revision = self._revision(session_factory)
+        revision = self.revision(session_factory)
         key = (slug, role)
         entry = self.entries.get(key)
         if entry is not None and entry[0] == revision and entry[1] <= moment < entry[2]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import engine as roster_engine
 from ..datetimes import utcnow
 from ..models import Leave, Override, Person, RosterState, Rotation, Shift, Team
+from ..notifications.outbox import record_roster_changes
 from .errors import Invalid
 
 #: Separates an engine key from the instant a stored continuation of that
@@ -249,6 +250,8 @@ class RosterService:
         result = self.compute(team, now, horizon_end)
         wanted = [shift for shift in result.shifts if shift.end > now]
         report = self._store(team, wanted, now)
+        # The people concerned hear of it only if this transaction commits.
+        record_roster_changes(self.dbsession, team, report, now, self.settings)
         team.materialized_until = horizon_end
         if report.touched:
             bump_revision(self.dbsession)

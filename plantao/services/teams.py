@@ -14,7 +14,7 @@ from . import audit
 from .context import ServiceContext
 from .errors import Conflict, Invalid, NotFound
 from .representations import team_json
-from .roster import RosterService
+from .roster import RosterService, bump_revision
 from .validation import MAX_ID, validate
 
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
@@ -106,11 +106,11 @@ class TeamService:
         self.dbsession.flush()
         audit.record(self.dbsession, self.ctx.actor, "update", "team", team.slug, before, team_json(team))
         RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize(team)
+        # The team's name and zone show in cached answers and feeds too.
+        bump_revision(self.dbsession)
         return team
 
     def delete(self, team: Team) -> None:
-        from .roster import bump_revision
-
         audit.record(self.dbsession, self.ctx.actor, "delete", "team", team.slug, team_json(team), None)
         self.dbsession.delete(team)
         self.dbsession.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from ..routes import API
@@ -66,11 +66,8 @@ def forbidden(exc: HTTPForbidden, request):
             else "Authentication required: send Authorization: Bearer <ADMIN_PASSWORD>."
         )
         return json_error(request, 401, message, headers={"WWW-Authenticate": 'Bearer realm="plantao"'})
-    response = request.response
-    response.status = 401
-    response.content_type = "text/html"
-    response.text = "<!DOCTYPE html><title>Acesso restrito</title><h1>401 — faça login</h1>"
-    return response
+    # Pages answer with the login form, which sends the visitor back here.
+    return HTTPSeeOther(request.route_url("admin.login", _query={"next": request.path_qs}))
 
 
 @exception_view_config(HTTPException)

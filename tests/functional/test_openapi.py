@@ -106,7 +106,9 @@ def test_writes_and_the_audit_log_need_the_bearer_token(document):
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method != "get" or path.endswith("/audit"):
-                assert operation["security"] == [{"bearerAuth": []}], (method, path)
+                # A person's own notification preferences also open to their secret link.
+                allowed = ([{"bearerAuth": []}], [{"bearerAuth": []}, {"feedToken": []}])
+                assert operation["security"] in allowed, (method, path)
                 assert "401" in operation["responses"], (method, path)
 
 
@@ -150,7 +152,7 @@ class Contract:
                 status=status,
             )
         self.check(method, API + template, response)
-        return response.json if response.body else None
+        return response.json if response.body and response.content_type == "application/json" else None
 
     def check(self, method, template, response):
         operation = self.document["paths"][template][method.lower()]
@@ -167,7 +169,10 @@ class Contract:
         if "content" not in declared:
             assert not response.body, f"{method} {template} {status} should have no body"
             return
-        assert response.content_type == "application/json"
+        if response.content_type != "application/json":
+            # Exports answer files (text/calendar, text/csv...): one of the declared media types.
+            assert response.content_type in declared["content"], (method, template, response.content_type)
+            return
         schema_uri = f"{DOCUMENT_URI}#{quote(pointer)}/content/application~1json/schema"
         validator = Draft202012Validator(
             {"$ref": schema_uri}, registry=self.registry, format_checker=Draft202012Validator.FORMAT_CHECKER
@@ -271,6 +276,34 @@ def test_a_realistic_session_answers_as_documented(api, document):
     api("GET", "/teams/{slug}/gaps", 200, slug="infra")
     api("GET", "/teams/{slug}/gaps", 200, slug="infra", start=monday.isoformat(),
         end=(monday + timedelta(days=60)).isoformat())
+    # Exports, calendar feeds and their secret links.
+    api("GET", "/teams/{slug}/export.{format}", 200, slug="infra", format="ics", admin=False, alarm=30)
+    api("GET", "/teams/{slug}/export.{format}", 200, slug="infra", format="json", person=bruno["id"])
+    api("GET", "/people/{id}/export.{format}", 200, id=ana["id"], format="csv", admin=False)
+    api("GET", "/teams/{slug}/feeds", 200, slug="infra", admin=False)
+    api("GET", "/people/{id}/feeds", 200, id=ana["id"])
+    feeds = api("POST", "/teams/{slug}/feed-token", 200, slug="infra")["feeds"]
+    assert {link["format"] for link in feeds} >= {"ics", "csv", "json"}
+    api("POST", "/people/{id}/feed-token", 200, id=ana["id"])
+    # Notifications: a channel, timings, preferences; one dispatcher round, deliveries, a retry.
+    api("PUT", "/teams/{slug}/notification-channels/{channel}", 200, slug="infra", channel="webhook",
+        body={"params": {"url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef0123"}})
+    api("GET", "/teams/{slug}/notification-channels", 200, slug="infra")
+    api("GET", "/teams/{slug}/notification-channels/{channel}", 200, slug="infra", channel="webhook")
+    api("POST", "/teams/{slug}/notification-channels/{channel}/test", 200, slug="infra", channel="webhook", body={})
+    api("PUT", "/teams/{slug}/notification-settings", 200, slug="infra", body={"reminder_leads": [1440, 60]})
+    api("GET", "/teams/{slug}/notification-settings", 200, slug="infra")
+    api("PUT", "/people/{id}/notification-preferences", 200, id=ana["id"],
+        body={"language": "en", "quiet_hours": {"start": "22:00", "end": "07:00"}})
+    api("GET", "/people/{id}/notification-preferences", 200, id=ana["id"])
+    registry = api.testapp.app.registry
+    from plantao.notifications.dispatcher import Dispatcher
+
+    Dispatcher(registry["dbsession_factory"], registry.plantao_settings, registry.plugins).run_once()
+    deliveries = api("GET", "/notifications/deliveries", 200, team="infra")["deliveries"]
+    waiting = [d for d in deliveries if d["status"] == "pending"]
+    api("POST", "/notifications/deliveries/{id}/retry", 200, id=waiting[0]["id"])
+    api("DELETE", "/teams/{slug}/notification-channels/{channel}", 204, slug="infra", channel="webhook")
     api("GET", "/plugins", 200, admin=False)
     api("GET", "/plugins", 200, kind="rotation_policy")
     audit = api("GET", "/audit", 200, limit=3)
@@ -312,6 +345,9 @@ def test_errors_answer_as_documented(api):
     api("GET", "/plugins", 400, kind="nonsense")
     api("GET", "/teams/{slug}/shifts", 400, slug="ops", start="2025-02-01", end="2025-01-01")
     api("GET", "/teams/{slug}/oncall", 400, slug="ops", at="yesterday")
+    api("GET", "/teams/{slug}/export.{format}", 400, slug="ops", format="ics", alarm="0")
+    api("GET", "/teams/{slug}/export.{format}", 404, slug="ops", format="xlsx")
+    api("GET", "/people/{id}/export.{format}", 401, id=person["id"], format="ics", token="wrong", admin=False)
     # 409: clashes with stored data.
     api("POST", "/teams", 409, body={"slug": "ops", "name": "Ops again"})
     api("POST", "/people/{id}/leave", 201, id=person["id"], body={"start": "2030-01-01", "end": "2030-01-10"})

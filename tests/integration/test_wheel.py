@@ -126,6 +126,7 @@ def source_files(folder: str, pattern: str) -> list[str]:
         ("alembic", "script.py.mako", "plantao/migrations"),
         ("plantao/static", "**/*", "plantao/static"),
         ("plugins", "*.py", "plantao_plugins"),
+        ("plantao/locale", "*/LC_MESSAGES/*.mo", "plantao/locale"),
     ],
 )
 def test_wheel_ships_every_file_of_the_source_folder(
@@ -151,6 +152,16 @@ def test_wheel_ships_the_builtin_plugins_and_the_files_the_app_loads(wheel_names
     assert any(
         n.startswith("plantao/migrations/versions/") and n.endswith(".py") for n in wheel_names
     )
+
+
+def test_wheel_ships_every_python_package_of_the_source(wheel_names):
+    packages = sorted(
+        path.parent.relative_to(REPO).as_posix()
+        for path in (REPO / "plantao").rglob("__init__.py")
+        if "__pycache__" not in path.parts
+    )
+    missing = [package for package in packages if f"{package}/__init__.py" not in wheel_names]
+    assert missing == [], f"packages missing from setup.cfg [options] packages: {missing}"
 
 
 def test_wheel_has_no_top_level_source_folders(wheel_names):
@@ -283,6 +294,17 @@ def test_installed_serve_answers_with_the_demo_roster(installed, outside, enviro
         status, health = get(f"{base}/healthz")
         assert status == 200
         assert json.loads(health) == {"status": "ok"}
+
+        # The JSON API, the team page, a feed and the admin login come from
+        # the wheel's own subpackages and templates too.
+        status, oncall = get(f"{base}/api/v1/teams/demo/oncall")
+        assert status == 200 and json.loads(oncall)["oncall"], oncall
+        status, team_page = get(f"{base}/teams/demo")
+        assert status == 200 and DEMO_TEAM in team_page
+        status, feed = get(f"{base}/api/v1/teams/demo/export.ics")
+        assert status == 200 and feed.startswith("BEGIN:VCALENDAR")
+        status, login = get(f"{base}/admin/login")
+        assert status == 200 and 'name="password"' in login
 
         status, css = get(f"{base}/static/plantao.css")
         assert status == 200

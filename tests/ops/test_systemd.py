@@ -25,6 +25,7 @@ import pytest
 from .system_tools import SYSTEMD_DIR, require_tool, tool_environment
 
 PLANTAO_UNIT = SYSTEMD_DIR / "plantao.service"
+WORKER_UNIT = SYSTEMD_DIR / "plantao-worker.service"
 BACKUP_UNIT = SYSTEMD_DIR / "plantao-backup.service"
 BACKUP_TIMER = SYSTEMD_DIR / "plantao-backup.timer"
 CADDY_DROP_IN = SYSTEMD_DIR / "caddy.service.d" / "plantao.conf"
@@ -96,7 +97,7 @@ def unit_dir(tmp_path: Path) -> Path:
         script = str(stand_in)
     units = tmp_path / "units"
     units.mkdir()
-    for unit in (PLANTAO_UNIT, BACKUP_UNIT, BACKUP_TIMER):
+    for unit in (PLANTAO_UNIT, WORKER_UNIT, BACKUP_UNIT, BACKUP_TIMER):
         text = unit.read_text(encoding="utf-8").replace(PRODUCTION_SCRIPT, script)
         (units / unit.name).write_text(text, encoding="utf-8")
     return units
@@ -129,6 +130,11 @@ def verify(units: list[Path], home: Path, **env: str) -> None:
 
 def test_plantao_service_verifies(unit_dir, tool_home):
     verify([unit_dir / "plantao.service"], tool_home)
+
+
+def test_worker_service_verifies(unit_dir, tool_home):
+    verify([unit_dir / "plantao-worker.service"], tool_home)
+    assert value(parse_unit(WORKER_UNIT), "Service", "ExecStart") == f"{PRODUCTION_SCRIPT} worker"
 
 
 def test_backup_service_and_timer_verify(unit_dir, tool_home):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from pyramid.view import view_config
 
-from ...datetimes import DateTimeError, isoformat, parse_instant, utcnow, zone
+from ...datetimes import isoformat, utcnow, zone
 from ...services.errors import BadRequest
 from ...services.validation import MAX_ID
 from ...services.oncall import OnCallService, oncall_json
@@ -14,34 +14,7 @@ from ...services.representations import conflict_json, gap_json, shift_json
 from ...services.roster import RosterService
 from ...services.teams import TeamService
 from . import contacts, decode_cursor, encode_cursor, limit, service_context
-
-#: The longest interval one shifts or gaps request may cover.
-MAX_INTERVAL = timedelta(days=732)
-
-
-def instant_param(request, name: str, tz) -> datetime | None:
-    raw = request.params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return parse_instant(raw, tz)
-    except DateTimeError as error:
-        raise BadRequest(f"{name}: {error}") from None
-
-
-def interval(request, tz, default_start: datetime, default_length: timedelta) -> tuple[datetime, datetime]:
-    """``start``/``end`` query parameters, dates read in the team's zone."""
-    start = instant_param(request, "start", tz) or default_start
-    end = instant_param(request, "end", tz) or start + default_length
-    if end <= start:
-        raise BadRequest("end must be after start.", {"start": isoformat(start, tz), "end": isoformat(end, tz)})
-    if end - start > MAX_INTERVAL:
-        raise BadRequest(f"The interval may cover at most {MAX_INTERVAL.days} days; page through longer ones.")
-    return start, end
-
-
-def local_midnight(tz) -> datetime:
-    return datetime.combine(datetime.now(tz).date(), time(0), tzinfo=tz)
+from .intervals import MAX_INTERVAL, instant_param, interval, local_midnight, person_param  # noqa: F401
 
 
 @view_config(route_name="api.oncall", request_method="GET", renderer="json", permission="view")
@@ -81,15 +54,12 @@ def shifts(request):
             after = None
         if after is None or after[0].tzinfo is None or not 0 < after[1] <= MAX_ID:
             raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
-    person = request.params.get("person")
-    if person is not None and not (person.isdigit() and 0 < int(person) <= MAX_ID):
-        raise BadRequest(f"person must be a person id, got {person!r}.")
     found = service.shifts(
         team,
         start,
         end,
         role=request.params.get("role") or None,
-        person_id=int(person) if person else None,
+        person_id=person_param(request),
         after=after,
         limit=size + 1,
     )

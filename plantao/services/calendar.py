@@ -1,0 +1,172 @@
+"""The roster laid out as people read it: days, weeks, months.
+
+The pages show what the API answers, so every shift here comes from
+:meth:`OnCallService.shifts` or the same ``shifts`` table; this module only
+groups them by local day and adds what a calendar marks beside them (leave,
+holidays).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..engine import holiday_calendar
+from ..models import Leave, Person, Rotation, RotationVersion, Shift, Team
+from .oncall import OnCallService, ShiftView
+
+#: Shifts read for one person's page.
+PERSON_PAGE_LIMIT = 60
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants where local ``day`` starts and the next one starts."""
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return start, end
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass
+class DayCell:
+    """One day of a calendar: the shifts overlapping it and what else happens."""
+
+    day: date
+    in_month: bool = True
+    today: bool = False
+    holiday: str | None = None
+    shifts: list[ShiftView] = field(default_factory=list)
+    on_leave: list[Person] = field(default_factory=list)
+
+
+@dataclass
+class MonthCalendar:
+    team: Team
+    month: date
+    weeks: list[list[DayCell]]
+    shifts: list[ShiftView]
+    people: list[Person]
+    leaves: list[Leave]
+
+    @property
+    def previous(self) -> date:
+        return add_months(self.month, -1)
+
+    @property
+    def next(self) -> date:
+        return add_months(self.month, 1)
+
+
+class CalendarService:
+    """Month calendars of a team and upcoming shifts of a person."""
+
+    def __init__(self, dbsession, settings=None):
+        self.dbsession = dbsession
+        self.oncall = OnCallService(dbsession, settings)
+
+    def members(self, team: Team) -> list[Person]:
+        """Everybody who appears in any version of the team's rotations."""
+        ids: set[int] = set()
+        versions = self.dbsession.scalars(
+            select(RotationVersion).join(Rotation).where(Rotation.team_id == team.id)
+        )
+        for version in versions:
+            ids.update(m for m in version.members or [] if isinstance(m, int))
+        if team.fallback_person_id:
+            ids.add(team.fallback_person_id)
+        if not ids:
+            return []
+        return list(self.dbsession.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.name)))
+
+    def days(self, team: Team, first: date, count: int, person_id: int | None = None) -> list[DayCell]:
+        """``count`` consecutive local days from ``first`` with their shifts."""
+        tz = ZoneInfo(team.timezone)
+        start = day_bounds(first, tz)[0]
+        end = day_bounds(first + timedelta(days=count - 1), tz)[1]
+        shifts = [ShiftView.of(s) for s in self.oncall.shifts(team, start, end, person_id=person_id)]
+        cells = []
+        for offset in range(count):
+            day = first + timedelta(days=offset)
+            low, high = day_bounds(day, tz)
+            cells.append(DayCell(day, shifts=[s for s in shifts if s.start < high and s.end > low]))
+        return cells
+
+    def month(
+        self, team: Team, month: date, *, today: date, first_weekday: int = 6,
+        person_id: int | None = None, language: str = "pt-BR",
+    ) -> MonthCalendar:
+        """The weeks covering ``month`` (starting on ``first_weekday``, 0 = Monday)."""
+        tz = ZoneInfo(team.timezone)
+        month = first_of_month(month)
+        following = add_months(month, 1)
+        first = month - timedelta(days=(month.weekday() - first_weekday) % 7)
+        last = following + timedelta(days=(first_weekday - following.weekday() - 1) % 7)
+        count = (last - first).days + 1
+        cells = self.days(team, first, count, person_id)
+
+        people = {p.id: p for p in self.members(team)}
+        for cell in cells:
+            for shift in cell.shifts:
+                if shift.person.id not in people:
+                    people[shift.person.id] = self.dbsession.get(Person, shift.person.id)
+        low, high = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
+        watched = [pid for pid in people if person_id is None or pid == person_id]
+        leaves = list(
+            self.dbsession.scalars(
+                select(Leave)
+                .where(Leave.person_id.in_(watched), Leave.start < high, Leave.end > low)
+                .order_by(Leave.start)
+            )
+        ) if watched else []
+        holidays = self.holidays(team, first.year, last.year, language)
+        for cell in cells:
+            cell.in_month = cell.day.month == month.month
+            cell.today = cell.day == today
+            cell.holiday = holidays.get(cell.day)
+            start, end = day_bounds(cell.day, tz)
+            cell.on_leave = [people[l.person_id] for l in leaves if l.start < end and l.end > start]
+        in_month = {s.id: s for c in cells if c.in_month for s in c.shifts}
+        return MonthCalendar(
+            team=team,
+            month=month,
+            weeks=[cells[i:i + 7] for i in range(0, len(cells), 7)],
+            shifts=sorted(in_month.values(), key=lambda s: (s.start, s.role)),
+            people=sorted(people.values(), key=lambda p: p.name.lower()),
+            leaves=leaves,
+        )
+
+    def holidays(self, team: Team, first_year: int, last_year: int, language: str) -> dict[date, str]:
+        try:
+            return holiday_calendar(
+                first_year,
+                last_year,
+                country=team.holiday_country or "BR",
+                subdivision=team.holiday_subdivision,
+                optional=team.holiday_optional,
+                custom=[(h.day, h.name) for h in team.custom_holidays],
+                language=language,
+            )
+        except ValueError:
+            return {}
+
+    def upcoming_for_person(self, person: Person, moment: datetime) -> list[tuple[Team, ShiftView]]:
+        """The person's shifts in every team that have not ended by ``moment``."""
+        rows = self.dbsession.execute(
+            select(Shift, Team)
+            .join(Team, Team.id == Shift.team_id)
+            .where(Shift.person_id == person.id, Shift.end > moment)
+            .order_by(Shift.start, Shift.id)
+            .limit(PERSON_PAGE_LIMIT)
+        )
+        return [(team, ShiftView.of(shift)) for shift, team in rows]

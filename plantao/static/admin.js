@@ -1,0 +1,59 @@
+/* Admin panel niceties.  Everything works without this file: the arrows
+   submit the form (the server reorders), the policy's fields are all shown,
+   and deletions need no confirmation dialog. */
+(function () {
+  "use strict";
+
+  // Show only the chosen policy's parameters.
+  document.querySelectorAll("[data-policy-select]").forEach(function (select) {
+    var form = select.form;
+    function sync() {
+      form.querySelectorAll("[data-policy]").forEach(function (fieldset) {
+        fieldset.hidden = fieldset.getAttribute("data-policy") !== select.value;
+      });
+    }
+    select.addEventListener("change", sync);
+    sync();
+  });
+
+  // Member order: arrows move rows in place; rows can be dragged.
+  document.querySelectorAll("[data-people-order] .order-list").forEach(function (list) {
+    list.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-move]");
+      if (!button) return;
+      event.preventDefault();
+      var item = button.closest(".order-item");
+      if (button.getAttribute("data-move") === "up" && item.previousElementSibling) {
+        list.insertBefore(item, item.previousElementSibling);
+      } else if (button.getAttribute("data-move") === "down" && item.nextElementSibling) {
+        list.insertBefore(item.nextElementSibling, item);
+      }
+      button.focus();
+    });
+    var dragged = null;
+    list.addEventListener("dragstart", function (event) {
+      dragged = event.target.closest(".order-item");
+      if (dragged) { dragged.classList.add("dragging"); event.dataTransfer.effectAllowed = "move"; }
+    });
+    list.addEventListener("dragend", function () {
+      if (dragged) dragged.classList.remove("dragging");
+      dragged = null;
+    });
+    list.addEventListener("dragover", function (event) {
+      if (!dragged) return;
+      event.preventDefault();
+      var over = event.target.closest(".order-item");
+      if (!over || over === dragged) return;
+      var box = over.getBoundingClientRect();
+      var after = event.clientY > box.top + box.height / 2;
+      list.insertBefore(dragged, after ? over.nextElementSibling : over);
+    });
+  });
+
+  // Ask before destructive posts.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  });
+})();

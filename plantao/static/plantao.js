@@ -1,0 +1,46 @@
+/* Plantão: small progressive enhancements; every page works without this. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Live countdown to the next handoff ("2 d 03 h 14 min").
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function remaining(ms) {
+    var minutes = Math.max(0, Math.floor(ms / 60000));
+    var days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
+    if (days) return days + " d " + pad(hours) + " h " + pad(mins) + " min";
+    if (hours) return hours + " h " + pad(mins) + " min";
+    return mins + " min";
+  }
+  function tick() {
+    var items = document.querySelectorAll("[data-countdown]");
+    for (var i = 0; i < items.length; i++) {
+      var target = Date.parse(items[i].getAttribute("data-countdown"));
+      if (isNaN(target)) continue;
+      var ms = target - Date.now();
+      if (ms <= 0) { window.location.reload(); return; }
+      items[i].textContent = remaining(ms);
+    }
+  }
+  if (document.querySelector("[data-countdown]")) { tick(); window.setInterval(tick, 15000); }
+
+  // The person filter applies as soon as a person is chosen.
+  document.addEventListener("change", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-autosubmit")) event.target.form.submit();
+  });
+
+  // Copy buttons beside the feed links.
+  var buttons = document.querySelectorAll("[data-copy]");
+  for (var j = 0; j < buttons.length; j++) {
+    if (!navigator.clipboard) break;
+    buttons[j].hidden = false;
+    buttons[j].addEventListener("click", function () {
+      var button = this, input = document.querySelector(button.getAttribute("data-copy"));
+      navigator.clipboard.writeText(input.value).then(function () {
+        var label = button.textContent;
+        button.textContent = button.getAttribute("data-copied");
+        window.setTimeout(function () { button.textContent = label; }, 2000);
+      });
+    });
+  }
+})();

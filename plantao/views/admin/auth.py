@@ -1,0 +1,96 @@
+"""Logging in and out of the admin panel (and of a private roster).
+
+One form takes either password: ``ADMIN_PASSWORD`` opens the panel,
+``VIEWER_PASSWORD`` (with ``PUBLIC_ROSTER=false``) only the public pages,
+so a viewer is sent back to where they came from and never into /admin.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pyramid.csrf import new_csrf_token
+from pyramid.exceptions import BadCSRFToken
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import remember
+from pyramid.view import exception_view_config, view_config
+
+from ...i18n import safe_next
+from ...security import ADMIN, identify_password
+from ..errors import json_error, wants_json
+from . import AdminView, admin_template
+
+
+def local_next(raw: str | None) -> str | None:
+    """The local path to return to, if the form names a safe one."""
+    return raw if raw and safe_next(raw) == raw else None
+
+
+class AuthViews(AdminView):
+    def form(self, error: str = "", status: int = 200) -> dict:
+        self.request.response.status = status
+        next_path = local_next(self.request.params.get("next")) or ""
+        return self.page(
+            error=error,
+            next=next_path,
+            viewer_only=not self.request.plantao_settings.public_roster and not next_path.startswith("/admin"),
+        )
+
+    @view_config(route_name="admin.login", request_method="GET", renderer=admin_template("login.pt"))
+    def login_form(self):
+        identity = self.request.plantao_identity
+        if identity and identity["role"] == ADMIN and not self.request.params.get("next"):
+            return self.redirect("admin")
+        return self.form()
+
+    @view_config(route_name="admin.login", request_method="POST", renderer=admin_template("login.pt"))
+    def login(self):
+        request = self.request
+        throttle = request.registry.login_throttle
+        address = request.client_addr or "unknown"
+        wait = throttle.locked_for(address)
+        if wait:
+            minutes = max(1, math.ceil(wait / 60))
+            request.response.headers["Retry-After"] = str(math.ceil(wait))
+            return self.form(
+                self._("Too many failed attempts. Try again in ${minutes} min.", minutes=minutes), status=429
+            )
+        role = identify_password(request.POST.get("password"), request.plantao_settings)
+        if role is None:
+            throttle.failed(address)
+            return self.form(self._("Wrong password."), status=401)
+        throttle.succeeded(address)
+        # A fresh session (and CSRF token) on every login: a session fixed
+        # before it by somebody else is worth nothing after it.
+        request.session.invalidate()
+        new_csrf_token(request)
+        headers = remember(request, role)
+        next_path = local_next(request.POST.get("next"))
+        if role == ADMIN:
+            target = next_path or request.route_url("admin")
+        else:
+            # The panel stays admin-only: a viewer goes back to the pages.
+            target = next_path if next_path and not next_path.startswith("/admin") else request.route_url("home")
+        return HTTPSeeOther(target, headers=headers)
+
+    @view_config(route_name="admin.logout", request_method="POST")
+    def logout(self):
+        self.request.session.invalidate()
+        self.flash(self._("You are logged out."))
+        return self.redirect("admin.login")
+
+    @view_config(route_name="admin", permission="admin")
+    def index(self):
+        return self.redirect("admin.teams")
+
+
+@exception_view_config(BadCSRFToken, renderer=admin_template("csrf.pt"))
+def bad_csrf_token(exc, request):
+    """A form without this session's token: expired, or posted from another site."""
+    if wants_json(request):
+        return json_error(
+            request, 400, "Missing or wrong CSRF token: send X-CSRF-Token, or use Authorization: Bearer."
+        )
+    view = AdminView(request)
+    request.response.status = 400
+    return view.page(logged_in=False)

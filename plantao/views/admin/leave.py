@@ -1,0 +1,95 @@
+"""Leave in the admin panel: who is away when, added and removed by day."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pyramid.view import view_config, view_defaults
+from sqlalchemy import select
+
+from ...datetimes import utcnow
+from ...models import Leave, Person
+from ...services.errors import Conflict, Invalid, NotFound
+from ...services.people import PersonService
+from ...services.validation import MAX_ID
+from ..api import path_int
+from . import AdminView, admin_template
+from .forms import Field, text, unplaced, with_errors
+
+
+def leave_body(post) -> dict:
+    """Whole days, as people think of leave: the last day counts, so ``end`` is the day after."""
+    first, last = text(post, "start"), text(post, "last_day")
+    body = {"start": first, "end": last, "reason": text(post, "reason")}
+    try:
+        body["end"] = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
+    except ValueError:
+        pass
+    return body
+
+
+@view_defaults(route_name="admin.leave", permission="admin", renderer=admin_template("leave.pt"))
+class LeaveViews(AdminView):
+    section = "leave"
+
+    def render(self, values: dict, errors=None, general=None) -> dict:
+        _ = self._
+        session = self.ctx.dbsession
+        people = session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name)).all()
+        wanted = self.request.params.get("person", "")
+        query = (
+            select(Leave).join(Person).where(Leave.end > utcnow() - timedelta(days=30)).order_by(Leave.start)
+        )
+        if wanted.isdigit():
+            query = query.where(Leave.person_id == int(wanted))
+        fields = with_errors(
+            [
+                Field("person", _("Person"), widget="select", value=values.get("person") or wanted,
+                      options=[(p.id, p.name) for p in people], required=True),
+                Field("start", _("First day"), widget="date", value=values.get("start", ""), required=True),
+                Field("last_day", _("Last day"), widget="date", key="end", value=values.get("last_day", ""),
+                      required=True, help=_("Included: the person is back the day after.")),
+                Field("reason", _("Reason"), value=values.get("reason", ""),
+                      help=_("Optional, e.g. vacation. Visible to admins only."), attrs={"maxlength": "500"}),
+            ],
+            errors or {},
+        )
+        return self.page(
+            leaves=session.scalars(query).all(),
+            fields=fields,
+            general_errors=list(general or []) + unplaced(fields, errors or {}),
+            last_day=lambda leave: leave.end - timedelta(microseconds=1),
+        )
+
+    @view_config(request_method="GET")
+    def list(self):
+        return self.render({})
+
+    @view_config(request_method="POST")
+    def create(self):
+        post = self.request.POST
+        values = {name: text(post, name) for name in ("person", "start", "last_day", "reason")}
+        service = PersonService(self.ctx)
+        try:
+            person = self.chosen(service, values["person"])
+            service.add_leave(person, leave_body(post))
+        except (Invalid, Conflict) as error:
+            errors, general = self.failed(error)
+            return self.render(values, errors, general)
+        self.flash(self._("Leave of ${name} saved; the roster was recomputed.", name=person.name))
+        return self.redirect("admin.leave", _query={"person": person.id})
+
+    @staticmethod
+    def chosen(service: PersonService, raw: str) -> Person:
+        try:
+            return service.get(int(raw) if raw.isdigit() and int(raw) <= MAX_ID else None)
+        except NotFound:
+            raise Invalid("Invalid leave", [{"field": "person", "message": "is required"}]) from None
+
+    @view_config(route_name="admin.leave.delete", request_method="POST")
+    def delete(self):
+        service = PersonService(self.ctx)
+        person = service.get(path_int(self.request, "id"))
+        service.delete_leave(person, service.get_leave(person, path_int(self.request, "leave_id")))
+        self.flash(self._("Leave removed; the roster was recomputed."))
+        return self.redirect("admin.leave", _query={"person": person.id})

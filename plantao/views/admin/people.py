@@ -1,0 +1,113 @@
+"""People in the admin panel: list, create, edit, deactivate."""
+
+from __future__ import annotations
+
+from pyramid.view import view_config, view_defaults
+from sqlalchemy import select
+
+from ...models import Person
+from ...services.errors import Conflict, Invalid
+from ...services.people import PersonService
+from ...services.representations import person_json
+from ..api import path_int
+from . import AdminView, admin_template
+from .forms import Field, optional_text, text, unplaced, with_errors
+
+
+def person_body(post, creating: bool) -> dict:
+    """The JSON API's person body from the posted form (blank contacts are cleared)."""
+    body: dict = {"name": text(post, "name")}
+    for name in ("email", "phone", "telegram_chat_id"):
+        value = optional_text(post, name)
+        if value is not None or not creating:
+            body[name] = value
+    chat = {}
+    for line in (post.get("chat") or "").splitlines():
+        network, _, handle = line.partition(":")
+        if network.strip():
+            chat[network.strip().lower()] = handle.strip()
+    body["chat"] = chat
+    if not creating:
+        body["active"] = post.get("active") == "on"
+    return body
+
+
+@view_defaults(permission="admin")
+class PeopleViews(AdminView):
+    section = "people"
+
+    def people(self) -> PersonService:
+        return PersonService(self.ctx)
+
+    def fields(self, values: dict, creating: bool) -> list[Field]:
+        _ = self._
+        fields = [
+            Field("name", _("Name"), value=values.get("name") or "", required=True, attrs={"maxlength": "200"}),
+            Field("email", _("E-mail"), widget="email", value=values.get("email") or "",
+                  attrs={"autocomplete": "off"}),
+            Field("phone", _("Phone"), widget="tel", value=values.get("phone") or "",
+                  help=_("With country and area code, e.g. +55 11 91234-5678.")),
+            Field("telegram_chat_id", _("Telegram chat id"), value=values.get("telegram_chat_id") or "",
+                  help=_("For reminders through Telegram.")),
+            Field("chat", _("Other chat handles"), widget="textarea",
+                  value="\n".join(f"{k}: {v}" for k, v in (values.get("chat") or {}).items()),
+                  help=_("One per line as network: handle, e.g. slack: U024BE7LH.")),
+        ]
+        if not creating:
+            fields.append(
+                Field("active", _("Active (takes shifts)"), widget="checkbox", value=values.get("active", True),
+                      help=_("Inactive people leave every future shift; their past shifts stay."))
+            )
+        return fields
+
+    def render_form(self, values: dict, person: Person | None, errors=None, general=None) -> dict:
+        fields = with_errors(self.fields(values, person is None), errors or {})
+        return self.page(
+            person=person, fields=fields, general_errors=list(general or []) + unplaced(fields, errors or {})
+        )
+
+    @view_config(route_name="admin.people", renderer=admin_template("people.pt"))
+    def list(self):
+        people = self.ctx.dbsession.scalars(select(Person).order_by(Person.active.desc(), Person.name)).all()
+        return self.page(people=people)
+
+    @view_config(route_name="admin.person.new", request_method="GET", renderer=admin_template("person_form.pt"))
+    def new(self):
+        return self.render_form({}, None)
+
+    @view_config(route_name="admin.person.new", request_method="POST", renderer=admin_template("person_form.pt"))
+    def create(self):
+        body = person_body(self.request.POST, creating=True)
+        try:
+            person = self.people().create(body)
+        except (Invalid, Conflict) as error:
+            errors, general = self.failed(error)
+            return self.render_form(body, None, errors, general)
+        self.flash(self._("${name} added.", name=person.name))
+        return self.redirect("admin.people")
+
+    def person(self) -> Person:
+        return self.people().get(path_int(self.request, "id"))
+
+    @view_config(route_name="admin.person", request_method="GET", renderer=admin_template("person_form.pt"))
+    def edit(self):
+        person = self.person()
+        return self.render_form(person_json(person), person)
+
+    @view_config(route_name="admin.person", request_method="POST", renderer=admin_template("person_form.pt"))
+    def update(self):
+        person = self.person()
+        body = person_body(self.request.POST, creating=False)
+        try:
+            self.people().update(person, body)
+        except (Invalid, Conflict) as error:
+            errors, general = self.failed(error)
+            return self.render_form(body, person, errors, general)
+        self.flash(self._("${name} saved.", name=person.name))
+        return self.redirect("admin.people")
+
+    @view_config(route_name="admin.person.deactivate", request_method="POST")
+    def deactivate(self):
+        person = self.people().deactivate(self.person())
+        self.flash(self._("${name} deactivated: out of every future shift.", name=person.name))
+        return self.redirect("admin.people")

@@ -1,0 +1,136 @@
+"""What the panel reports: gaps and conflicts ahead, the audit log, the installed plugins."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta
+
+from pyramid.view import view_config, view_defaults
+from sqlalchemy import select
+
+from ...datetimes import zone
+from ...models import AuditEntry, Rotation
+from ...plugins import KINDS
+from ...services.roster import RosterService
+from ...services.teams import TeamService
+from . import AdminView, admin_template, localized
+from .teams import team_picker
+
+#: How far ahead the gaps page looks.
+GAPS_WEEKS = 4
+#: Audit entries per page.
+AUDIT_PAGE = 50
+
+KIND_TITLES = {
+    "rotation_policy": "Rotation policies",
+    "scheduling_rule": "Scheduling rules",
+    "notification_channel": "Notification channels",
+    "export_format": "Export formats",
+}
+
+
+def audit_diff(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
+    """(field, before, after) for every top-level field that differs."""
+    before, after = before or {}, after or {}
+    rows = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            rows.append((key, _show(old) if key in before else "", _show(new) if key in after else ""))
+    return rows
+
+
+def _show(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def schema_summary(schema: dict) -> list[dict]:
+    """Each parameter of a plugin: name, type, default, title."""
+    rows = []
+    for name, spec in (schema.get("properties") or {}).items():
+        kind = spec.get("type") or ("enum" if "enum" in spec else "")
+        if "enum" in spec:
+            kind = " | ".join(map(str, spec["enum"]))
+        rows.append(
+            {
+                "name": name,
+                "type": kind if isinstance(kind, str) else " | ".join(kind),
+                "default": _show(spec["default"]) if "default" in spec else "",
+                "title": spec.get("title", ""),
+            }
+        )
+    return rows
+
+
+@view_defaults(permission="admin")
+class ReportViews(AdminView):
+    @view_config(route_name="admin.gaps.pick", renderer=admin_template("pick.pt"))
+    def gaps_pick(self):
+        self.section = "gaps"
+        return team_picker(self, "admin.gaps", self._("Gaps and conflicts"))
+
+    @view_config(route_name="admin.gaps", renderer=admin_template("gaps.pt"))
+    def gaps(self):
+        self.section = "gaps"
+        team = TeamService(self.ctx).get(self.request.matchdict["slug"])
+        tz = zone(team.timezone)
+        start = datetime.combine(datetime.now(tz).date(), time(0), tzinfo=tz)
+        end = start + timedelta(weeks=GAPS_WEEKS)
+        result = RosterService(self.ctx.dbsession, self.ctx.settings, self.ctx.plugins).compute(team, start, end)
+        rotations = {r.id: r.name for r in self.ctx.dbsession.scalars(select(Rotation).where(Rotation.team_id == team.id))}
+        rules = self.ctx.plugins.rules
+        return self.page(
+            team=team,
+            start=start,
+            end=end,
+            gaps=[(g.role, max(g.start, start), min(g.end, end)) for g in result.gaps],
+            conflicts=result.conflicts,
+            rotation_name=lambda rotation_id: rotations.get(rotation_id, f"#{rotation_id}"),
+            rule_title=lambda name: localized(getattr(rules.get(name), "title", None), self.lang) or (name or ""),
+        )
+
+    @view_config(route_name="admin.audit", renderer=admin_template("audit.pt"))
+    def audit(self):
+        self.section = "audit"
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE + 1)
+        before = self.request.params.get("before", "")
+        if before.isdigit() and int(before) < 2**31:
+            query = query.where(AuditEntry.id < int(before))
+        entity = self.request.params.get("entity", "")
+        if entity:
+            query = query.where(AuditEntry.entity == entity)
+        entries = list(self.ctx.dbsession.scalars(query))
+        has_more = len(entries) > AUDIT_PAGE
+        entries = entries[:AUDIT_PAGE]
+        next_url = None
+        if has_more:
+            query_args = {"before": entries[-1].id, **({"entity": entity} if entity else {})}
+            next_url = self.request.route_url("admin.audit", _query=query_args)
+        return self.page(
+            entries=entries, next_url=next_url, entity=entity, diff=audit_diff,
+            entities=["team", "person", "rotation", "override", "leave"],
+            newest_url=self.request.route_url("admin.audit", _query={"entity": entity} if entity else {}),
+            paged=bool(before),
+        )
+
+    @view_config(route_name="admin.plugins", renderer=admin_template("plugins.pt"))
+    def plugins(self):
+        self.section = "plugins"
+        infos = self.ctx.plugins.infos
+        groups = []
+        for kind in KINDS:
+            items = [
+                {
+                    "name": info.name,
+                    "title": localized(info.title, self.lang),
+                    "description": localized(info.description, self.lang),
+                    "source": info.source,
+                    "module": info.module,
+                    "params": schema_summary(info.params_schema),
+                    "always_on": bool(getattr(self.ctx.plugins.by_kind.get(kind, {}).get(info.name), "always_on", False)),
+                }
+                for info in infos
+                if info.kind == kind
+            ]
+            groups.append((self._(KIND_TITLES.get(kind, kind)), items))
+        return self.page(groups=groups)

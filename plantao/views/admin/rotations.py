@@ -1,0 +1,457 @@
+"""Rotations in the admin panel: forms drawn from the plugins' parameter schemas.
+
+Every policy and opt-in rule declares its parameters as a JSON Schema; the
+form shows one field per property, so a third-party policy gets its form
+without a template change.  Saving goes through a preview first: the form
+posts, the page shows which shifts would change and for whom, and a Confirm
+button posts the same body again (in a hidden field) to save it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pyramid.view import view_config, view_defaults
+from sqlalchemy import select
+
+from ...datetimes import DateTimeError, parse_instant, zone
+from ...engine.policies import CLOCK
+from ...models import Person, Rotation
+from ...services.errors import Conflict, Invalid
+from ...services.rotations import CLOCK_PATTERN, ROTATION_CREATE_SCHEMA, ROTATION_UPDATE_SCHEMA, RotationService
+from ...services.teams import TeamService
+from ...services.validation import validate
+from ..api import path_int
+from . import AdminView, admin_template, localized
+from .forms import Field, datetime_input, id_list, moved, number, text, unplaced, with_errors
+from .teams import team_picker
+
+#: Shifts listed per kind of change in a preview; the rest are counted.
+PREVIEW_ROWS = 60
+
+COMPARED_FIELDS = ("name", "role", "policy", "priority", "params", "members", "rules", "restrictions")
+
+
+# -- schema -> fields -> values ------------------------------------------------
+
+
+def _is_clock(spec: dict) -> bool:
+    return spec.get("type") == "string" and spec.get("pattern") in (CLOCK.pattern, CLOCK_PATTERN)
+
+
+def _is_weekdays(spec: dict) -> bool:
+    items = spec.get("items") or {}
+    return items.get("type") == "integer" and items.get("minimum") == 0 and items.get("maximum") == 6
+
+
+def _types(spec: dict) -> set:
+    kind = spec.get("type")
+    return set(kind) if isinstance(kind, list) else {kind}
+
+
+def schema_fields(view: AdminView, schema: dict, values: dict, name_prefix: str, key_prefix: str, people) -> list[Field]:
+    """One field per property of a plugin's parameter schema."""
+    _ = view._
+    fields = []
+    for name, spec in (schema.get("properties") or {}).items():
+        value = values.get(name, spec.get("default"))
+        field = Field(
+            f"{name_prefix}.{name}",
+            _(spec["title"]) if spec.get("title") else name,
+            key=f"{key_prefix}.{name}",
+            help=_(spec["description"]) if spec.get("description") else "",
+        )
+        types = _types(spec)
+        if "enum" in spec:
+            field.widget = "select"
+            field.options = [(option, _(str(option))) for option in spec["enum"]]
+            field.value = "" if value is None else value
+        elif _is_clock(spec):
+            field.widget, field.value = "time", value or ""
+        elif types & {"integer", "number"}:
+            field.widget, field.value = "number", "" if value is None else value
+            field.attrs = {k: str(spec[k]) for k in ("minimum", "maximum") if k in spec}
+            field.attrs = {("min" if k == "minimum" else "max"): v for k, v in field.attrs.items()}
+            field.attrs["step"] = "1" if "integer" in types else "any"
+        elif "boolean" in types:
+            field.widget, field.value = "checkbox", bool(value)
+        elif "array" in types and name.endswith("members"):
+            field.widget, field.value, field.options = "people", list(value or []), people
+        elif "array" in types and _is_weekdays(spec):
+            field.widget, field.value = "checkboxes", list(value or [])
+            field.options = list(enumerate(view.weekday_names()))
+        elif "array" in types:
+            field.value = ", ".join(map(str, value or []))
+        else:
+            field.value = "" if value is None else value
+        fields.append(field)
+    return fields
+
+
+def _defaults(schema: dict) -> dict:
+    return {name: spec["default"] for name, spec in (schema.get("properties") or {}).items() if "default" in spec}
+
+
+def parse_schema(post, schema: dict, name_prefix: str) -> dict:
+    """A plugin's parameters from the form, as the API receives them."""
+    params: dict = {}
+    for name, spec in (schema.get("properties") or {}).items():
+        input_name = f"{name_prefix}.{name}"
+        types = _types(spec)
+        raw = (post.get(input_name) or "").strip()
+        if "enum" in spec:
+            if raw:
+                params[name] = next((option for option in spec["enum"] if str(option) == raw), raw)
+        elif "boolean" in types and "array" not in types:
+            params[name] = post.get(input_name) == "on"
+        elif types & {"integer", "number"} and "array" not in types:
+            if raw:
+                params[name] = number(raw, "integer" if "integer" in types else "number")
+        elif "array" in types and (name.endswith("members") or _is_weekdays(spec)):
+            params[name] = id_list(post, input_name)
+        elif "array" in types:
+            items = [part.strip() for part in raw.split(",") if part.strip()]
+            kind = (spec.get("items") or {}).get("type")
+            params[name] = [number(item, kind) for item in items] if kind in ("integer", "number") else items
+        elif raw:
+            params[name] = raw
+    return params
+
+
+def apply_moves(post, values: dict, name: str) -> None:
+    """The no-JS up/down buttons: reorder the ticked people of widget ``name``."""
+    order = moved(post, name)
+    if order is None:
+        return
+    chosen = {str(person) for person in id_list(post, name)}
+    reordered = [int(person) for person in order if person in chosen]
+    if name == "members":
+        values["members"] = reordered
+    else:
+        values["params"][name.split(".", 2)[2]] = reordered
+
+
+@view_defaults(permission="admin")
+class RotationViews(AdminView):
+    section = "rotations"
+
+    def __init__(self, request):
+        super().__init__(request)
+        if "slug" in request.matchdict:
+            self.team = TeamService(self.ctx).get(request.matchdict["slug"])
+            self.rotations = RotationService(self.ctx)
+
+    def rotation(self) -> Rotation:
+        return self.rotations.get(self.team, path_int(self.request, "id"))
+
+    def people(self) -> list[tuple[int, str]]:
+        people = self.ctx.dbsession.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name))
+        return [(p.id, p.name) for p in people]
+
+    # -- the form ------------------------------------------------------------------
+
+    def read_form(self) -> dict:
+        """Body-shaped values from the posted form (only the chosen policy's parameters)."""
+        post = self.request.POST
+        plugins = self.ctx.plugins
+        policy = text(post, "policy")
+        declaration = plugins.policies.get(policy)
+        values = {
+            "name": text(post, "name"),
+            "role": text(post, "role") or "primary",
+            "priority": number(text(post, "priority") or "0"),
+            "policy": policy,
+            "start": text(post, "start"),
+            "members": id_list(post, "members"),
+            "params": parse_schema(post, declaration.params_schema, f"p.{policy}") if declaration else {},
+            "rules": {
+                name: parse_schema(post, getattr(plugins.rules.get(name), "params_schema", {}) or {}, f"r.{name}")
+                for name in post.getall("rules")
+                if name in plugins.rules
+            },
+        }
+        weekdays = id_list(post, "restrictions.weekdays")
+        restrictions = {
+            "weekdays": weekdays or None,
+            "start_time": text(post, "restrictions.start_time") or None,
+            "end_time": text(post, "restrictions.end_time") or None,
+            "turn_mode": text(post, "restrictions.turn_mode") or "calendar",
+        }
+        if any(restrictions[k] for k in ("weekdays", "start_time", "end_time")) or restrictions["turn_mode"] != "calendar":
+            values["restrictions"] = {k: v for k, v in restrictions.items() if v is not None}
+        else:
+            values["restrictions"] = None
+        if text(post, "effective_from"):
+            values["effective_from"] = text(post, "effective_from")
+        apply_moves(post, values, "members")
+        for key in list(values["params"]):
+            apply_moves(post, values, f"p.{policy}.{key}")
+        return values
+
+    def fields(self, values: dict, editing: bool) -> dict:
+        _ = self._
+        plugins = self.ctx.plugins
+        people = self.people()
+        chosen = values.get("policy") or next(iter(sorted(plugins.policies)), "")
+        restrictions = values.get("restrictions") or {}
+        main = [
+            Field("name", _("Name"), value=values.get("name", ""), required=True, attrs={"maxlength": "200"}),
+            Field("role", _("Role"), value=values.get("role") or "primary",
+                  help=_("Rotations of the same role share one roster, e.g. primary and secondary."),
+                  attrs={"pattern": "[a-z0-9][a-z0-9_-]{0,63}"}),
+            Field("priority", _("Priority"), widget="number", value=values.get("priority", 0),
+                  help=_("Where rotations of a role overlap, the higher priority wins."), attrs={"step": "1"}),
+            Field("start", _("Start"), widget="datetime-local", value=datetime_input(values.get("start")),
+                  help=_("Local time of the team (${zone}); empty means now.", zone=self.team.timezone)),
+        ]
+        if editing:
+            main.append(
+                Field("effective_from", _("Change applies from"), widget="datetime-local",
+                      value=datetime_input(values.get("effective_from")),
+                      help=_("Members, parameters, rules and restrictions change from this moment on; "
+                             "the roster before it stays. Empty means now."))
+            )
+        policy = Field(
+            "policy", _("Policy"), widget="select", value=chosen, required=True,
+            options=[(name, localized(p.title, self.lang)) for name, p in sorted(plugins.policies.items())],
+            attrs={"data-policy-select": ""},
+        )
+        members = Field("members", _("Members"), widget="people", value=list(values.get("members") or []),
+                        options=people)
+        policies = []
+        for name, declaration in sorted(plugins.policies.items()):
+            params = (values.get("params") or {}) if name == chosen else {}
+            policies.append(
+                {
+                    "name": name,
+                    "title": localized(declaration.title, self.lang),
+                    "description": localized(declaration.description, self.lang),
+                    "chosen": name == chosen,
+                    "fields": schema_fields(self, declaration.params_schema, params, f"p.{name}", "params", people),
+                }
+            )
+        rules = []
+        chosen_rules = values.get("rules") or {}
+        if isinstance(chosen_rules, list):
+            chosen_rules = {name: {} for name in chosen_rules}
+        for name, rule in sorted(plugins.rules.items()):
+            if getattr(rule, "always_on", False):
+                continue
+            schema = getattr(rule, "params_schema", None) or {}
+            rules.append(
+                {
+                    "name": name,
+                    "title": localized(rule.title, self.lang),
+                    "description": localized(rule.description, self.lang),
+                    "on": name in chosen_rules,
+                    "fields": schema_fields(self, schema, chosen_rules.get(name) or {}, f"r.{name}",
+                                            f"rules.{name}", people),
+                }
+            )
+        restriction_fields = [
+            Field("restrictions.weekdays", _("Active only on"), widget="checkboxes",
+                  value=restrictions.get("weekdays") or [],
+                  options=list(enumerate(self.weekday_names()))),
+            Field("restrictions.start_time", _("Active from"), widget="time",
+                  value=restrictions.get("start_time") or ""),
+            Field("restrictions.end_time", _("Active until"), widget="time", value=restrictions.get("end_time") or "",
+                  help=_("An end before the start crosses midnight (19:00 to 07:00).")),
+            Field("restrictions.turn_mode", _("Turns"), widget="select",
+                  value=restrictions.get("turn_mode") or "calendar",
+                  options=[("calendar", _("follow the calendar")), ("active", _("advance only on active time"))]),
+        ]
+        return {"main": main, "policy": policy, "members": members, "policies": policies, "rules": rules,
+                "restrictions": restriction_fields}
+
+    def render_form(self, values: dict, rotation: Rotation | None, errors=None, general=None) -> dict:
+        errors = errors or {}
+        form = self.fields(values, rotation is not None)
+        every = form["main"] + [form["policy"], form["members"]] + form["restrictions"]
+        with_errors(every, errors)
+        for policy in form["policies"]:
+            with_errors(policy["fields"], errors if policy["chosen"] else {})
+            every += policy["fields"]
+        for rule in form["rules"]:
+            with_errors(rule["fields"], errors)
+            every += rule["fields"]
+        # Restriction problems name "restrictions" as a whole: shown by its fieldset.
+        restriction_errors = errors.get("restrictions", [])
+        placed = {f.key for f in every} | {"restrictions"}
+        leftovers = unplaced(every, {k: v for k, v in errors.items() if k not in placed})
+        return self.page(
+            team=self.team, rotation=rotation, form=form, restriction_errors=restriction_errors,
+            general_errors=list(general or []) + leftovers, template="form",
+        )
+
+    # -- body for the services -------------------------------------------------------
+
+    def body(self, values: dict, rotation: Rotation | None) -> dict:
+        """What the JSON API would receive: everything for a new rotation, the changes for an edit."""
+        body = {k: values[k] for k in COMPARED_FIELDS if k in values}
+        self.policy_name = values.get("policy")
+        if values.get("start"):
+            body["start"] = values["start"]
+        if rotation is None:
+            return body
+        current = self.rotations.json(rotation, self.team)
+        changes = {k: v for k, v in body.items() if k != "start" and self.normal(k, v) != self.normal(k, current.get(k))}
+        if "start" in body and not self.same_instant(body["start"], current["start"]):
+            changes["start"] = body["start"]
+        if values.get("effective_from"):
+            changes["effective_from"] = values["effective_from"]
+        return changes
+
+    def normal(self, name: str, value):
+        """Parameters with their schema defaults filled in: the form always shows (and posts) them."""
+        plugins = self.ctx.plugins
+        if name == "params" and isinstance(value, dict):
+            return {**_defaults(getattr(plugins.policies.get(self.policy_name), "params_schema", {})), **value}
+        if name == "rules" and isinstance(value, dict):
+            return {
+                rule: {**_defaults(getattr(plugins.rules.get(rule), "params_schema", None) or {}), **(params or {})}
+                for rule, params in value.items()
+            }
+        return value
+
+    def same_instant(self, a: str, b: str) -> bool:
+        tz = zone(self.team.timezone)
+        try:
+            return parse_instant(a, tz) == parse_instant(b, tz)
+        except DateTimeError:
+            return False
+
+    # -- views -----------------------------------------------------------------------
+
+    @view_config(route_name="admin.rotations.pick", renderer=admin_template("pick.pt"))
+    def pick(self):
+        return team_picker(self, "admin.rotations", self._("Rotations"))
+
+    @view_config(route_name="admin.rotations", renderer=admin_template("rotations.pt"))
+    def list(self):
+        people = dict(self.people())
+        rotations = []
+        for rotation in self.rotations.list(self.team, 0, 1000):
+            data = self.rotations.json(rotation, self.team)
+            policy = self.ctx.plugins.policies.get(rotation.policy)
+            rotations.append(
+                {
+                    "id": rotation.id,
+                    "name": rotation.name,
+                    "role": rotation.role,
+                    "priority": rotation.priority,
+                    "policy": localized(getattr(policy, "title", None), self.lang) or rotation.policy,
+                    "start": rotation.start,
+                    "members": [people.get(m, f"#{m}") for m in data["members"]],
+                    "versions": len(rotation.versions),
+                }
+            )
+        return self.page(team=self.team, rotations=rotations)
+
+    @view_config(route_name="admin.rotation.new", request_method="GET", renderer=admin_template("rotation.pt"))
+    def new(self):
+        return self.render_form({}, None)
+
+    @view_config(route_name="admin.rotation", request_method="GET", renderer=admin_template("rotation.pt"))
+    def edit(self):
+        rotation = self.rotation()
+        return self.render_form(self.rotations.json(rotation, self.team), rotation)
+
+    @view_config(route_name="admin.rotation.new", request_method="POST", renderer=admin_template("rotation.pt"))
+    def post_new(self):
+        return self.submit(None)
+
+    @view_config(route_name="admin.rotation", request_method="POST", renderer=admin_template("rotation.pt"))
+    def post_edit(self):
+        return self.submit(self.rotation())
+
+    def submit(self, rotation: Rotation | None):
+        post = self.request.POST
+        if "_body" in post:
+            try:
+                saved = json.loads(post["_body"])
+                values, body = saved["values"], saved["body"]
+            except (ValueError, KeyError, TypeError):
+                return self.render_form({}, rotation, general=[self._("The form was damaged; start again.")])
+            if "_confirm" in post:
+                return self.save(rotation, values, body)
+            return self.render_form(values, rotation)
+        values = self.read_form()
+        if "_move" in post:
+            return self.render_form(values, rotation)
+        body = self.body(values, rotation)
+        try:
+            validate(ROTATION_UPDATE_SCHEMA if rotation else ROTATION_CREATE_SCHEMA, body)
+            preview = self.preview(rotation, body)
+        except (Invalid, Conflict) as error:
+            errors, general = self.failed(error)
+            return self.render_form(values, rotation, errors, general)
+        # A preview never commits, whatever a service did.
+        self.request.tm.doom()
+        return self.page(
+            team=self.team, rotation=rotation, template="preview",
+            saved=json.dumps({"values": values, "body": body}),
+            **self.preview_rows(preview),
+        )
+
+    def preview(self, rotation: Rotation | None, body: dict) -> dict:
+        """``RotationService.preview`` of the very body that Confirm will save."""
+        if rotation is None:
+            return self.rotations.preview(self.team, body)
+        # The preview body always names the policy; an edit's changes may leave it out.
+        return self.rotations.preview(
+            self.team, {**body, "policy": body.get("policy", rotation.policy), "id": rotation.id}
+        )
+
+    def preview_rows(self, preview: dict) -> dict:
+        names = dict(
+            (row.id, row.name) for row in self.ctx.dbsession.execute(select(Person.id, Person.name))
+        )
+        tz = self.team.timezone
+
+        def row(shift, old=None):
+            return {
+                "role": shift.role,
+                "start": self.when(shift.start, tz),
+                "end": self.when(shift.end, tz),
+                "person": names.get(shift.person_id, f"#{shift.person_id}"),
+                "from": names.get(old, f"#{old}") if old is not None else "",
+            }
+
+        diff, result = preview["diff"], preview["result"]
+        return {
+            "added": [row(s) for s in diff.added[:PREVIEW_ROWS]],
+            "removed": [row(s) for s in diff.removed[:PREVIEW_ROWS]],
+            "reassigned": [row(r.new, r.old_person_id) for r in diff.reassigned[:PREVIEW_ROWS]],
+            "counts": {
+                "added": len(diff.added), "removed": len(diff.removed), "reassigned": len(diff.reassigned)
+            },
+            "unchanged": not diff,
+            "preview_gaps": [(g.role, self.when(g.start, tz), self.when(g.end, tz)) for g in result.gaps[:PREVIEW_ROWS]],
+            "preview_conflicts": [
+                (self.when(c.start, tz), c.rule or "", c.message) for c in result.conflicts[:PREVIEW_ROWS]
+            ],
+            "limit": PREVIEW_ROWS,
+        }
+
+    def save(self, rotation: Rotation | None, values: dict, body: dict):
+        try:
+            if rotation is None:
+                rotation = self.rotations.create(self.team, body)
+                message = self._("Rotation ${name} created.", name=rotation.name)
+            else:
+                self.rotations.update(self.team, rotation, body)
+                message = self._("Rotation ${name} saved.", name=rotation.name)
+        except (Invalid, Conflict) as error:
+            errors, general = self.failed(error)
+            return self.render_form(values, rotation, errors, general)
+        self.flash(message)
+        return self.redirect("admin.rotations", slug=self.team.slug)
+
+    @view_config(route_name="admin.rotation.delete", request_method="POST")
+    def delete(self):
+        rotation = self.rotation()
+        name = rotation.name
+        self.rotations.delete(self.team, rotation)
+        self.flash(self._("Rotation ${name} deleted.", name=name))
+        return self.redirect("admin.rotations", slug=self.team.slug)
+

@@ -1,0 +1,226 @@
+"""Exports and calendar feeds: GET .../export.{format}, POST .../feed-token.
+
+A feed answers whoever may read the roster (anyone when it is public), and
+anyone holding its secret token link (``?token=``), which an admin rotates
+to kill the old link.  A token link is a credential: it shows the contacts
+an authenticated reader sees.  The body comes from the feed cache; the
+request that finds it there needs no database, and a client that already
+has it gets 304.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from pyramid.view import view_config
+
+from ...datetimes import zone
+from ...security import ADMIN, VIEWER, same_secret
+from ...services.errors import BadRequest, NotFound, ServiceError
+from ...services.exports import FeedRequest, FeedTokenService, RenderedFeed, feed_cache
+from ...services.people import PersonService
+from ...services.representations import FULL_CONTACTS
+from ...services.teams import TeamService
+from . import contacts, path_int, service_context
+from .intervals import interval, local_midnight, person_param
+
+#: How far back a feed reaches when the request names no ``start``.
+DEFAULT_PAST = timedelta(days=30)
+
+
+class FeedTokenRejected(ServiceError):
+    """A feed link's token is wrong (rotated), or a private roster's feed has none."""
+
+    status = 401
+
+
+def export_format(request):
+    name = request.matchdict["format"]
+    formats = request.plugins.export_formats
+    fmt = formats.get(name)
+    if fmt is None:
+        available = sorted(formats)
+        raise NotFound(
+            f"No export format {name!r}; available: {', '.join(available) or 'none'}.",
+            {"available": available},
+        )
+    return fmt
+
+
+def reader_contacts(request, secret: str):
+    """The contacts the reader may see, or :class:`FeedTokenRejected`."""
+    token = request.params.get("token")
+    if token is not None:
+        if not same_secret(token, secret):
+            raise FeedTokenRejected(
+                "This feed link is not valid (its token was rotated?): ask an admin for the current link."
+            )
+        return FULL_CONTACTS
+    identity = request.plantao_identity
+    if request.plantao_settings.public_roster or (identity and identity["role"] in (ADMIN, VIEWER)):
+        return contacts(request)
+    raise FeedTokenRejected(
+        "This roster is private: use the feed's token link (?token=...) or send "
+        "Authorization: Bearer <password>."
+    )
+
+
+def feed_request(request, kind: str, subject) -> FeedRequest:
+    fmt = export_format(request)
+    secret = subject.feed_token
+    reader = reader_contacts(request, secret)
+    tz = zone(subject.timezone)
+    settings = request.plantao_settings
+    midnight = local_midnight(tz)
+    horizon = timedelta(days=settings.horizon_days)
+
+    def default_end(start):
+        end = subject.horizon_end
+        return end if end is not None and end > start else start + horizon
+
+    start, end = interval(request, tz, midnight - DEFAULT_PAST, default_end=default_end)
+    try:
+        params = fmt.params(request.GET)
+    except ValueError as error:
+        raise BadRequest(f"{fmt.name}: {error}") from None
+    return FeedRequest(
+        kind=kind,
+        subject=subject,
+        format=fmt,
+        start=start,
+        end=end,
+        role=request.params.get("role") or None,
+        person_id=person_param(request) if kind == "team" else None,
+        params=tuple(sorted(params.items())) if _hashable(params) else json.dumps(params, sort_keys=True),
+        contacts=reader,
+        url=request.path_url,
+        domain=settings.domain_name or "plantao.local",
+        window_moved_at=None if request.params.get("start") else midnight,
+    )
+
+
+def _hashable(params: dict) -> bool:
+    return all(isinstance(v, (str, int, float, bool, type(None))) for v in params.values())
+
+
+def not_modified(request, rendered: RenderedFeed) -> bool:
+    """Whether the client's copy is current (If-None-Match first, per RFC 9110)."""
+    header = request.headers.get("If-None-Match")
+    if header is not None:
+        tags = [tag.strip() for tag in header.split(",")]
+        return "*" in tags or any(tag.removeprefix("W/") == rendered.etag for tag in tags)
+    since = request.if_modified_since
+    return since is not None and rendered.last_modified <= since
+
+
+def answer(request, rendered: RenderedFeed, revision: int):
+    response = request.response
+    response.headers["ETag"] = rendered.etag
+    response.last_modified = rendered.last_modified
+    # Clients may keep the body, but must ask (cheaply: 304) before using it.
+    response.headers["Cache-Control"] = "private, no-cache"
+    # The next revalidation of this very request is answered in front of
+    # Pyramid (plantao.conditional), as long as the roster stays the same.
+    fast_path = getattr(request.registry, "conditional_feeds", None)
+    if fast_path is not None:
+        fast_path.remember(
+            request,
+            rendered.etag,
+            revision,
+            {name: response.headers[name] for name in ("ETag", "Last-Modified", "Cache-Control")},
+        )
+    if not_modified(request, rendered):
+        response.status = 304
+        response.content_type = None
+        return response
+    response.headers["Content-Type"] = rendered.content_type
+    response.headers["Content-Disposition"] = f'attachment; filename="{rendered.filename}"'
+    response.body = rendered.body
+    return response
+
+
+@view_config(route_name="api.team.export", request_method="GET")
+def team_export(request):
+    """A team's shifts in ``[start, end)`` (default: 30 days back to the horizon's end)."""
+    cache = feed_cache(request.registry)
+    factory = request.registry["dbsession_factory"]
+    subject = cache.subject(factory, "team", request.matchdict["slug"], None)
+    # Read before rendering: should the roster change meanwhile, the
+    # remembered ETag is simply never used.
+    revision = cache.revision(factory)
+    return answer(request, cache.feed(factory, feed_request(request, "team", subject)), revision)
+
+
+@view_config(route_name="api.person.export", request_method="GET")
+def person_export(request):
+    """One person's shifts across every team."""
+    cache = feed_cache(request.registry)
+    factory = request.registry["dbsession_factory"]
+    person_id = path_int(request, "id")
+    subject = cache.subject(factory, "person", person_id, request.plantao_settings.timezone)
+    revision = cache.revision(factory)
+    return answer(request, cache.feed(factory, feed_request(request, "person", subject)), revision)
+
+
+# -- links and their tokens ---------------------------------------------------------------
+
+
+def feed_links(request, *, team=None, person=None, with_token: bool = True) -> list[dict]:
+    """The feed URLs of a team or a person, one per installed format.
+
+    Each has ``url`` (https behind the proxy) and, for calendar formats,
+    ``webcal`` (the same address for calendar apps to subscribe to).  With
+    ``with_token`` the URLs carry the secret token (for admins, and for the
+    pages of a private roster).
+    """
+    if team is not None:
+        route, path, secret = "api.team.export", {"slug": team.slug}, team.feed_token
+    else:
+        route, path, secret = "api.person.export", {"id": person.id}, person.feed_token
+    query = {"token": secret} if with_token else {}
+    links = []
+    for name, fmt in sorted(request.plugins.export_formats.items()):
+        url = request.route_url(route, format=name, _query=query, **path)
+        webcal = None
+        if fmt.media_type == "text/calendar":
+            webcal = "webcal://" + url.split("://", 1)[1]
+        links.append(
+            {"format": name, "title": dict(fmt.title), "media_type": fmt.media_type, "url": url, "webcal": webcal}
+        )
+    return links
+
+
+def with_token(request) -> bool:
+    """Logged-in readers (admins and viewers) get the secret links; on a public roster, others the plain ones."""
+    return request.plantao_identity is not None
+
+
+@view_config(route_name="api.team.feeds", request_method="GET", renderer="json", permission="view")
+def team_feeds(request):
+    """The team's feed links (https and webcal), one per format."""
+    team = TeamService(service_context(request)).get(request.matchdict["slug"])
+    return {"team": team.slug, "feeds": feed_links(request, team=team, with_token=with_token(request))}
+
+
+@view_config(route_name="api.person.feeds", request_method="GET", renderer="json", permission="view")
+def person_feeds(request):
+    """The person's feed links (https and webcal), one per format."""
+    person = PersonService(service_context(request)).get(path_int(request, "id"))
+    return {"person": person.id, "feeds": feed_links(request, person=person, with_token=with_token(request))}
+
+
+@view_config(route_name="api.team.feed_token", request_method="POST", renderer="json", permission="admin")
+def rotate_team_token(request):
+    """A new secret for the team's feed links; the old links stop working."""
+    ctx = service_context(request)
+    team = FeedTokenService(ctx).rotate_team(TeamService(ctx).get(request.matchdict["slug"]))
+    return {"team": team.slug, "feeds": feed_links(request, team=team)}
+
+
+@view_config(route_name="api.person.feed_token", request_method="POST", renderer="json", permission="admin")
+def rotate_person_token(request):
+    """A new secret for the person's feed links; the old links stop working."""
+    ctx = service_context(request)
+    person = FeedTokenService(ctx).rotate_person(PersonService(ctx).get(path_int(request, "id")))
+    return {"person": person.id, "feeds": feed_links(request, person=person)}

@@ -1,0 +1,422 @@
+"""The public pages: who is on call now, a team's month, a person's shifts.
+
+Views stay thin: they read the request, ask the same services the JSON API
+asks (so a page and the API never disagree), and decide what this reader
+may see.  Phones are personal data: an anonymous visitor sees the phone and
+chat handles of whoever is on call now and next (unless
+``PUBLIC_CONTACTS=false``) and never an email; a logged-in reader sees every
+contact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from urllib.parse import quote
+
+from pyramid.events import BeforeRender, subscriber
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.interfaces import IRoutesMapper
+from pyramid.view import view_config
+
+from ..datetimes import utcnow
+from ..i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, Formatter, countdown, safe_next, translate
+from ..models import Person
+from ..resources import STATIC_DIR, template
+from ..services.calendar import CalendarService, first_of_month
+from ..services.errors import NotFound
+from ..services.oncall import OnCallService, ShiftView, TeamOnCall
+from ..services.representations import ContactPolicy
+
+#: Distinct person colours in the stylesheet (``.person-0`` ... ``.person-7``).
+PALETTE_SIZE = 8
+#: The days of the home page strip.
+STRIP_DAYS = 7
+#: The export routes of the iCalendar feeds (plantao/views/api/exports.py).
+TEAM_FEED_ROUTE = "api.team.export"
+PERSON_FEED_ROUTE = "api.person.export"
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+# -- Around every page ------------------------------------------------------------
+
+
+def _asset_versions() -> dict[str, str]:
+    """A short hash of each static file: a new release changes its URL, so the
+    long browser cache of static files never serves a stale stylesheet."""
+    versions = {}
+    for path in STATIC_DIR.iterdir():
+        if path.is_file():
+            versions[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+    return versions
+
+
+ASSET_VERSIONS = _asset_versions()
+
+
+def route_exists(request, name: str) -> bool:
+    return request.registry.getUtility(IRoutesMapper).get_route(name) is not None
+
+
+class PageChrome:
+    """What the layout needs on every page, built from the request alone."""
+
+    def __init__(self, request):
+        self.request = request
+
+    def asset(self, name: str) -> str:
+        return self.request.static_url(f"plantao:static/{name}", _query={"v": ASSET_VERSIONS.get(name, "0")})
+
+    @property
+    def languages(self) -> list[dict]:
+        here = self.request.path_qs
+        return [
+            {
+                "code": code,
+                "label": label,
+                "short": code.split("_")[0].upper(),
+                "url": self.request.route_path("language", code=code, _query={"next": here}),
+                "current": code == self.request.locale_name,
+            }
+            for code, label in LANGUAGES.items()
+        ]
+
+    @property
+    def logged_in(self) -> str | None:
+        identity = self.request.plantao_identity
+        return identity["role"] if identity else None
+
+    @property
+    def admin_url(self) -> str:
+        return "/admin/"
+
+    @property
+    def logout_url(self) -> str | None:
+        for name in ("admin.logout", "admin_logout", "logout"):
+            if route_exists(self.request, name):
+                return self.request.route_path(name)
+        return None
+
+
+@subscriber(BeforeRender)
+def page_globals(event):
+    """Give every template the page chrome and ``_`` (domain ``plantao``)."""
+    request = event.get("request")
+    if request is None or not str(event.get("renderer_name", "")).endswith(".pt"):
+        return
+    event.setdefault("ui", PageChrome(request))
+    event.setdefault("_", lambda msgid, **mapping: translate(request, msgid, **mapping))
+
+
+# -- Contacts ---------------------------------------------------------------------
+
+
+@dataclass
+class ContactCard:
+    """The contacts of one person this reader may see."""
+
+    phone: str | None = None
+    email: str | None = None
+    chats: list[dict] = field(default_factory=list)
+
+    @property
+    def tel(self) -> str | None:
+        return "tel:" + re.sub(r"[^0-9+]", "", self.phone) if self.phone else None
+
+    def __bool__(self) -> bool:
+        return bool(self.phone or self.email or self.chats)
+
+
+def reader_contacts(request) -> ContactPolicy:
+    """What the reader may see of anybody (the API's rule); see :func:`contact_card`."""
+    return ContactPolicy.for_reader(request.plantao_identity is not None, request.plantao_settings.public_contacts)
+
+
+def contact_card(person, policy: ContactPolicy, *, on_duty: bool, is_authenticated: bool) -> ContactCard:
+    """Anonymous readers only get the contacts of people on call now or next."""
+    if not is_authenticated and not on_duty:
+        return ContactCard()
+    card = ContactCard(email=person.email if policy.email else None)
+    if not policy.phone:
+        return card
+    card.phone = person.phone
+    handles = dict(person.chat or {})
+    if person.telegram_chat_id and "telegram" not in handles:
+        handles["telegram"] = person.telegram_chat_id
+    for network, handle in sorted(handles.items()):
+        card.chats.append({"network": network.title(), "handle": handle, "href": chat_link(network, handle)})
+    return card
+
+
+def chat_link(network: str, handle: str) -> str | None:
+    """A link that opens the conversation, for the networks where we know one."""
+    network = network.lower()
+    if network == "whatsapp":
+        digits = re.sub(r"\D", "", handle)
+        return f"https://wa.me/{digits}" if digits else None
+    if network == "telegram" and not re.fullmatch(r"-?\d+", handle):
+        return "https://t.me/" + quote(handle.lstrip("@"))
+    if network == "email" and "@" in handle:
+        return "mailto:" + handle
+    return None
+
+
+def person_class(person_id: int) -> str:
+    return f"person-{person_id % PALETTE_SIZE}"
+
+
+# -- Feeds ------------------------------------------------------------------------
+
+
+def feed_links(request, team=None, person=None) -> dict | None:
+    """``{"https": ..., "webcal": ...}`` of a team's or a person's iCalendar feed.
+
+    ``None`` while the export routes do not exist.  On a private roster the
+    link carries the feed's secret token, so calendar applications (which
+    cannot log in) can still read it.
+    """
+    if team is not None:
+        route, params, token = TEAM_FEED_ROUTE, {"slug": team.slug}, team.feed_token
+    elif person is not None:
+        route, params, token = PERSON_FEED_ROUTE, {"id": str(person.id)}, person.feed_token
+    else:
+        raise TypeError("feed_links needs a team or a person")
+    if not route_exists(request, route):
+        return None
+    query = {} if request.plantao_settings.public_roster else {"token": token}
+    https = request.route_url(route, format="ics", _query=query, **params)
+    return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
+
+
+# -- Shared pieces ----------------------------------------------------------------
+
+
+@dataclass
+class Holder:
+    shift: ShiftView
+    contacts: ContactCard
+    css: str
+    start: str
+    end: str
+
+
+def now_and_next(request, state: TeamOnCall, fmt: Formatter) -> dict:
+    """Who holds each role now and who takes over, with what this reader may see."""
+    policy = reader_contacts(request)
+    authenticated = request.plantao_identity is not None
+
+    def holder(shift: ShiftView) -> Holder:
+        return Holder(
+            shift=shift,
+            contacts=contact_card(shift.person, policy, on_duty=True, is_authenticated=authenticated),
+            css=person_class(shift.person.id),
+            start=fmt.datetime(shift.start),
+            end=fmt.datetime(shift.end),
+        )
+
+    handoff = state.next_handoff
+    nexts = []
+    for shift in state.current:
+        following = state.next_for(shift)
+        nexts.append(holder(following) if following else None)
+    remaining = handoff.start - state.at if handoff else None
+    return {
+        "current": [(holder(shift), following) for shift, following in zip(state.current, nexts)],
+        "gap_next": holder(handoff) if state.gap and handoff else None,
+        "handoff": handoff,
+        "handoff_iso": handoff.start.isoformat() if handoff else None,
+        "handoff_at": fmt.datetime(handoff.start) if handoff else None,
+        "countdown": countdown(remaining) if remaining is not None else None,
+    }
+
+
+def local_today(tz) -> date:
+    return utcnow().astimezone(tz).date()
+
+
+def service_team(request, slug: str):
+    try:
+        return OnCallService(request.dbsession).team(slug)
+    except NotFound:
+        raise HTTPNotFound() from None
+
+
+# -- Pages ------------------------------------------------------------------------
+
+
+@view_config(route_name="home", renderer=template("home.pt"), permission="view")
+def home(request):
+    service = OnCallService(request.dbsession, request.plantao_settings)
+    calendar = CalendarService(request.dbsession, request.plantao_settings)
+    boards = []
+    for state in service.board():
+        team = state.team
+        fmt = Formatter(request.locale_name, team.timezone)
+        today = fmt.local(state.at).date()
+        strip = calendar.days(team, today, STRIP_DAYS)
+        boards.append(
+            {
+                "team": team,
+                "url": request.route_path("team", slug=team.slug),
+                "fmt": fmt,
+                "state": state,
+                **now_and_next(request, state, fmt),
+                "strip": [
+                    {
+                        "day": cell.day,
+                        "weekday": fmt.weekday(cell.day),
+                        "label": fmt.day(cell.day),
+                        "today": cell.day == today,
+                        "people": _distinct_people(cell.shifts),
+                    }
+                    for cell in strip
+                ],
+            }
+        )
+    return {"boards": boards}
+
+
+def _distinct_people(shifts: list[ShiftView]) -> list[dict]:
+    seen: dict[int, dict] = {}
+    for shift in shifts:
+        seen.setdefault(
+            shift.person.id,
+            {"id": shift.person.id, "name": shift.person.name, "css": person_class(shift.person.id),
+             "override": shift.source == "override"},
+        )
+    return list(seen.values())
+
+
+def month_param(request, today: date) -> date:
+    match = _MONTH.match(request.params.get("month", ""))
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        if 1970 <= year <= 2200 and 1 <= month <= 12:
+            return date(year, month, 1)
+    return first_of_month(today)
+
+
+def person_param(request) -> int | None:
+    raw = request.params.get("person", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+
+
+@view_config(route_name="team", renderer=template("team.pt"), permission="view")
+def team_page(request):
+    team = service_team(request, request.matchdict["slug"])
+    fmt = Formatter(request.locale_name, team.timezone)
+    state = OnCallService(request.dbsession, request.plantao_settings).at(team)
+    today = fmt.local(state.at).date()
+    month = month_param(request, today)
+    person_id = person_param(request)
+    calendar = CalendarService(request.dbsession, request.plantao_settings).month(
+        team, month, today=today, first_weekday=fmt.first_weekday, person_id=person_id,
+        language=request.html_lang,
+    )
+
+    def month_url(value: date) -> str:
+        query = {"month": value.strftime("%Y-%m")}
+        if person_id:
+            query["person"] = str(person_id)
+        return request.route_path("team", slug=team.slug, _query=query)
+
+    # The list view (small screens): each shift, leave and holiday of the
+    # month once, in order, instead of a grid too narrow to read.
+    agenda = [
+        {"kind": "shift", "at": fmt.local(s.start), "shift": s, "css": person_class(s.person.id),
+         "start": fmt.datetime(s.start), "end": fmt.datetime(s.end), "now": s.start <= state.at < s.end}
+        for s in calendar.shifts
+    ]
+    agenda += [
+        {"kind": "leave", "at": fmt.local(leave.start), "person": leave.person,
+         "start": fmt.day(leave.start), "end": fmt.day(leave.end - timedelta(seconds=1))}
+        for leave in calendar.leaves
+    ]
+    agenda += [
+        {"kind": "holiday", "at": datetime.combine(cell.day, time(0), tzinfo=fmt.tz), "name": cell.holiday,
+         "start": fmt.day(cell.day)}
+        for week in calendar.weeks for cell in week if cell.in_month and cell.holiday
+    ]
+    agenda.sort(key=lambda item: (item["at"], item["kind"] != "holiday"))
+    return {
+        "team": team,
+        "fmt": fmt,
+        "state": state,
+        **now_and_next(request, state, fmt),
+        "calendar": calendar,
+        "month_label": fmt.month(month),
+        "weekday_names": fmt.weekday_names(),
+        "previous_url": month_url(calendar.previous),
+        "next_url": month_url(calendar.next),
+        "today_url": month_url(first_of_month(today)),
+        "is_current_month": month == first_of_month(today),
+        "month_value": month.strftime("%Y-%m"),
+        "person_id": person_id,
+        "person_class": person_class,
+        "agenda": agenda,
+        "feed": feed_links(request, team=team),
+        "tz_name": fmt.tz_name(state.at),
+    }
+
+
+def token_matches(person: Person, token: str | None) -> bool:
+    if not token or not person.feed_token:
+        return False
+    return hmac.compare_digest(token.encode("utf-8"), person.feed_token.encode("utf-8"))
+
+
+@view_config(route_name="person", renderer=template("person.pt"))
+def person_page(request):
+    """Open to readers of the roster, and to the person's own secret link."""
+    person_id = int(request.matchdict["id"])
+    person = request.dbsession.get(Person, person_id) if person_id < 2**31 else None
+    own_link = person is not None and token_matches(person, request.params.get("token"))
+    if not own_link and not request.has_permission("view"):
+        raise HTTPForbidden()
+    if person is None:
+        raise HTTPNotFound()
+    moment = utcnow()
+    upcoming = CalendarService(request.dbsession, request.plantao_settings).upcoming_for_person(person, moment)
+    authenticated = request.plantao_identity is not None
+    policy = reader_contacts(request)
+    rows = []
+    for team, shift in upcoming:
+        fmt = Formatter(request.locale_name, team.timezone)
+        rows.append(
+            {
+                "team": team,
+                "team_url": request.route_path("team", slug=team.slug),
+                "shift": shift,
+                "day": fmt.day(shift.start),
+                "start": fmt.datetime(shift.start),
+                "end": fmt.datetime(shift.end),
+                "now": shift.start <= moment < shift.end,
+                "override": shift.source == "override",
+            }
+        )
+    return {
+        "person": person,
+        "css": person_class(person.id),
+        "rows": rows,
+        # Contacts on this page only for logged-in readers: it lists future
+        # shifts, not who to call now.
+        "contacts": contact_card(person, policy, on_duty=False, is_authenticated=authenticated),
+        "feed": feed_links(request, person=person) if (authenticated or own_link or request.plantao_settings.public_roster) else None,
+        "own_link": own_link,
+    }
+
+
+@view_config(route_name="language", request_method="GET")
+def choose_language(request):
+    """Remember the visitor's language in a cookie and go back where they were."""
+    code = request.matchdict["code"]
+    if code not in LANGUAGES:
+        raise HTTPNotFound()
+    response = HTTPSeeOther(location=safe_next(request.params.get("next")))
+    response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, path="/", samesite="Lax", httponly=True)
+    return response
+

@@ -1,0 +1,348 @@
+"""The built-in export formats: ics, csv and json.
+
+They register through the ``register_export_formats`` hook like any
+third-party format.  Each renders the same shifts the ``shifts`` API
+returns for the feed's interval, role and person, and renders them the same
+way every time: the same roster gives the same bytes, so the ETag a
+calendar client keeps stays valid across regenerations and instances.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import date, timedelta
+from functools import lru_cache
+
+import icalendar
+
+from plantao.datetimes import isoformat
+from plantao.exports import ExportContext, ExportFormat, ExportShift
+from plantao.hookspecs import hookimpl
+
+#: How often calendar clients are asked to poll (REFRESH-INTERVAL, X-PUBLISHED-TTL).
+REFRESH = timedelta(hours=1)
+#: The longest reminder ahead of a shift: four weeks, in minutes.
+MAX_ALARM_MINUTES = 4 * 7 * 24 * 60
+
+LANGUAGES = ("pt-BR", "en")
+
+TEXTS = {
+    "pt-BR": {
+        "calendar": "Plantão",
+        "shift": "plantão",
+        "override": "Substituição",
+        "team": "Equipe",
+        "role": "Papel",
+        "person": "Pessoa",
+        "email": "E-mail",
+        "phone": "Telefone",
+        "telegram": "Telegram",
+        "reason": "Motivo",
+        "source": "Origem",
+        "sources": {"rotation": "rodízio", "override": "substituição", "fallback": "pessoa de reserva"},
+        "reminder": "Seu plantão começa em breve",
+        "description": "Escala de plantão exportada pelo Plantão",
+    },
+    "en": {
+        "calendar": "On call",
+        "shift": "on call",
+        "override": "Override",
+        "team": "Team",
+        "role": "Role",
+        "person": "Person",
+        "email": "Email",
+        "phone": "Phone",
+        "telegram": "Telegram",
+        "reason": "Reason",
+        "source": "Source",
+        "sources": {"rotation": "rotation", "override": "override", "fallback": "fallback person"},
+        "reminder": "Your on-call shift starts soon",
+        "description": "On-call roster exported by Plantão",
+    },
+}
+
+LANG_SCHEMA = {
+    "enum": list(LANGUAGES),
+    "default": "pt-BR",
+    "title": "Language",
+    "description": "Language of the texts (summaries, descriptions, categories).",
+}
+
+
+# -- ics ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
+    """The VTIMEZONE of ``tzid`` covering the years given, serialized.
+
+    Building one walks the zone's transitions, so it is done once per zone
+    and span of years in a process.
+    """
+    component = icalendar.Timezone.from_tzid(
+        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
+    )
+    return component.to_ical()
+
+
+def _summary(shift: ExportShift, texts: dict) -> str:
+    summary = f"{shift.person.name} — {texts['shift']} {shift.team.name} ({shift.role})"
+    if shift.is_override:
+        summary = f"[{texts['override']}] {summary}"
+    return summary
+
+
+def _contact_lines(shift: ExportShift, texts: dict) -> list[str]:
+    person = shift.person
+    lines = [f"{texts['person']}: {person.name}"]
+    if person.phone:
+        lines.append(f"{texts['phone']}: {person.phone}")
+    if person.email:
+        lines.append(f"{texts['email']}: {person.email}")
+    if person.telegram_chat_id:
+        lines.append(f"{texts['telegram']}: {person.telegram_chat_id}")
+    for network, handle in sorted((person.chat or {}).items()):
+        lines.append(f"{network.title()}: {handle}")
+    return lines
+
+
+def _description(shift: ExportShift, texts: dict) -> str:
+    lines = [
+        f"{texts['team']}: {shift.team.name}",
+        f"{texts['role']}: {shift.role}",
+        *_contact_lines(shift, texts),
+        f"{texts['source']}: {texts['sources'].get(shift.source, shift.source)}",
+    ]
+    if shift.reason:
+        lines.append(f"{texts['reason']}: {shift.reason}")
+    return "\n".join(lines)
+
+
+class IcsFormat(ExportFormat):
+    """RFC 5545 iCalendar: one VEVENT per shift, in the team's zone."""
+
+    name = "ics"
+    title = {"pt-BR": "iCalendar (Google Agenda, Outlook, Apple, Thunderbird)", "en": "iCalendar"}
+    description = {
+        "pt-BR": "Assinatura de calendário: um evento por plantão, no fuso da equipe, com os contatos "
+        "de quem está de plantão; substituições aparecem como tal. alarm=N adiciona um lembrete "
+        "N minutos antes de cada plantão.",
+        "en": "Calendar subscription: one event per shift, in the team's zone, with the contacts of "
+        "whoever is on call; overrides show as such. alarm=N adds a reminder N minutes before each "
+        "shift.",
+    }
+    params_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "alarm": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": MAX_ALARM_MINUTES,
+                "default": None,
+                "title": "Reminder",
+                "description": "Minutes before each shift at which calendars remind (a VALARM); "
+                "none by default.",
+            },
+            "lang": LANG_SCHEMA,
+        },
+    }
+    media_type = "text/calendar"
+    extension = "ics"
+
+    def render(self, shifts: Sequence[ExportShift], context: ExportContext) -> bytes:
+        texts = TEXTS[context.params.get("lang") or "pt-BR"]
+        alarm = context.params.get("alarm")
+        calendar = icalendar.Calendar()
+        calendar.add("prodid", "-//Plantão//Escala de plantão//PT-BR")
+        calendar.add("version", "2.0")
+        calendar.add("calscale", "GREGORIAN")
+        calendar.add("method", "PUBLISH")
+        name = f"{texts['calendar']} — {context.title}"
+        calendar.add("name", name)
+        calendar.add("x-wr-calname", name)
+        calendar.add("x-wr-caldesc", texts["description"])
+        calendar.add("x-wr-timezone", context.timezone)
+        calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", icalendar.vDuration(REFRESH).to_ical().decode())
+        for shift in shifts:
+            tz = shift.team.tz
+            event = icalendar.Event()
+            event.add("uid", f"plantao-{shift.team.id}-{shift.key}@{context.domain}")
+            event.add("dtstamp", shift.updated_at)
+            event.add("last-modified", shift.updated_at)
+            event.add("sequence", shift.sequence)
+            event.add("dtstart", shift.start.astimezone(tz))
+            event.add("dtend", shift.end.astimezone(tz))
+            event.add("summary", _summary(shift, texts))
+            event.add("description", _description(shift, texts))
+            categories = [texts["calendar"], shift.team.name, shift.role]
+            if shift.is_override:
+                categories.append(texts["override"])
+            event.add("categories", categories)
+            event.add("status", "CONFIRMED")
+            # A week on call is not a week in meetings: free/busy stays free.
+            event.add("transp", "TRANSPARENT")
+            event.add("x-plantao-shift-id", str(shift.id))
+            event.add("x-plantao-source", shift.source)
+            if alarm:
+                reminder = icalendar.Alarm()
+                reminder.add("action", "DISPLAY")
+                reminder.add("description", f"{texts['reminder']}: {_summary(shift, texts)}")
+                reminder.add("trigger", timedelta(minutes=-alarm))
+                event.add_component(reminder)
+            calendar.add_component(event)
+        body = calendar.to_ical()
+        return _with_timezones(body, shifts, context)
+
+
+def _with_timezones(body: bytes, shifts: Sequence[ExportShift], context: ExportContext) -> bytes:
+    """``body`` with the VTIMEZONE of every zone its events use, before the first VEVENT.
+
+    The zones come from a per-process cache (building them is the slow part
+    of a render); they cover the years of the feed's interval.
+    """
+    zones = sorted({shift.team.timezone for shift in shifts} | {context.timezone})
+    zones = [z for z in zones if z.upper() != "UTC"]
+    if not zones:
+        return body
+    first = min([context.start, *(s.start for s in shifts)]).year
+    last = max([context.end, *(s.end for s in shifts)]).year
+    timezones = b"".join(vtimezone(z, first, last) for z in zones)
+    marker = b"BEGIN:VEVENT\r\n"
+    at = body.find(marker)
+    if at < 0:
+        at = body.rindex(b"END:VCALENDAR")
+    return body[:at] + timezones + body[at:]
+
+
+# -- csv ---------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "id",
+    "team",
+    "role",
+    "person_id",
+    "person",
+    "email",
+    "phone",
+    "start",
+    "end",
+    "timezone",
+    "start_iso",
+    "end_iso",
+    "source",
+    "rotation_id",
+    "override_id",
+    "reason",
+)
+
+# Spreadsheets run a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell made only of these cannot hold a function call (a phone number).
+_HARMLESS = set("0123456789 +-().")
+
+
+def spreadsheet_safe(value) -> str:
+    """``value`` as text that no spreadsheet runs as a formula.
+
+    Text that starts like a formula and holds anything but digits and phone
+    punctuation is prefixed with an apostrophe (the OWASP advice).
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_STARTS) and not set(text) <= _HARMLESS:
+        return "'" + text
+    return text
+
+
+class CsvFormat(ExportFormat):
+    """A spreadsheet: UTF-8 with a byte-order mark, comma-separated, one row per shift.
+
+    ``start`` and ``end`` are local to the shift's team as ``YYYY-MM-DD
+    HH:MM``, which LibreOffice and Excel read as date-times; ``start_iso``
+    and ``end_iso`` are ISO 8601 with the offset, unambiguous across
+    daylight-saving changes.  The byte-order mark makes Excel read UTF-8;
+    rows end with CRLF (RFC 4180).
+    """
+
+    name = "csv"
+    title = {"pt-BR": "Planilha (CSV)", "en": "Spreadsheet (CSV)"}
+    description = {
+        "pt-BR": "CSV em UTF-8 (com BOM, para o Excel), separado por vírgulas, com cabeçalho; datas "
+        "no formato ISO (AAAA-MM-DD HH:MM no fuso da equipe, e ISO 8601 com deslocamento).",
+        "en": "UTF-8 CSV (with a BOM, for Excel), comma-separated, with a header row; dates in ISO "
+        "format (YYYY-MM-DD HH:MM in the team's zone, and ISO 8601 with the offset).",
+    }
+    params_schema = {"type": "object", "additionalProperties": False, "properties": {}}
+    media_type = "text/csv"
+    extension = "csv"
+
+    def render(self, shifts: Sequence[ExportShift], context: ExportContext) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=",", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        writer.writerow(CSV_COLUMNS)
+        for shift in shifts:
+            tz = shift.team.tz
+            person = shift.person
+            writer.writerow(
+                spreadsheet_safe(value)
+                for value in (
+                    shift.id,
+                    shift.team.slug,
+                    shift.role,
+                    person.id,
+                    person.name,
+                    person.email or "",
+                    person.phone or "",
+                    shift.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    shift.end.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    shift.team.timezone,
+                    isoformat(shift.start, tz),
+                    isoformat(shift.end, tz),
+                    shift.source,
+                    shift.rotation_id if shift.rotation_id is not None else "",
+                    shift.override_id if shift.override_id is not None else "",
+                    shift.reason,
+                )
+            )
+        return out.getvalue().encode("utf-8-sig")
+
+
+# -- json ----------------------------------------------------------------------------------
+
+
+class JsonFormat(ExportFormat):
+    """The shifts as the ``shifts`` API shows them, all in one document."""
+
+    name = "json"
+    title = {"pt-BR": "JSON", "en": "JSON"}
+    description = {
+        "pt-BR": "Os plantões como a API os mostra (cada um com a equipe), num só documento, sem paginação.",
+        "en": "The shifts as the API shows them (each with its team), in one document, unpaginated.",
+    }
+    params_schema = {"type": "object", "additionalProperties": False, "properties": {}}
+    media_type = "application/json"
+    extension = "json"
+
+    def render(self, shifts: Sequence[ExportShift], context: ExportContext) -> bytes:
+        tz = context.tz
+        document = {
+            "title": context.title,
+            "timezone": context.timezone,
+            "team": context.team.slug if context.team else None,
+            "person": context.person.id if context.person else None,
+            "role": context.role,
+            "start": isoformat(context.start, tz),
+            "end": isoformat(context.end, tz),
+            "shifts": [shift.as_json() for shift in shifts],
+        }
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@hookimpl
+def register_export_formats() -> list[ExportFormat]:
+    """The built-in export formats."""
+    return [IcsFormat(), CsvFormat(), JsonFormat()]
