@@ -18,6 +18,8 @@ from .roster import RosterService, bump_revision
 from .validation import MAX_ID, validate
 
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
+#: Slugs that would collide with fixed URLs (``/admin/teams/new``).
+RESERVED_SLUGS = frozenset({"new"})
 
 HOLIDAYS_SCHEMA = {
     "type": "object",
@@ -87,6 +89,11 @@ class TeamService:
 
     def create(self, body: dict) -> Team:
         validate(TEAM_CREATE_SCHEMA, body)
+        if body["slug"] in RESERVED_SLUGS:
+            raise Invalid(
+                f"The slug {body['slug']!r} is reserved; choose another.",
+                [{"field": "slug", "message": "is reserved"}],
+            )
         if self.dbsession.scalar(select(Team.id).where(Team.slug == body["slug"])):
             raise Conflict(f"A team with slug {body['slug']!r} already exists.", {"field": "slug"})
         team = Team(slug=body["slug"], name=body["name"], timezone=self.ctx.settings.timezone)

@@ -187,3 +187,8 @@ def test_writers_racing_on_several_teams_never_get_a_500(settings, plugins, clea
     for slug in ("red", "blue"):
         shifts = app.get(f"/api/v1/teams/{slug}/shifts", params={"start": start, "limit": 5000}).json["shifts"]
         assert_no_overlap(shifts)
+
+
+def test_a_slug_that_collides_with_a_fixed_url_is_reserved(admin):
+    response = admin.post("/api/v1/teams", {"slug": "new", "name": "New"}, status=422)
+    assert "reserved" in response.json["error"]
