@@ -127,6 +127,17 @@ def shoot(driver, name: str) -> None:
     driver.set_window_size(*DESKTOP)
 
 
+def follow(driver, element) -> None:
+    """Click a link or button and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+
+
 def heading(driver) -> str:
     from selenium.webdriver.common.by import By
 
@@ -141,7 +152,7 @@ def test_log_in_build_a_roster_read_it_and_switch_language(server, browser):
     # Log in through the admin panel's form.
     browser.get(server + "/admin/login")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     assert not browser.find_elements(By.NAME, "password"), browser.page_source[:2000]
 
     # A team, two people and a weekly rotation that started last Monday.
@@ -180,19 +191,19 @@ def test_log_in_build_a_roster_read_it_and_switch_language(server, browser):
     shoot(browser, "home")
 
     # The team calendar.
-    browser.find_element(By.CSS_SELECTOR, ".board-head h2 a").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, ".board-head h2 a"))
     assert heading(browser) == "Infraestrutura"
     assert browser.find_elements(By.CSS_SELECTOR, ".calendar td.today")
     shoot(browser, "team-calendar")
 
     # Switch to English, and the choice sticks on the next page.
-    browser.find_element(By.CSS_SELECTOR, ".lang-switch a[hreflang=en]").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, ".lang-switch a[hreflang=en]"))
     assert browser.find_element(By.ID, "month-title").text
     assert "Previous month" in browser.page_source
     browser.get(server + "/")
     assert heading(browser) == "Who is on call"
     shoot(browser, "home-en")
-    browser.find_element(By.CSS_SELECTOR, ".lang-switch a[hreflang=pt-BR]").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, ".lang-switch a[hreflang=pt-BR]"))
     assert heading(browser) == "Quem está de plantão"
 
     # The admin panel, logged in.
