@@ -67,6 +67,16 @@ def _warn(settings: Settings) -> None:
         log.warning("WARNING: %s", warning)
 
 
+def _start_up(settings: Settings):
+    """What every long-running command does first: warn, load plugins, migrate."""
+    _warn(settings)
+    plugins = _plugins()
+    engine = _engine(settings)
+    state = _upgrade(settings, engine)
+    log.info("database %s at revision %s", settings.safe_database_url, state.current)
+    return plugins, engine
+
+
 def cmd_serve(args) -> int:
     """Migrate to head, then serve the app with waitress."""
     import waitress
@@ -75,11 +85,7 @@ def cmd_serve(args) -> int:
     from .horizon import HorizonKeeper
 
     settings = _settings()
-    _warn(settings)
-    plugins = _plugins()
-    engine = _engine(settings)
-    state = _upgrade(settings, engine)
-    log.info("database %s at revision %s", settings.safe_database_url, state.current)
+    plugins, engine = _start_up(settings)
     if args.demo_if_empty:
         _load_demo(settings, engine, plugins, only_if_empty=True)
     app = make_app(settings, plugins=plugins, engine=engine)
@@ -115,11 +121,7 @@ def cmd_worker(args) -> int:
     from .notifications.dispatcher import Dispatcher, DispatcherLocked
 
     settings = _settings()
-    _warn(settings)
-    plugins = _plugins()
-    engine = _engine(settings)
-    state = _upgrade(settings, engine)
-    log.info("database %s at revision %s", settings.safe_database_url, state.current)
+    plugins, engine = _start_up(settings)
     dispatcher = Dispatcher(get_session_factory(engine), settings, plugins, name=args.name)
     if args.once:
         try:
