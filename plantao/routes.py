@@ -34,6 +34,8 @@ def includeme(config) -> None:
     config.add_route("home", "/")
     config.add_route("team", "/teams/{slug}")
     config.add_route("person", "/people/{id:\\d+}")
+    # The person's own notification preferences, through their secret link.
+    config.add_route("person.preferences", "/people/{id:\\d+}/preferences")
     config.add_route("language", "/lang/{code}")
 
     # Admin panel: HTML forms over the same services as the JSON API.
@@ -63,6 +65,15 @@ def includeme(config) -> None:
     config.add_route("admin.person.deactivate", "/admin/people/{id:\\d+}/deactivate")
     config.add_route("admin.leave", "/admin/leave")
     config.add_route("admin.leave.delete", "/admin/people/{id:\\d+}/leave/{leave_id:\\d+}/delete")
+    config.add_route("admin.person.preferences", "/admin/people/{id:\\d+}/preferences")
+    config.add_route("admin.notifications.pick", "/admin/notifications")
+    config.add_route("admin.deliveries", "/admin/notifications/deliveries")
+    config.add_route("admin.delivery.retry", "/admin/notifications/deliveries/{id:\\d+}/retry")
+    config.add_route("admin.notifications", "/admin/teams/{slug}/notifications")
+    config.add_route("admin.notification_settings", "/admin/teams/{slug}/notifications/settings")
+    config.add_route("admin.channel", "/admin/teams/{slug}/notifications/channels/{channel}")
+    config.add_route("admin.channel.delete", "/admin/teams/{slug}/notifications/channels/{channel}/delete")
+    config.add_route("admin.channel.test", "/admin/teams/{slug}/notifications/channels/{channel}/test")
     config.add_route("admin.audit", "/admin/audit")
     config.add_route("admin.plugins", "/admin/plugins")
 

@@ -289,6 +289,18 @@ class NotificationService:
             query = query.where(Delivery.team_id == team.id)
         return list(self.dbsession.scalars(query.order_by(Delivery.id).limit(limit)))
 
+    def recent_deliveries(self, status: str | None, team: Team | None, before_id: int | None,
+                          limit: int) -> list[Delivery]:
+        """Newest first (the admin panel's list), older than ``before_id`` when given."""
+        query = select(Delivery)
+        if before_id is not None:
+            query = query.where(Delivery.id < before_id)
+        if status:
+            query = query.where(Delivery.status == status)
+        if team is not None:
+            query = query.where(Delivery.team_id == team.id)
+        return list(self.dbsession.scalars(query.order_by(Delivery.id.desc()).limit(limit)))
+
     def delivery(self, delivery_id: int) -> Delivery:
         delivery = self.dbsession.get(Delivery, delivery_id)
         if delivery is None:

@@ -1,5 +1,8 @@
 """The public pages: who is on call now, a team's month, a person's shifts.
 
+A person's page opened with their secret link also carries their own
+notification preferences form (parsed as in ``views/preferences.py``).
+
 Views stay thin: they read the request, ask the same services the JSON API
 asks (so a page and the API never disagree), and decide what this reader
 may see.  Phones are personal data: an anonymous visitor sees the phone and
@@ -17,9 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 
+from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, subscriber
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.interfaces import IRoutesMapper
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ..datetimes import utcnow
@@ -27,9 +32,13 @@ from ..i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, Formatter, countdown, safe
 from ..models import Person
 from ..resources import STATIC_DIR, template
 from ..services.calendar import CalendarService, first_of_month
-from ..services.errors import NotFound
+from ..services.errors import Invalid, NotFound
+from ..services.notifications import NotificationService
 from ..services.oncall import OnCallService, ShiftView, TeamOnCall
 from ..services.representations import ContactPolicy
+from .admin import localized
+from .api import service_context
+from .preferences import error_keys, form_values, personal_channels, preferences_body, preferences_matrix
 
 #: Distinct person colours in the stylesheet (``.person-0`` ... ``.person-7``).
 PALETTE_SIZE = 8
@@ -38,6 +47,9 @@ STRIP_DAYS = 7
 #: The export routes of the iCalendar feeds (plantao/views/api/exports.py).
 TEAM_FEED_ROUTE = "api.team.export"
 PERSON_FEED_ROUTE = "api.person.export"
+
+#: The session flash queue of the person's own preferences form.
+PREFERENCES_FLASH = "preferences"
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -379,6 +391,12 @@ def person_page(request):
         raise HTTPForbidden()
     if person is None:
         raise HTTPNotFound()
+    return person_values(request, person, own_link)
+
+
+def person_values(request, person: Person, own_link: bool, *, preferences: dict | None = None,
+                  preference_errors: set[str] | None = None) -> dict:
+    """What ``person.pt`` shows; with the own link, the preferences form too."""
     moment = utcnow()
     upcoming = CalendarService(request.dbsession, request.plantao_settings).upcoming_for_person(person, moment)
     authenticated = request.plantao_identity is not None
@@ -407,7 +425,55 @@ def person_page(request):
         "contacts": contact_card(person, policy, on_duty=False, is_authenticated=authenticated),
         "feed": feed_links(request, person=person) if (authenticated or own_link or request.plantao_settings.public_roster) else None,
         "own_link": own_link,
+        "prefs": own_preferences_form(request, person, preferences, preference_errors) if own_link else None,
     }
+
+
+def own_preferences_form(request, person: Person, posted: dict | None, errors: set[str] | None) -> dict:
+    """The person's own notification preferences form: stored values, or what was just posted."""
+    service = NotificationService(service_context(request))
+    values = posted if posted is not None else service.preferences_json(person)
+    channels = personal_channels(request.plugins)
+    lang = "en" if request.locale_name.startswith("en") else "pt-BR"
+    titles = {name: localized(request.plugins.channels[name].title, lang) for name in channels}
+    return {
+        "action": request.route_url("person.preferences", id=person.id, _query={"token": request.params["token"]}),
+        "csrf_token": get_csrf_token(request),
+        "values": form_values(values),
+        "channels": [(name, titles[name]) for name in channels],
+        "matrix": preferences_matrix(values, channels),
+        "errors": errors or set(),
+        "flashes": request.session.pop_flash(PREFERENCES_FLASH),
+    }
+
+
+@view_config(
+    route_name="person.preferences",
+    request_method="POST",
+    renderer=template("person.pt"),
+    permission=NO_PERMISSION_REQUIRED,
+)
+def save_own_preferences(request):
+    """The person's own preferences form: saved, or the page again saying what was not accepted.
+
+    The secret link is the credential (and opens that one person only); the
+    form also carries the session's CSRF token, checked like every POST.
+    """
+    person_id = int(request.matchdict["id"])
+    person = request.dbsession.get(Person, person_id) if person_id < 2**31 else None
+    if person is None or not token_matches(person, request.params.get("token")):
+        # One answer for an unknown person and a wrong token: nothing is revealed.
+        raise HTTPNotFound()
+    body = preferences_body(request.POST, personal_channels(request.plugins), with_timezone=False)
+    try:
+        NotificationService(service_context(request)).put_preferences(person, body)
+    except Invalid as error:
+        request.tm.doom()
+        request.response.status = 422
+        return person_values(request, person, True, preferences=body, preference_errors=error_keys(error))
+    request.session.flash(translate(request, "Your notification preferences are saved."), PREFERENCES_FLASH)
+    query = {"token": request.params["token"]}
+    return HTTPSeeOther(request.route_url("person", id=person.id, _query=query, _anchor="preferences"))
 
 
 @view_config(route_name="language", request_method="GET")

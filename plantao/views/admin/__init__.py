@@ -90,6 +90,11 @@ _MESSAGES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"is listed twice$"), "This date is listed twice."),
     (re.compile(r"is not a date$"), "Enter dates as YYYY-MM-DD."),
     (re.compile(r"business_end must be after business_start"), "Business hours must end after they start."),
+    (re.compile(r"send the secret itself, not a masked value"), "Type the secret itself: there is none stored to keep."),
+    (re.compile(r"is not configured \(or is disabled\) for team"), "Save and enable this channel before testing it."),
+    (re.compile(r"^This channel has no destination for that recipient"),
+     "Nowhere to send it: the channel has no team-wide destination, or that person has no address on it."),
+    (re.compile(r"^events: unknown channel"), "Choose among the channels listed."),
     # Whole-request messages (Conflict and Invalid without details).
     (re.compile(r"^A team with slug .* already exists\.$"), "A team with this address already exists."),
     (re.compile(r"^This leave overlaps leave"), "This leave overlaps another leave of the same person."),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Any
 
 from ...engine.policies import CLOCK
+from ...services.rotations import CLOCK_PATTERN
 
 #: ``2026-03-01T09:00`` as browsers post ``datetime-local`` inputs.
 LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -156,3 +157,94 @@ def datetime_input(iso: str | None) -> str:
         return ""
     match = LOCAL_DATETIME.match(iso)
     return match.group(0) if match else iso
+
+
+# -- schema -> fields -> values ------------------------------------------------
+
+
+def _is_clock(spec: dict) -> bool:
+    return spec.get("type") == "string" and spec.get("pattern") in (CLOCK.pattern, CLOCK_PATTERN)
+
+
+def _is_weekdays(spec: dict) -> bool:
+    items = spec.get("items") or {}
+    return items.get("type") == "integer" and items.get("minimum") == 0 and items.get("maximum") == 6
+
+
+def _types(spec: dict) -> set:
+    kind = spec.get("type")
+    return set(kind) if isinstance(kind, list) else {kind}
+
+
+def schema_fields(view, schema: dict, values: dict, name_prefix: str, key_prefix: str, people) -> list[Field]:
+    """One field per property of a plugin's parameter schema.
+
+    ``view`` translates (``view._``) and names weekdays; an empty
+    ``key_prefix`` keys each field by the bare property name, as errors of a
+    schema validated on its own name them.
+    """
+    _ = view._
+    fields = []
+    for name, spec in (schema.get("properties") or {}).items():
+        value = values.get(name, spec.get("default"))
+        field = Field(
+            f"{name_prefix}.{name}",
+            _(spec["title"]) if spec.get("title") else name,
+            key=f"{key_prefix}.{name}" if key_prefix else name,
+            help=_(spec["description"]) if spec.get("description") else "",
+        )
+        types = _types(spec)
+        if "enum" in spec:
+            field.widget = "select"
+            field.options = [(option, _(str(option))) for option in spec["enum"]]
+            field.value = "" if value is None else value
+        elif _is_clock(spec):
+            field.widget, field.value = "time", value or ""
+        elif types & {"integer", "number"}:
+            field.widget, field.value = "number", "" if value is None else value
+            field.attrs = {k: str(spec[k]) for k in ("minimum", "maximum") if k in spec}
+            field.attrs = {("min" if k == "minimum" else "max"): v for k, v in field.attrs.items()}
+            field.attrs["step"] = "1" if "integer" in types else "any"
+        elif "boolean" in types:
+            field.widget, field.value = "checkbox", bool(value)
+        elif "array" in types and name.endswith("members"):
+            field.widget, field.value, field.options = "people", list(value or []), people
+        elif "array" in types and _is_weekdays(spec):
+            field.widget, field.value = "checkboxes", list(value or [])
+            field.options = list(enumerate(view.weekday_names()))
+        elif "array" in types:
+            field.value = ", ".join(map(str, value or []))
+        else:
+            field.value = "" if value is None else value
+        fields.append(field)
+    return fields
+
+
+def schema_defaults(schema: dict) -> dict:
+    return {name: spec["default"] for name, spec in (schema.get("properties") or {}).items() if "default" in spec}
+
+
+def parse_schema(post, schema: dict, name_prefix: str) -> dict:
+    """A plugin's parameters from the form, as the API receives them."""
+    params: dict = {}
+    for name, spec in (schema.get("properties") or {}).items():
+        input_name = f"{name_prefix}.{name}"
+        types = _types(spec)
+        raw = (post.get(input_name) or "").strip()
+        if "enum" in spec:
+            if raw:
+                params[name] = next((option for option in spec["enum"] if str(option) == raw), raw)
+        elif "boolean" in types and "array" not in types:
+            params[name] = post.get(input_name) == "on"
+        elif types & {"integer", "number"} and "array" not in types:
+            if raw:
+                params[name] = number(raw, "integer" if "integer" in types else "number")
+        elif "array" in types and (name.endswith("members") or _is_weekdays(spec)):
+            params[name] = id_list(post, input_name)
+        elif "array" in types:
+            items = [part.strip() for part in raw.split(",") if part.strip()]
+            kind = (spec.get("items") or {}).get("type")
+            params[name] = [number(item, kind) for item in items] if kind in ("integer", "number") else items
+        elif raw:
+            params[name] = raw
+    return params
