@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from ..datetimes import utcnow
 from ..exports import ExportContext, ExportFormat, ExportShift, ExportTeam
 from ..models import Override, Person, Shift, Team
+from ..models.meta import new_feed_token
 from . import audit
 from .context import ServiceContext
 from .errors import NotFound
@@ -409,23 +410,17 @@ class FeedTokenService:
         self.dbsession = ctx.dbsession
 
     def rotate_team(self, team: Team) -> Team:
-        from ..models.meta import new_feed_token
-
-        team.feed_token = new_feed_token()
-        team.updated_at = utcnow()
-        self.dbsession.flush()
-        # The secret itself is never written to the audit log.
-        audit.record(self.dbsession, self.ctx.actor, "rotate_feed_token", "team", team.slug, None, None)
-        # Every instance drops the cached owner (and its old token) at once.
-        bump_revision(self.dbsession)
-        return team
+        return self._rotate(team, "team", team.slug)
 
     def rotate_person(self, person: Person) -> Person:
-        from ..models.meta import new_feed_token
+        return self._rotate(person, "person", person.id)
 
-        person.feed_token = new_feed_token()
-        person.updated_at = utcnow()
+    def _rotate(self, owner, entity: str, entity_id):
+        owner.feed_token = new_feed_token()
+        owner.updated_at = utcnow()
         self.dbsession.flush()
-        audit.record(self.dbsession, self.ctx.actor, "rotate_feed_token", "person", person.id, None, None)
+        # The secret itself is never written to the audit log.
+        audit.record(self.dbsession, self.ctx.actor, "rotate_feed_token", entity, entity_id, None, None)
+        # Every instance drops the cached owner (and its old token) at once.
         bump_revision(self.dbsession)
-        return person
+        return owner
