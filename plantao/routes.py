@@ -17,8 +17,13 @@ def is_cached_read(request) -> bool:
     """True for ``GET .../oncall`` without ``at`` and for feeds: no transaction, no retry needed."""
     if request.method not in ("GET", "HEAD"):
         return False
-    path = request.path_info
-    return ("at" not in request.GET and _CACHED_ONCALL.match(path) is not None) or (
+    try:
+        path = request.path_info
+        wants_instant = "at" in request.GET
+    except UnicodeDecodeError:
+        # Not UTF-8: the application answers it (with a 400), not the cache.
+        return False
+    return (not wants_instant and _CACHED_ONCALL.match(path) is not None) or (
         _CACHED_EXPORT.match(path) is not None
     )
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.events import NewRequest, subscriber
+from pyramid.httpexceptions import HTTPBadRequest, HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from ..routes import API
@@ -20,7 +21,34 @@ log = logging.getLogger(__name__)
 
 
 def wants_json(request) -> bool:
-    return request.path.startswith(API + "/") or request.path == API
+    # The raw PATH_INFO: a path that is not UTF-8 must still get its answer.
+    path = request.environ.get("PATH_INFO", "")
+    return path.startswith(API + "/") or path == API
+
+
+def _has_nul(pairs) -> bool:
+    return any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in pairs)
+
+
+@subscriber(NewRequest)
+def refuse_unreadable_input(event) -> None:
+    """Text that is not UTF-8, or holds NUL, is refused before any view reads it.
+
+    PostgreSQL cannot store NUL in text and no name, slug or reason needs
+    one; the JSON API checks its bodies, this covers paths, queries and forms.
+    """
+    request = event.request
+    try:
+        suspicious = "\x00" in request.path_info or _has_nul(request.GET.items())
+        if not suspicious and request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            suspicious = _has_nul(request.POST.items())
+    except UnicodeDecodeError:
+        raise HTTPBadRequest("The request is not valid UTF-8.") from None
+    if suspicious:
+        raise HTTPBadRequest("Text cannot contain the NUL character.")
 
 
 def json_error(request, status: int, message: str, details=None, headers=None):
@@ -73,7 +101,7 @@ def forbidden(exc: HTTPForbidden, request):
 @exception_view_config(HTTPException)
 def http_exception(exc, request):
     if wants_json(request):
-        return json_error(request, exc.status_code, exc.explanation or exc.title)
+        return json_error(request, exc.status_code, exc.detail or exc.explanation or exc.title)
     return exc
 
 

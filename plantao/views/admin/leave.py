@@ -40,7 +40,7 @@ class LeaveViews(AdminView):
         query = (
             select(Leave).join(Person).where(Leave.end > utcnow() - timedelta(days=30)).order_by(Leave.start)
         )
-        if wanted.isdigit():
+        if wanted.isdigit() and int(wanted) <= MAX_ID:
             query = query.where(Leave.person_id == int(wanted))
         fields = with_errors(
             [

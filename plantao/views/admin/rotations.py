@@ -295,7 +295,9 @@ class RotationViews(AdminView):
             try:
                 saved = json.loads(post["_body"])
                 values, body = saved["values"], saved["body"]
-            except (ValueError, KeyError, TypeError):
+                if not _saved_form_shape(values, body):
+                    raise TypeError("not a saved form")
+            except (ValueError, KeyError, TypeError, RecursionError):
                 return self.render_form({}, rotation, general=[self._("The form was damaged; start again.")])
             if "_confirm" in post:
                 return self.save(rotation, values, body)
@@ -380,3 +382,18 @@ class RotationViews(AdminView):
         self.flash(self._("Rotation ${name} deleted.", name=name))
         return self.redirect("admin.rotations", slug=self.team.slug)
 
+
+#: What ``read_form`` produces, field by field: a saved form must look so.
+_SAVED_FIELDS = {"name": str, "role": str, "policy": str, "start": str, "members": list, "params": dict, "rules": dict}
+
+
+def _saved_form_shape(values, body) -> bool:
+    """Whether a form sent back in the hidden ``_body`` field still has its shape."""
+    return (
+        isinstance(values, dict)
+        and isinstance(body, dict)
+        and all(isinstance(values.get(name), kind) for name, kind in _SAVED_FIELDS.items())
+        and all(isinstance(member, int) for member in values["members"])
+        and all(isinstance(params, dict) for params in values["rules"].values())
+        and isinstance(values.get("restrictions"), (dict, type(None)))
+    )

@@ -33,7 +33,7 @@ def json_body(request) -> dict:
         raise BadRequest("The request has no body; send a JSON object.")
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise BadRequest(f"Malformed JSON: {error}.") from None
     if not isinstance(body, dict):
         raise BadRequest(f"The body must be a JSON object, got {type(body).__name__}.")

@@ -110,7 +110,11 @@ def not_modified(request, rendered: RenderedFeed) -> bool:
     if header is not None:
         tags = [tag.strip() for tag in header.split(",")]
         return "*" in tags or any(tag.removeprefix("W/") == rendered.etag for tag in tags)
-    since = request.if_modified_since
+    try:
+        since = request.if_modified_since
+    except (ValueError, OverflowError):
+        # A date no clock shows is no date: the header is ignored.
+        since = None
     return since is not None and rendered.last_modified <= since
 
 
