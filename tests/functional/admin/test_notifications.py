@@ -11,7 +11,7 @@ from sqlalchemy import select
 from plantao.datetimes import utcnow
 from plantao.db import get_session_factory, get_tm_session
 from plantao.models import ChannelConfig, Delivery, DeliveryAttempt, OutboxEvent, Team
-from tests.integration.notifications.notification_support import Receiver, free_port, start_receiver
+from tests.integration.notifications.notification_support import free_port, receiver  # noqa: F401  (fixture)
 
 WEBHOOK_SECRET = "s3cret-signing-key-0123456789"
 BOT_TOKEN = "123456789:AAAAAAAAAAAAAAAAAAAAAAAA-zz"
@@ -19,17 +19,6 @@ SLACK_URL = "https://hooks.slack.example/services/T000/B000/XXXXXXXXXXXXXXXX"
 SMTP_PASSWORD = "smtp-password-0123456789"
 
 CHANNEL_URL = "/admin/teams/infra/notifications/channels/{}"
-
-
-@pytest.fixture
-def receiver():
-    state = Receiver()
-    server = start_receiver(state)
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
