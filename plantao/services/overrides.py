@@ -11,8 +11,9 @@ from ..models import Override, Person, Shift, Team
 from . import audit
 from .context import ServiceContext
 from .errors import Invalid, NotFound
+from .locking import lock_team
 from .representations import override_json
-from .roster import RosterService
+from .roster import RosterService, refuse_past_only
 from .validation import ID_SCHEMA, validate
 
 OVERRIDE_SCHEMA = {
@@ -70,6 +71,7 @@ class OverrideService:
 
     def create(self, team: Team, body: dict) -> Override:
         validate(OVERRIDE_SCHEMA, body)
+        lock_team(self.dbsession, team)
         tz = zone(team.timezone)
         errors = []
         person = self.dbsession.get(Person, body["person"])
@@ -87,6 +89,7 @@ class OverrideService:
                 errors.append({"field": "end", "message": "must be after start"})
         if errors:
             raise Invalid("Invalid override: " + "; ".join(f"{e['field']} {e['message']}" for e in errors), errors)
+        refuse_past_only("This override", start, end, tz)
         override = Override(
             team_id=team.id,
             person_id=person.id,
@@ -100,6 +103,7 @@ class OverrideService:
     def swap(self, team: Team, body: dict) -> list[Override]:
         """The holders of two shifts trade places: two overrides sharing a swap id."""
         validate(SWAP_SCHEMA, body)
+        lock_team(self.dbsession, team)
         first_id, second_id = body["shifts"]
         shifts = [self.dbsession.get(Shift, shift_id) for shift_id in (first_id, second_id)]
         for shift_id, shift in zip((first_id, second_id), shifts):
@@ -108,6 +112,8 @@ class OverrideService:
         first, second = shifts
         if first.person_id == second.person_id:
             raise Invalid("Both shifts belong to the same person; there is nothing to swap.")
+        for shift in shifts:
+            refuse_past_only(f"Shift {shift.id}", shift.start, shift.end, zone(team.timezone))
         swap_id = str(uuid.uuid4())
         reason = body.get("reason", "")
         overrides = [
@@ -120,9 +126,20 @@ class OverrideService:
 
     def delete(self, team: Team, override: Override) -> None:
         """Remove an override; removing one half of a swap removes both."""
+        lock_team(self.dbsession, team, override)
         partners = [override]
         if override.swap_id:
             partners = list(self.dbsession.scalars(select(Override).where(Override.swap_id == override.swap_id)))
+        # Deleting what has ended changes nothing: the roster keeps its past.
+        # (Half of a swap may have ended while the other half still counts.)
+        refusals = []
+        for item in partners:
+            try:
+                refuse_past_only(f"Override {item.id}", item.start, item.end, zone(team.timezone))
+            except Invalid as refusal:
+                refusals.append(refusal)
+        if len(refusals) == len(partners):
+            raise refusals[0]
         for item in partners:
             audit.record(self.dbsession, self.ctx.actor, "delete", "override", item.id, override_json(item, team), None)
             self.dbsession.delete(item)

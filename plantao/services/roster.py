@@ -3,29 +3,28 @@
 The engine is pure; this service feeds it from the database and writes its
 answer back.  Shifts are stored for a horizon ahead (``PLANTAO_HORIZON_DAYS``)
 so that "who is on call" and the feeds are index reads.  Regenerating never
-touches a shift that has already ended, keeps a shift's identity (its
-``key``) when only its holder changes, and bumps its ``sequence`` so
-calendar clients notice.
+touches a shift that has already ended, never cuts a shift at the instant of
+a write (see :mod:`plantao.engine.materialize` for the boundary rules),
+keeps a shift's identity (its ``key``) when its holder or times change, and
+bumps its ``sequence`` so calendar clients notice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from .. import engine as roster_engine
-from ..datetimes import utcnow
+from ..datetimes import isoformat, utcnow
+from ..engine.materialize import Handover, effective_instant, plan_materialization
 from ..models import Leave, Override, Person, RosterState, Rotation, Shift, Team
 from ..notifications.outbox import record_roster_changes
 from .errors import Invalid
-
-#: Separates an engine key from the instant a stored continuation of that
-#: shift starts (the engine's own keys never contain it).
-CONTINUATION = "~"
+from .gaps import store_gaps
 
 #: How long "for good" lasts for somebody who left.
 FOREVER = timedelta(days=365 * 100)
@@ -36,31 +35,62 @@ FOREVER = timedelta(days=365 * 100)
 REFRESH_MARGIN = timedelta(days=1)
 
 
+@dataclass(frozen=True)
+class ShiftState:
+    """A stored shift's values before a regeneration changed them."""
+
+    person_id: int
+    role: str
+    start: datetime
+    end: datetime
+    source: str
+
+
 @dataclass
 class MaterializeReport:
-    """What a regeneration changed in the stored roster."""
+    """What a regeneration changed in the stored roster.
+
+    ``changed`` pairs the previous holder with each stored shift that was
+    reassigned or whose times moved; ``previous`` holds every changed
+    shift's former values by shift id, ``cuts`` the instant from which
+    each role's roster changed (a roster boundary, or the first whole minute
+    after the write when the change began before it), and ``handovers``
+    each stretch of time that changed hands, from whom to whom (what a
+    partial override takes from the holder, say).
+    """
 
     added: list[Shift] = field(default_factory=list)
     removed: list[Shift] = field(default_factory=list)
     changed: list[tuple[int | None, Shift]] = field(default_factory=list)
+    previous: dict[int, ShiftState] = field(default_factory=dict)
+    cuts: dict[str, datetime] = field(default_factory=dict)
+    handovers: list[Handover] = field(default_factory=list)
 
     @property
     def touched(self) -> bool:
         return bool(self.added or self.removed or self.changed)
 
 
-def continuation_key(key: str, start: datetime) -> str:
-    """The key of a stored piece of the engine's shift ``key`` starting at ``start``."""
-    return f"{key}{CONTINUATION}{start.astimezone(timezone.utc):%Y%m%dT%H%M%S%f}"
+def refuse_past_only(what: str, start: datetime, end: datetime, tz, now: datetime | None = None) -> None:
+    """Raise a 422 when a write covering ``[start, end)`` could only change the past.
 
-
-def _same_assignment(stored: Shift, new) -> bool:
-    return (stored.person_id, stored.end, stored.role, stored.source) == (
-        new.person_id,
-        new.end,
-        new.role,
-        new.source,
-    )
+    The past is kept as it happened, and what has already begun changes
+    hands only from the next whole minute, so such a write would store a
+    record that changes nothing.
+    """
+    now = now or utcnow()
+    takes_effect = start if start >= now else effective_instant(now)
+    if end > takes_effect:
+        return
+    if end <= now:
+        message = f"{what} ended at {isoformat(end, tz)}: it would only change the past, which is kept as it was."
+    else:
+        message = (
+            f"{what} ends at {isoformat(end, tz)}, before the next whole minute "
+            f"({isoformat(takes_effect, tz)}) from which a change already begun takes effect: "
+            "it would only change the past."
+        )
+    raise Invalid(message, [{"field": "end", "message": message}])
 
 
 def bump_revision(dbsession: Session) -> None:
@@ -232,17 +262,20 @@ class RosterService:
 
     # -- materialization ----------------------------------------------------
 
-    def stored_future(self, team: Team, now: datetime) -> list[Shift]:
+    def stored_from(self, team: Team, now: datetime) -> list[Shift]:
+        """The stored shifts a regeneration may touch: those not ended before ``now``."""
         return list(
             self.dbsession.scalars(
-                select(Shift).where(Shift.team_id == team.id, Shift.end > now).order_by(Shift.start)
+                select(Shift).where(Shift.team_id == team.id, Shift.end >= now).order_by(Shift.start)
             )
         )
 
     def materialize(self, team: Team, now: datetime | None = None) -> MaterializeReport:
         """Regenerate the stored roster of ``team`` from ``now`` to the horizon."""
         now = now or utcnow()
-        horizon_end = now + self.horizon
+        # The horizon's end is where an open-ended fallback shift stops, so
+        # it is a whole minute too, like every boundary the clock may draw.
+        horizon_end = effective_instant(now) + self.horizon
         # One regeneration of a team at a time: a second writer waits here
         # and then computes from the first one's committed team and shifts
         # (SQLite serializes writers anyway).
@@ -252,6 +285,9 @@ class RosterService:
         report = self._store(team, wanted, now)
         # The people concerned hear of it only if this transaction commits.
         record_roster_changes(self.dbsession, team, report, now, self.settings)
+        # -- gaps and conflicts are stored with the shifts (plantao.services.gaps) --
+        store_gaps(self.dbsession, team, result, now)
+        # -- end of the gaps and conflicts --
         team.materialized_until = horizon_end
         if report.touched:
             bump_revision(self.dbsession)
@@ -271,118 +307,90 @@ class RosterService:
             self.materialize(team, now)
 
     def _store(self, team: Team, wanted: list, now: datetime) -> MaterializeReport:
-        """Make the stored shifts from ``now`` on equal ``wanted``.
+        """Make the stored shifts from ``now`` on follow ``wanted``.
 
-        ``now`` is a hard boundary: what lies before it is history.  A shift
-        in progress that changes is cut at ``now`` (its past part stays) and
-        the new holder's shift starts at ``now``, under the engine's key
-        with a ``~<timestamp>`` suffix so that both are kept.
+        See :func:`plantao.engine.materialize.plan_materialization` for what
+        changes and from when; this applies the plan to the stored rows.
         """
         report = MaterializeReport()
-        stored = self.stored_future(team, now)
-        by_key = {shift.key: shift for shift in stored}
-        in_progress = [shift for shift in stored if shift.start < now]
-        frozen = self._frozen_overlapping(team, wanted, now)
-        frozen_keys = self._frozen_keys(team, [shift.key for shift in wanted], now)
-        kept: set[int] = set()
-
-        for new in wanted:
-            if new.start < now:
-                continuations = [
-                    s for s in in_progress if s.key == new.key or s.key.startswith(new.key + CONTINUATION)
-                ]
-                same = next((s for s in continuations if _same_assignment(s, new)), None)
-                if same is not None:
-                    kept.add(same.id)
-                    continue
-                if continuations or any(s.role == new.role for s in in_progress):
-                    # Somebody held this role until now: the change starts now.
-                    start = now
-                else:
-                    # A shift appearing in the middle of its run starts after
-                    # whatever already ended in its role.
-                    start = max([new.start] + [f.end for f in frozen if f.role == new.role and f.end > new.start])
-                if start >= new.end:
-                    continue
-                key = new.key
-                if start != new.start or key in frozen_keys or key in by_key:
-                    key = continuation_key(new.key, start)
-                self._insert(team, new, start, key, now, report)
-                continue
-
-            key = new.key if new.key not in frozen_keys else continuation_key(new.key, new.start)
-            existing = by_key.get(key)
-            if existing is None or existing.id in kept:
-                self._insert(team, new, new.start, key, now, report)
-                continue
-            kept.add(existing.id)
-            if not (_same_assignment(existing, new) and existing.start == new.start):
-                before_person = existing.person_id
-                existing.person_id = new.person_id
-                existing.start = new.start
-                existing.end = new.end
-                existing.source = new.source
-                existing.rotation_id = new.rotation_id
-                existing.override_id = new.override_id
-                existing.sequence = (existing.sequence or 0) + 1
-                existing.updated_at = now
-                report.changed.append((before_person, existing))
-
-        for leftover in stored:
-            if leftover.id in kept:
-                continue
-            if leftover.start < now:
-                # Its past part is history: cut it at now instead of erasing it.
-                leftover.end = now
-                leftover.sequence = (leftover.sequence or 0) + 1
-                leftover.updated_at = now
-                report.changed.append((leftover.person_id, leftover))
-            else:
-                self.dbsession.delete(leftover)
-                report.removed.append(leftover)
+        stored = self.stored_from(team, now)
+        plan = self._plan(team, stored, wanted, now)
+        report.cuts = dict(plan.cuts)
+        report.handovers = list(plan.handovers)
+        for row, new in plan.update:
+            report.previous[row.id] = ShiftState(
+                person_id=row.person_id, role=row.role, start=row.start, end=row.end, source=row.source
+            )
+            before_person = row.person_id
+            row.person_id = new.person_id
+            row.start = new.start
+            row.end = new.end
+            row.source = new.source
+            row.rotation_id = new.rotation_id
+            row.override_id = new.override_id
+            row.sequence = (row.sequence or 0) + 1
+            row.updated_at = now
+            report.changed.append((before_person, row))
+        for row in plan.delete:
+            self.dbsession.delete(row)
+            report.removed.append(row)
+        for new in plan.insert:
+            shift = Shift(
+                team_id=team.id,
+                person_id=new.person_id,
+                role=new.role,
+                start=new.start,
+                end=new.end,
+                source=new.source,
+                rotation_id=new.rotation_id,
+                override_id=new.override_id,
+                key=new.key,
+                sequence=0,
+                updated_at=now,
+            )
+            self.dbsession.add(shift)
+            report.added.append(shift)
         self.dbsession.flush()
         return report
 
-    def _insert(self, team: Team, new, start: datetime, key: str, now: datetime, report) -> None:
-        shift = Shift(
-            team_id=team.id,
-            person_id=new.person_id,
-            role=new.role,
-            start=start,
-            end=new.end,
-            source=new.source,
-            rotation_id=new.rotation_id,
-            override_id=new.override_id,
-            key=key,
-            sequence=0,
-            updated_at=now,
-        )
-        self.dbsession.add(shift)
-        report.added.append(shift)
+    def _plan(self, team: Team, stored: list[Shift], wanted: list, now: datetime):
+        """The materialization plan, with every key already used by an ended shift kept clear."""
+        keys = {shift.key for shift in wanted}
+        taken = self._ended_keys(team, keys, now)
+        ended = self._ended_since(team, min((s.start for s in wanted if s.start < now), default=now), now)
+        plan = plan_materialization(stored, wanted, now, taken, ended)
+        # A continuation key may itself clash with an ended shift's: plan
+        # again with those keys known (rare, and settled in a round or two).
+        for _ in range(5):
+            clashing = self._ended_keys(team, {shift.key for shift in plan.insert} - taken, now)
+            if not clashing:
+                break
+            taken |= clashing
+            plan = plan_materialization(stored, wanted, now, taken, ended)
+        return plan
 
-    def _frozen_keys(self, team: Team, keys: list[str], now: datetime) -> set[str]:
-        """Which of ``keys`` already name shifts that ended."""
-        found: set[str] = set()
-        for offset in range(0, len(keys), 500):
-            chunk = keys[offset : offset + 500]
-            found.update(
-                self.dbsession.scalars(
-                    select(Shift.key).where(Shift.team_id == team.id, Shift.end <= now, Shift.key.in_(chunk))
-                )
-            )
-        return found
-
-    def _frozen_overlapping(self, team: Team, wanted: list, now: datetime) -> list[Shift]:
-        earliest = min((shift.start for shift in wanted), default=now)
-        if earliest >= now:
+    def _ended_since(self, team: Team, since: datetime, now: datetime) -> list[Shift]:
+        """Shifts that ended between ``since`` and ``now``."""
+        if since >= now:
             return []
         return list(
             self.dbsession.scalars(
-                select(Shift).where(
-                    Shift.team_id == team.id, Shift.end <= now, Shift.end > earliest
-                )
+                select(Shift).where(Shift.team_id == team.id, Shift.end < now, Shift.end > since)
             )
         )
+
+    def _ended_keys(self, team: Team, keys: set[str], now: datetime) -> set[str]:
+        """Which of ``keys`` already name shifts that ended."""
+        found: set[str] = set()
+        ordered = sorted(keys)
+        for offset in range(0, len(ordered), 500):
+            chunk = ordered[offset : offset + 500]
+            found.update(
+                self.dbsession.scalars(
+                    select(Shift.key).where(Shift.team_id == team.id, Shift.end < now, Shift.key.in_(chunk))
+                )
+            )
+        return found
 
     # -- previews -----------------------------------------------------------
 
@@ -393,9 +401,15 @@ class RosterService:
         stored shifts compared by key) plus the gaps and conflicts ahead.
         """
         now = now or utcnow()
-        result = self.compute(team, now, now + self.horizon, rotations=rotations)
+        result = self.compute(team, now, effective_instant(now) + self.horizon, rotations=rotations)
         wanted = [shift for shift in result.shifts if shift.end > now]
-        diff = roster_engine.diff_rosters(self.stored_future(team, now), wanted)
+        stored = self.stored_from(team, now)
+        # Compared with what would be stored, not with the engine's raw
+        # answer, so the preview shows exactly what saving would change.
+        would_be = self._plan(team, stored, wanted, now).result(stored)
+        diff = roster_engine.diff_rosters(
+            [shift for shift in stored if shift.end > now], [shift for shift in would_be if shift.end > now]
+        )
         return {"diff": diff, "result": result}
 
 

@@ -14,13 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..datetimes import DateTimeError, parse_instant, utcnow, zone
+from ..engine.materialize import effective_instant
 from ..models import Person, Rotation, RotationVersion, Team
 from . import audit
 from .context import ServiceContext
 from .errors import Invalid, NotFound
+from .locking import lock_team
 from .representations import rotation_json
 from .roster import RosterService
-from .validation import ID_SCHEMA, MAX_ID, schema_errors, validate
+from .validation import ID_SCHEMA, MAX_ID, name_schema, schema_errors, validate
 
 CLOCK_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
@@ -46,7 +48,7 @@ RESTRICTIONS_SCHEMA = {
 }
 
 ROTATION_PROPERTIES = {
-    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+    "name": name_schema(),
     "role": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$", "default": "primary"},
     "policy": {"type": "string", "minLength": 1},
     "params": {"type": "object", "default": {}},
@@ -86,7 +88,7 @@ ROTATION_PREVIEW_SCHEMA = {
     "properties": {
         **ROTATION_UPDATE_SCHEMA["properties"],
         "id": {**ID_SCHEMA, "description": "preview a change to this rotation instead of a new one"},
-        "name": {"type": "string", "maxLength": 200},
+        "name": {**name_schema(), "minLength": 0},
     },
 }
 
@@ -157,6 +159,7 @@ class RotationService:
 
     def create(self, team: Team, body: dict) -> Rotation:
         validate(ROTATION_CREATE_SCHEMA, body)
+        lock_team(self.dbsession, team)
         rotation = self.build(team, body)
         self.dbsession.add(rotation)
         self.dbsession.flush()
@@ -165,15 +168,27 @@ class RotationService:
         return rotation
 
     def update(self, team: Team, rotation: Rotation, body: dict) -> Rotation:
+        return self.update_from(team, rotation, body)[0]
+
+    def update_from(self, team: Team, rotation: Rotation, body: dict) -> tuple[Rotation, datetime | None]:
+        """Change ``rotation``; also answers the instant a dated change actually took effect.
+
+        That instant is ``effective_from`` when it lies ahead, else (in the
+        past, or not given) the first whole minute at or after now: the
+        roster never changes hands at the second of a request, and the past
+        stays as it was.  ``None`` when nothing dated was asked or changed.
+        """
         validate(ROTATION_UPDATE_SCHEMA, body)
+        lock_team(self.dbsession, team, rotation)
         before = self.json(rotation, team)
-        self.change(team, rotation, body)
+        applied_from = self.change(team, rotation, body)
         self.dbsession.flush()
         audit.record(self.dbsession, self.ctx.actor, "update", "rotation", rotation.id, before, self.json(rotation, team))
         self.roster.materialize(team)
-        return rotation
+        return rotation, applied_from
 
     def delete(self, team: Team, rotation: Rotation) -> None:
+        lock_team(self.dbsession, team, rotation)
         audit.record(self.dbsession, self.ctx.actor, "delete", "rotation", rotation.id, self.json(rotation, team), None)
         self.dbsession.delete(rotation)
         self.dbsession.flush()
@@ -237,8 +252,11 @@ class RotationService:
         )
         return rotation
 
-    def change(self, team: Team, rotation: Rotation, body: dict) -> None:
-        """Apply an update body to ``rotation`` (stored or a detached copy)."""
+    def change(self, team: Team, rotation: Rotation, body: dict) -> datetime | None:
+        """Apply an update body to ``rotation`` (stored or a detached copy).
+
+        Returns the instant the dated part took effect (see :meth:`update_from`).
+        """
         tz = zone(team.timezone)
         errors: list[dict] = []
         dated = self._instant(body.get("effective_from"), tz, "effective_from", [])
@@ -262,7 +280,9 @@ class RotationService:
             if start is not None:
                 rotation.start = start
                 self._restart_versions(rotation, start)
-        effective_from = self._instant(body.get("effective_from"), tz, "effective_from", errors) or utcnow()
+        now = utcnow()
+        asked = self._instant(body.get("effective_from"), tz, "effective_from", errors)
+        effective_from = asked if asked is not None and asked >= now else effective_instant(now)
         effective_from = max(effective_from, rotation.start)
 
         policy_name = body.get("policy", rotation.policy)
@@ -295,6 +315,7 @@ class RotationService:
                 problems = self._check_params(policy, version.params or {}, "params")
                 if problems:
                     raise Invalid(_summary("Invalid rotation change", problems), problems)
+        return effective_from if changed or "effective_from" in body else None
 
     @staticmethod
     def _changes(rotation: Rotation, name: str, value, tz) -> bool:

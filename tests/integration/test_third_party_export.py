@@ -15,7 +15,7 @@ import contextlib
 import importlib
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -149,8 +149,11 @@ def test_a_team_feed_downloads_in_the_plugins_format(plugin_testapp, admin_heade
     people = [app.post_json("/api/v1/people", {"name": n}, headers=admin_headers).json["id"] for n in ("Ana", "Bruno")]
     app.post_json("/api/v1/teams", {"slug": "infra", "name": "Infra"}, headers=admin_headers)
     today = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+    # Starting at the daily handoff (09:00), the ten days hold ten whole
+    # shifts whatever the time of day the test runs at.
+    start = datetime.combine(today, time(9), ZoneInfo("America/Sao_Paulo"))
     app.post_json("/api/v1/teams/infra/rotations", {"name": "D", "policy": "daily", "members": people,
-                                                    "start": today.isoformat()}, headers=admin_headers)
+                                                    "start": start.isoformat()}, headers=admin_headers)
     interval = {"start": today.isoformat(), "end": (today + timedelta(days=10)).isoformat()}
 
     response = app.get(f"/api/v1/teams/infra/export.{FORMAT}", params=interval)
@@ -160,7 +163,7 @@ def test_a_team_feed_downloads_in_the_plugins_format(plugin_testapp, admin_heade
     assert text.startswith("# Infra\n")
     rows = [line.split(" | ")[0].strip("| ") for line in text.splitlines()[4:]]
     expected = app.get("/api/v1/teams/infra/shifts", params=interval).json["shifts"]
-    assert rows == [str(s["id"]) for s in expected] and len(rows) == 10
+    assert rows == [str(s["id"]) for s in expected] and len(rows) == 10, [(s["start"], s["end"], s["person"]["name"]) for s in expected]
 
     # Its parameters come from its own schema, and bad ones are a 400.
     plain = app.get(f"/api/v1/teams/infra/export.{FORMAT}", params={**interval, "heading": "false"}).body.decode()

@@ -90,6 +90,11 @@ class LeaveViews(AdminView):
     def delete(self):
         service = PersonService(self.ctx)
         person = service.get(path_int(self.request, "id"))
-        service.delete_leave(person, service.get_leave(person, path_int(self.request, "leave_id")))
-        self.flash(self._("Leave removed; the roster was recomputed."))
+        try:
+            service.delete_leave(person, service.get_leave(person, path_int(self.request, "leave_id")))
+        except (Invalid, Conflict) as error:
+            # Leave that has ended is history: say why on the list it came from.
+            self.flash_failure(error)
+        else:
+            self.flash(self._("Leave removed; the roster was recomputed."))
         return self.redirect("admin.leave", _query={"person": person.id})

@@ -109,8 +109,13 @@ class OverrideViews(AdminView):
     @view_config(route_name="admin.override.delete", request_method="POST")
     def delete(self):
         service = OverrideService(self.ctx)
-        service.delete(self.team, service.get(self.team, path_int(self.request, "id")))
-        self.flash(self._("Override removed; the roster was recomputed."))
+        try:
+            service.delete(self.team, service.get(self.team, path_int(self.request, "id")))
+        except (Invalid, Conflict) as error:
+            # An ended override is history: say why on the list it came from.
+            self.flash_failure(error)
+        else:
+            self.flash(self._("Override removed; the roster was recomputed."))
         return self.redirect("admin.overrides", slug=self.team.slug)
 
     # -- the calendar: replace or swap a shift ---------------------------------------

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from pyramid.view import view_config, view_defaults
 
+from ...datetimes import isoformat
 from ...services.representations import preview_json
 from ...services.rotations import RotationService
 from ...services.teams import TeamService
@@ -53,8 +54,12 @@ class RotationsAPI:
 
     @view_config(route_name="api.rotation", request_method="PATCH", permission="admin")
     def update(self):
-        rotation = self.rotations.update(self.team, self.rotation(), json_body(self.request))
-        return self.rotations.json(rotation, self.team)
+        rotation, applied_from = self.rotations.update_from(self.team, self.rotation(), json_body(self.request))
+        answer = self.rotations.json(rotation, self.team)
+        if applied_from is not None:
+            # The instant actually used: a date in the past means the next whole minute.
+            answer["effective_from"] = isoformat(applied_from, ZoneInfo(self.team.timezone))
+        return answer
 
     @view_config(route_name="api.rotation", request_method="DELETE", permission="admin")
     def delete(self):

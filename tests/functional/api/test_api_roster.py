@@ -531,7 +531,14 @@ def test_after_an_override_oncall_now_reflects_it_at_once(admin, testapp, runnin
 
     after = testapp.get("/api/v1/teams/infra/oncall").json
     assert before["oncall"][0]["person"]["name"] != "Zoe"
-    assert names(after) == [("primary", "Zoe")] and after["oncall"][0]["source"] == "override"
+    # An override that already began takes over from the next whole minute
+    # (the shift in progress is never cut at the second of the request).
+    handoff = after["next_handoff"]
+    assert (handoff["person"]["name"], handoff["source"]) == ("Zoe", "override")
+    taking_over = _instant(handoff["at"])
+    assert taking_over.second == taking_over.microsecond == 0
+    assert timedelta(0) < taking_over - now <= timedelta(minutes=1, seconds=5)
+    assert after["oncall"][0]["end"] == handoff["at"]
 
 
 def test_after_deleting_the_rotation_oncall_now_shows_the_gap_at_once(admin, testapp, running):
@@ -539,7 +546,12 @@ def test_after_deleting_the_rotation_oncall_now_shows_the_gap_at_once(admin, tes
 
     admin.delete(f"/api/v1/teams/infra/rotations/{running['id']}", status=204)
 
+    # The shift in progress now ends at the next whole minute, then nobody.
     after = testapp.get("/api/v1/teams/infra/oncall").json
+    if after["oncall"]:
+        end = _instant(after["oncall"][0]["end"])
+        assert end.second == end.microsecond == 0 and after["next_handoff"] is None
+        after = testapp.get("/api/v1/teams/infra/oncall", params={"at": after["oncall"][0]["end"]}).json
     assert after["oncall"] == [] and after["gap"] is True
 
 
@@ -550,9 +562,9 @@ def test_after_a_contact_change_oncall_now_shows_the_new_phone_at_once(admin, te
 
     moment = testapp.get("/api/v1/teams/infra/oncall").json["at"]
     asked = testapp.get("/api/v1/teams/infra/oncall", params={"at": moment}).json["oncall"][0]["person"]
-    assert (asked["name"], asked["phone"]) == ("New Name", "+55 11 97777-0000"), "the stored roster has it"
+    assert (asked["name"], asked["phone"]) == ("New Name", "+5511977770000"), "the stored roster has it"
     after = testapp.get("/api/v1/teams/infra/oncall").json["oncall"][0]["person"]
-    assert (after["name"], after["phone"]) == ("New Name", "+55 11 97777-0000")
+    assert (after["name"], after["phone"]) == ("New Name", "+5511977770000")
 
 
 def test_after_the_team_changes_zone_oncall_now_answers_in_the_new_zone(admin, testapp, running):

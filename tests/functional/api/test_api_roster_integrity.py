@@ -62,8 +62,11 @@ def test_a_backdated_override_never_overlaps_the_history_of_its_role(admin, runn
     assert_no_overlap(shifts)
     earlier = admin.get("/api/v1/teams/infra/oncall", params={"at": iso(now - timedelta(hours=3))}).json
     assert len(earlier["oncall"]) == 1
+    # Already begun, it takes over from the next whole minute.
     current = admin.get("/api/v1/teams/infra/oncall").json
-    assert [entry["person"]["name"] for entry in current["oncall"]] == ["Diego"]
+    assert current["next_handoff"]["person"]["name"] == "Diego"
+    taking_over = datetime.fromisoformat(current["next_handoff"]["at"])
+    assert taking_over.second == 0 and timedelta(0) < taking_over - now <= timedelta(minutes=1, seconds=5)
 
 
 def test_a_policy_change_now_keeps_the_history_whole(admin, running):
@@ -177,7 +180,7 @@ def test_writers_racing_on_several_teams_never_get_a_500(settings, plugins, clea
                 headers=admin_headers, expect_errors=True,
             ).status_int
         return app.patch_json(
-            f"/api/v1/people/{person['id']}", {"phone": f"+55 11 9000-{n:04d}"},
+            f"/api/v1/people/{person['id']}", {"phone": f"+55 11 90000-{n:04d}"},
             headers=admin_headers, expect_errors=True,
         ).status_int
 

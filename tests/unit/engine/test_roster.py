@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time as stopwatch
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
@@ -415,7 +414,9 @@ class TestInput:
         assert roster.shifts[0].start.tzinfo is timezone.utc
 
 
-class TestPerformance:
+class TestLongRotations:
+    # How fast this is belongs to ``make bench``; a timed assertion here
+    # would fail on a loaded machine without anything being wrong.
     def test_a_year_of_daily_shifts_for_fifty_members_three_years_after_the_anchor(self):
         anchor = at(SAO_PAULO, 2022, 1, 3, 9)
         members = tuple(range(1, 51))
@@ -434,7 +435,6 @@ class TestPerformance:
             for p in members
         )
         data = RosterInput(tz=SAO_PAULO, rotations=(spec,), leaves=leaves)
-        began = stopwatch.perf_counter()
         roster = build_roster(
             data,
             at(SAO_PAULO, 2025, 1, 1),
@@ -442,5 +442,4 @@ class TestPerformance:
             policies=POLICIES,
             rules=RULES,
         )
-        assert stopwatch.perf_counter() - began < 1.0
         assert len(roster.shifts) == 366

@@ -1,0 +1,58 @@
+"""Serialising the writes to a team: every write takes the team's row lock first.
+
+A write to a team inserts rows that reference it (an override, a rotation,
+shifts, outbox events) and then regenerates its roster, which locks the
+team row ``FOR UPDATE``.  On PostgreSQL each of those inserts takes a
+``KEY SHARE`` lock on the team row; two writers holding it could not then
+both upgrade it, and PostgreSQL would abort one of them as a deadlock.  So
+a write method locks the team before it inserts anything that references
+it, and two writes to one team simply run one after the other.
+
+SQLite has no row locks (``FOR UPDATE`` is not emitted there): a no-op
+update of the team takes its database-wide write lock instead, so there too
+the whole write, its reads included, runs after the one before it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import update
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import Session
+
+from ..models import Team
+from .errors import NotFound
+
+
+def lock_team(dbsession: Session, team: Team, *reload) -> Team:
+    """Lock ``team``'s row until the transaction ends, and reload it.
+
+    Call it first in every service method that writes to a team.  Waiting
+    for the lock means another write to the team committed meanwhile: the
+    team, and the team's rows in ``reload`` (the override or rotation being
+    changed, read before the lock), are reloaded so that this write starts
+    from what it committed.  One of them removed meanwhile is a 404.
+    """
+    if dbsession.get_bind().dialect.name == "sqlite":
+        dbsession.execute(
+            update(Team).where(Team.id == team.id).values(slug=Team.slug),
+            execution_options={"synchronize_session": False},
+        )
+    dbsession.refresh(team, with_for_update=True)
+    for instance in reload:
+        identity = instance.id
+        try:
+            dbsession.refresh(instance)
+        except InvalidRequestError:
+            what = type(instance).__name__.lower()
+            raise NotFound(f"The {what} {identity} was just removed by another request.") from None
+    return team
+
+
+def lock_teams(dbsession: Session, teams: Iterable[Team]) -> list[Team]:
+    """Lock several teams, always in id order (so that two such writes cannot deadlock)."""
+    ordered = sorted(teams, key=lambda team: team.id)
+    for team in ordered:
+        lock_team(dbsession, team)
+    return ordered

@@ -1,0 +1,169 @@
+"""Property: whatever is written, and whenever, the clock never draws a boundary.
+
+For any sequence of writes (overrides, leave, member changes, renames and
+deletions) at arbitrary instants, through the same services the API calls:
+
+- no stored shift starts or ends at the instant of a write, unless the
+  written data puts a boundary there or that instant is a whole minute;
+- no two abutting shifts share holder, role and source.
+
+Each example runs in a transaction that is rolled back, on SQLite and on
+PostgreSQL (fewer examples there: it is the slower of the two).
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import datetime, timedelta, timezone
+from itertools import pairwise
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plantao.config import Settings
+from plantao.models import Leave, Override, Person, Shift, Team
+from plantao.services.context import ServiceContext
+from plantao.services.errors import ServiceError
+from plantao.services.overrides import OverrideService
+from plantao.services.people import PersonService
+from plantao.services.rotations import RotationService
+
+UTC = timezone.utc
+BASE = datetime(2031, 3, 3, 12, 0, tzinfo=UTC)
+CLOCK_READERS = ("plantao.services.roster", "plantao.services.rotations", "plantao.services.people")
+
+#: Offsets from the write, in seconds: whole minutes, whole seconds, or any microsecond.
+offsets = st.one_of(
+    st.integers(-2 * 86400 // 60, 3 * 86400 // 60).map(lambda m: timedelta(minutes=m)),
+    st.integers(-2 * 86400, 3 * 86400).map(lambda s: timedelta(seconds=s)),
+    st.integers(-2 * 86400 * 10**6, 3 * 86400 * 10**6).map(lambda us: timedelta(microseconds=us)),
+)
+lengths = st.one_of(
+    st.integers(1, 3 * 24 * 60).map(lambda m: timedelta(minutes=m)),
+    st.integers(1, 3 * 86400 * 10**6).map(lambda us: timedelta(microseconds=us)),
+)
+#: Time between two writes: anything from a microsecond to two days, or whole minutes.
+gaps = st.one_of(
+    st.integers(0, 2 * 86400 * 10**6).map(lambda us: timedelta(microseconds=us)),
+    st.integers(0, 2 * 24 * 60).map(lambda m: timedelta(minutes=m)),
+)
+writes = st.lists(
+    st.tuples(
+        gaps,
+        st.one_of(
+            st.tuples(st.just("override"), st.integers(0, 3), offsets, lengths),
+            st.tuples(st.just("leave"), st.integers(0, 3), offsets, lengths),
+            st.tuples(st.just("members"), st.permutations([0, 1, 2, 3]).map(lambda p: p[: 2 + p[0] % 3])),
+            st.tuples(st.just("rename"), st.integers(0, 9)),
+            st.tuples(st.just("delete_override"), st.integers(0, 9)),
+            st.tuples(st.just("delete_leave"), st.integers(0, 9)),
+        ),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@pytest.fixture
+def roster_settings(database_url, data_dir) -> Settings:
+    return Settings(
+        database_url=database_url,
+        admin_password="irrelevant here",
+        data_dir=data_dir,
+        session_secret="test-session-secret-" + "x" * 32,
+        timezone="America/Sao_Paulo",
+        horizon_days=10,
+    )
+
+
+def _check(session: Session, team: Team, write_instants: set[datetime], data_instants: set[datetime]) -> None:
+    shifts = list(session.scalars(select(Shift).where(Shift.team_id == team.id).order_by(Shift.role, Shift.start)))
+    for shift in shifts:
+        for boundary in (shift.start, shift.end):
+            whole = boundary.second == 0 and boundary.microsecond == 0
+            assert whole or boundary not in write_instants or boundary in data_instants, (
+                f"{shift.key} [{shift.start}, {shift.end}) has a boundary at a write's instant"
+            )
+    for before, after in pairwise(shifts):
+        if before.role == after.role:
+            assert before.end <= after.start, f"{before.key} overlaps {after.key}"
+            if before.end == after.start:
+                assert (before.person_id, before.source) != (after.person_id, after.source), (
+                    f"{before.key} and {after.key} abut with the same holder"
+                )
+
+
+def _run(engine, plugins, roster_settings, sequence) -> None:
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection)
+    clock = {"now": BASE}
+    try:
+        with ExitStack() as stack:
+            for module in CLOCK_READERS:
+                stack.enter_context(mock.patch(f"{module}.utcnow", lambda: clock["now"]))
+            ctx = ServiceContext(session, roster_settings, plugins)
+            team = Team(slug="prop", name="Prop", timezone="America/Sao_Paulo")
+            session.add(team)
+            people = [Person(name=f"P{n}", active=True, chat={}) for n in range(4)]
+            session.add_all(people)
+            session.flush()
+            ids = [person.id for person in people]
+            rotations = RotationService(ctx)
+            rotation = rotations.create(
+                team,
+                {"name": "Daily", "policy": "daily", "members": ids[:3], "start": (BASE - timedelta(days=3)).isoformat()},
+            )
+            write_instants: set[datetime] = {BASE}
+            data_instants: set[datetime] = {BASE - timedelta(days=3)}
+            for gap, (kind, *args) in sequence:
+                clock["now"] = now = clock["now"] + gap
+                write_instants.add(now)
+                try:
+                    if kind in ("override", "leave"):
+                        who, offset, length = args
+                        start, end = now + offset, now + offset + length
+                        body = {"start": start.isoformat(), "end": end.isoformat()}
+                        if kind == "override":
+                            OverrideService(ctx).create(team, {"person": ids[who], **body})
+                        else:
+                            PersonService(ctx).add_leave(session.get(Person, ids[who]), body)
+                        data_instants.update((start, end))
+                    elif kind == "members":
+                        rotations.update(team, rotation, {"members": [ids[n] for n in args[0]]})
+                    elif kind == "rename":
+                        rotations.update(team, rotation, {"name": f"Daily {args[0]}"})
+                    elif kind == "delete_override":
+                        found = list(session.scalars(select(Override).where(Override.team_id == team.id)))
+                        if found:
+                            OverrideService(ctx).delete(team, found[args[0] % len(found)])
+                    else:
+                        found = list(session.scalars(select(Leave).order_by(Leave.id)))
+                        if found:
+                            leave = found[args[0] % len(found)]
+                            PersonService(ctx).delete_leave(session.get(Person, leave.person_id), leave)
+                except ServiceError:
+                    # Refused (past only, overlapping leave) before anything was written.
+                    pass
+                for version in rotation.versions:
+                    data_instants.add(version.effective_from)
+                _check(session, team, write_instants, data_instants)
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+def test_writes_never_draw_a_boundary_at_their_instant(engine, plugins, roster_settings):
+    # A few dozen sequences on SQLite, fewer on PostgreSQL (slower per write).
+    examples = 30 if engine.dialect.name == "sqlite" else 10
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(sequence=writes)
+    def check(sequence):
+        _run(engine, plugins, roster_settings, sequence)
+
+    check()
