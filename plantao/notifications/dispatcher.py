@@ -5,12 +5,17 @@ Each round, in short transactions of its own:
 1. the :class:`~plantao.notifications.scheduler.Scheduler` writes the
    time-based events now due;
 2. new outbox events are fanned out into deliveries;
-3. due deliveries are *claimed*: ``pending -> sending`` with ``claimed_by``
-   and ``claimed_at``, selected ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so
-   several dispatchers never claim the same row;
-4. each claimed delivery is sent *outside* any transaction, then marked
+3. one due delivery at a time is *claimed*: ``pending -> sending`` with
+   ``claimed_by`` and ``claimed_at``, selected ``FOR UPDATE SKIP LOCKED`` on
+   PostgreSQL so several dispatchers never claim the same row;
+4. the claimed delivery is sent *outside* any transaction, then marked
    ``sent`` (or rescheduled with exponential backoff and jitter, or
-   ``failed`` after ``NOTIFY_MAX_ATTEMPTS``).
+   ``failed`` after ``NOTIFY_MAX_ATTEMPTS``), and the next one is claimed.
+
+A claim covers only the delivery about to be sent, and its ``claimed_at``
+is the moment it is taken: claiming a batch at once would let the lease of
+the last ones run out while a slow receiver holds up the first ones, and
+another dispatcher would send them a second time.
 
 A dispatcher killed between claiming and marking leaves the row in
 ``sending``; once ``NOTIFY_LEASE_SECONDS`` have passed, any dispatcher
@@ -29,6 +34,7 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -161,23 +167,22 @@ class Dispatcher:
             stats["fanned_out"] += count
             if count < BATCH:
                 break
-        jobs = self._transaction(lambda db: self._claim(db, now))
-        for index, job in enumerate(jobs):
+        # The round's clock runs on while it sends, so that each claim is
+        # dated when it is taken (``now`` may be a test's fixed instant).
+        round_started = time.monotonic()
+        # A delivery is tried at most once a round, even when its retry is due at once.
+        tried: list[int] = []
+        for _ in range(BATCH):
             if self.stopped.is_set():
-                # Stopping: hand the unsent claims back rather than leave them to the lease.
-                self._transaction(lambda db: self._release(db, jobs[index:]))
                 break
+            claimed_at = now + timedelta(seconds=time.monotonic() - round_started)
+            job = self._transaction(lambda db: self._claim(db, claimed_at, tried))
+            if job is None:
+                break
+            tried.append(job.id)
             outcome = self._send(job)
             stats[outcome] += 1
         return stats
-
-    def _release(self, dbsession, jobs: list[Job]) -> None:
-        for job in jobs:
-            delivery = dbsession.get(Delivery, job.id)
-            if delivery is not None and delivery.status == "sending" and delivery.claimed_by == self.name:
-                delivery.status = "pending"
-                delivery.claimed_by = None
-                delivery.claimed_at = None
 
     def _fan_out(self, dbsession, now) -> int:
         events = dbsession.scalars(
@@ -191,27 +196,29 @@ class Dispatcher:
             fan_out(dbsession, event, self.settings, self.plugins, now)
         return len(events)
 
-    def _claim(self, dbsession, now) -> list[Job]:
+    def _claim(self, dbsession, now, tried: list[int]) -> Job | None:
+        """Claim the next due delivery not in ``tried``, or None when nothing is due."""
         due = or_(
             and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
             # Claimed by a dispatcher that died mid-send: take it over.
             and_(Delivery.status == "sending", Delivery.claimed_at < now - self.lease),
         )
-        rows = dbsession.scalars(
-            select(Delivery).where(due).order_by(Delivery.next_attempt_at, Delivery.id).limit(BATCH)
+        if tried:
+            due = and_(due, Delivery.id.not_in(tried))
+        delivery = dbsession.scalars(
+            select(Delivery).where(due).order_by(Delivery.next_attempt_at, Delivery.id).limit(1)
             .with_for_update(skip_locked=True)
-        ).all()
-        jobs = []
-        for delivery in rows:
-            if delivery.status == "sending":
-                log.warning("delivery %s was left sending by %s: sending it again", delivery.id, delivery.claimed_by)
-            delivery.status = "sending"
-            delivery.claimed_by = self.name
-            delivery.claimed_at = now
-            params = channel_params(dbsession, delivery.team_id, delivery.channel, self.settings, self.plugins)
-            jobs.append(Job(delivery.id, delivery.channel, dict(delivery.destination), dict(delivery.message),
-                            params, delivery.idempotency_key, delivery.attempts + 1))
-        return jobs
+        ).first()
+        if delivery is None:
+            return None
+        if delivery.status == "sending":
+            log.warning("delivery %s was left sending by %s: sending it again", delivery.id, delivery.claimed_by)
+        delivery.status = "sending"
+        delivery.claimed_by = self.name
+        delivery.claimed_at = now
+        params = channel_params(dbsession, delivery.team_id, delivery.channel, self.settings, self.plugins)
+        return Job(delivery.id, delivery.channel, dict(delivery.destination), dict(delivery.message),
+                   params, delivery.idempotency_key, delivery.attempts + 1)
 
     def _send(self, job: Job) -> str:
         started = self.clock()

@@ -139,7 +139,9 @@ class Renderer:
                 person=shift["person_name"], role=shift["role"], team=team["name"], span=self.span(shift, tz),
             )
         lines = [line]
-        if previous:
+        # The outgoing person was just told who takes over; naming them as
+        # their own predecessor would only confuse.
+        if previous and not (recipient and recipient["id"] == previous["person"]):
             lines.append(self.t("Previous: ${person}.", person=previous["person_name"]))
         return subject, lines
 
@@ -163,6 +165,10 @@ class Renderer:
             elif change["change"] == "rescheduled":
                 lines.append(self.t("Changed: ${role} ${span}, ${person}.", role=shift["role"], span=span,
                                     person=shift["person_name"]))
+            elif recipient and recipient["id"] == change.get("from_person"):
+                # The one who gave the time away: which part, and to whom.
+                lines.append(self.t("Reassigned: ${role} ${span} to ${person}.", role=shift["role"], span=span,
+                                    person=shift["person_name"]))
             else:
                 lines.append(self.t(
                     "Reassigned: ${role} ${span}, from ${before} to ${person}.", role=shift["role"], span=span,
@@ -173,6 +179,14 @@ class Renderer:
         return subject, lines
 
     def _coverage_gap(self, payload, recipient, team, tz):
+        if payload.get("resolved"):
+            subject = self.t("Coverage gap resolved in ${team}", team=team["name"])
+            lines = [
+                self.t("${role} from ${start} to ${end} is covered now.", role=gap["role"],
+                       start=self.when(gap["start"], tz), end=self.when(gap["end"], tz))
+                for gap in payload["gaps"]
+            ]
+            return subject, lines
         subject = self.t("Coverage gap ahead in ${team}", team=team["name"])
         lines = [
             self.t("Nobody covers ${role} from ${start} to ${end}.", role=gap["role"],

@@ -40,7 +40,7 @@ class ActiveChannel:
 
 
 def team_channels(dbsession: Session, team_id: int | None, settings, plugins) -> dict[str, ActiveChannel]:
-    """Channels usable for ``team_id``: configured and enabled, or usable from instance settings alone."""
+    """Channels the team enabled that can send (instance defaults filling in their parameters)."""
     configs = {}
     if team_id is not None:
         configs = {
@@ -53,7 +53,9 @@ def team_channels(dbsession: Session, team_id: int | None, settings, plugins) ->
         if config is not None and not config.enabled:
             continue
         params = {**plugin.defaults(settings), **(config.params if config else {})}
-        if (config is not None or params) and plugin.available(params):
+        # A channel is on only for the teams that enable it: SMTP_HOST (an
+        # instance default) alone must not start emailing every team.
+        if config is not None and plugin.available(params):
             found[name] = ActiveChannel(plugin, params, config)
     return found
 

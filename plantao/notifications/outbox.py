@@ -8,13 +8,15 @@ rows later (see :mod:`plantao.notifications.dispatcher`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import OutboxEvent, Person
-from .events import ROSTER_CHANGED, shift_payload, team_payload
+from .events import ROSTER_CHANGED, team_payload
 
 
 def add_event(dbsession: Session, kind: str, team, payload: dict, dedup_key: str | None = None) -> OutboxEvent:
@@ -32,29 +34,111 @@ def add_event(dbsession: Session, kind: str, team, payload: dict, dedup_key: str
 def record_roster_changes(dbsession: Session, team, report, now: datetime, settings) -> OutboxEvent | None:
     """One ``roster_changed`` event for what a materialization changed soon enough to matter.
 
-    Only shifts starting within ``NOTIFY_CHANGE_WINDOW_DAYS`` count, so the
-    horizon moving forward (new shifts far ahead) stays silent.
+    The event says who holds what from when, per role, before and after:
+    time that changed hands is ``reassigned`` (from whom, to whom), time
+    nobody held before is ``added``, time nobody holds any more is
+    ``removed``.  A shift cut short and continued by the same person is no
+    change at all, so an override in the middle of a shift tells its holder
+    which part went to whom instead of listing what they kept.  Only time
+    within ``NOTIFY_CHANGE_WINDOW_DAYS`` counts, so the horizon moving
+    forward (new shifts far ahead) stays silent.
     """
     window_end = now + timedelta(days=getattr(settings, "notify_change_window_days", 28))
-
-    def relevant(shift) -> bool:
-        return shift.end > now and shift.start < window_end
-
-    added = [s for s in report.added if relevant(s)]
-    removed = [s for s in report.removed if relevant(s)]
-    changed = [(before, s) for before, s in report.changed if relevant(s)]
-    if not (added or removed or changed):
+    previous = getattr(report, "previous", {}) or {}
+    before: list[_Held] = [_Held(s.role, s.person_id, s.start, s.end, s.id) for s in report.removed]
+    after: list[_Held] = [_Held(s.role, s.person_id, s.start, s.end, s.id) for s in report.added]
+    for before_person, shift in report.changed:
+        old = previous.get(shift.id)
+        if old is not None:
+            before.append(_Held(old.role, old.person_id, old.start, old.end, shift.id))
+        else:
+            before.append(_Held(shift.role, before_person, shift.start, shift.end, shift.id))
+        after.append(_Held(shift.role, shift.person_id, shift.start, shift.end, shift.id))
+    pieces = [
+        piece for piece in holder_changes(before, after)
+        if piece.end > now and piece.start < window_end
+    ]
+    if not pieces:
         return None
-    ids = {s.person_id for s in added + removed} | {s.person_id for _, s in changed}
-    ids |= {before for before, _ in changed if before is not None}
+    ids = {p.before.person_id for p in pieces if p.before} | {p.after.person_id for p in pieces if p.after}
     names = dict(dbsession.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
-    changes = [{"change": "added", "shift": shift_payload(s, names.get(s.person_id, ""))} for s in added]
-    changes += [{"change": "removed", "shift": shift_payload(s, names.get(s.person_id, ""))} for s in removed]
-    for before, shift in changed:
-        entry = {"change": "reassigned" if before != shift.person_id else "rescheduled",
-                 "shift": shift_payload(shift, names.get(shift.person_id, ""))}
-        if before != shift.person_id:
-            entry.update(from_person=before, from_person_name=names.get(before, ""))
-        changes.append(entry)
+    changes = []
+    for piece in pieces:
+        holder = piece.after or piece.before
+        shift = {
+            "id": holder.shift_id,
+            "role": piece.role,
+            "person": holder.person_id,
+            "person_name": names.get(holder.person_id, ""),
+            "start": piece.start.isoformat(),
+            "end": piece.end.isoformat(),
+        }
+        if piece.before is None:
+            changes.append({"change": "added", "shift": shift})
+        elif piece.after is None:
+            changes.append({"change": "removed", "shift": shift})
+        else:
+            changes.append({"change": "reassigned", "shift": shift, "from_person": piece.before.person_id,
+                            "from_person_name": names.get(piece.before.person_id, "")})
     changes.sort(key=lambda c: (c["shift"]["start"], c["shift"]["role"]))
     return add_event(dbsession, ROSTER_CHANGED, team, {"changes": changes})
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A role held by a person over an interval (one stored shift, before or after a change)."""
+
+    role: str
+    person_id: int | None
+    start: datetime
+    end: datetime
+    shift_id: int | None
+
+
+@dataclass(frozen=True)
+class HolderChange:
+    """An interval of one role whose holder differs before and after a change (None: nobody)."""
+
+    role: str
+    start: datetime
+    end: datetime
+    before: _Held | None
+    after: _Held | None
+
+
+def holder_changes(before: list[_Held], after: list[_Held]) -> list[HolderChange]:
+    """Where, per role, the holder before differs from the holder after.
+
+    ``before`` and ``after`` are the touched shifts only: a stored shift the
+    change left alone holds the same time before and after, and no touched
+    shift overlaps it.  Neighbouring intervals with the same two holders are
+    merged, so a shift cut in two by an override yields one piece.
+    """
+    found: list[HolderChange] = []
+    for role in sorted({h.role for h in before + after}):
+        old = sorted((h for h in before if h.role == role), key=lambda h: h.start)
+        new = sorted((h for h in after if h.role == role), key=lambda h: h.start)
+        old_starts, new_starts = [h.start for h in old], [h.start for h in new]
+        points = sorted({t for h in old + new for t in (h.start, h.end)})
+        for left, right in zip(points, points[1:]):
+            was, will = _holder(old, old_starts, left, right), _holder(new, new_starts, left, right)
+            if _same(was, will):
+                continue
+            last = found[-1] if found else None
+            if (last is not None and last.role == role and last.end == left
+                    and _same(last.before, was) and _same(last.after, will)):
+                found[-1] = HolderChange(role, last.start, right, last.before, last.after)
+            else:
+                found.append(HolderChange(role, left, right, was, will))
+    return found
+
+
+def _holder(held: list[_Held], starts: list[datetime], left: datetime, right: datetime) -> _Held | None:
+    index = bisect_right(starts, left) - 1
+    if index >= 0 and held[index].end >= right:
+        return held[index]
+    return None
+
+
+def _same(a: _Held | None, b: _Held | None) -> bool:
+    return (a.person_id if a else None) == (b.person_id if b else None)

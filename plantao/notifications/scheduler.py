@@ -6,7 +6,16 @@ interval from the high-water mark stored in the database to now, so nothing
 is missed across restarts or downtime; events due longer ago than
 ``NOTIFY_STALE_AFTER_MINUTES`` are skipped rather than sent late; and each
 event carries a ``dedup_key``, so the same one is never written twice.
-Coverage gaps are looked for once an hour, ``gap_lookahead_hours`` ahead.
+
+Only real changes of hands are told: a shift that merely continues the
+holder's own (the same person held the role until it starts) gets neither
+a reminder nor a handoff, and the keys name the team, role, person and
+instant rather than a row, so a shift stored again under a new id is not
+announced twice.
+
+Coverage gaps are looked for every round, ``gap_lookahead_hours`` ahead, in
+the gaps stored with the materialized roster (:mod:`plantao.services.gaps`);
+each is announced once (its row remembers it), however long it lasts.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import OutboxEvent, SchedulerState, Shift, Team, TeamNotificationSettings
+from ..models import OutboxEvent, RosterGap, SchedulerState, Shift, Team, TeamNotificationSettings
 from .events import COVERAGE_GAP, DIGEST, HANDOFF, REMINDER, shift_payload
 from .outbox import add_event
 
@@ -66,15 +75,14 @@ class Scheduler:
         low = max(state.high_water, now - stale_after(self.settings))
         if low > state.high_water:
             log.warning("skipping time-based notifications due between %s and %s (stale)", state.high_water, low)
-        check_gaps = _hour(state.high_water) != _hour(now)
+        unannounced = self._unannounced_gaps(now)
         created = 0
         for team in self.dbsession.scalars(select(Team).order_by(Team.id)):
             team_settings = self.dbsession.get(TeamNotificationSettings, team.id)
             created += self._reminders(team, team_settings, low, now)
             created += self._handoffs(team, low, now)
             created += self._digests(team, team_settings, low, now)
-            if check_gaps:
-                created += self._gaps(team, team_settings, now)
+            created += self._gaps(team, team_settings, unannounced.get(team.id, ()), now)
         state.high_water = now
         return created
 
@@ -94,25 +102,38 @@ class Scheduler:
                 select(Shift).where(Shift.team_id == team.id, Shift.start > low + delta, Shift.start <= now + delta)
             )
             for shift in shifts:
-                key = f"reminder:{shift.id}:{lead}:{shift.person_id}:{shift.start:%Y%m%dT%H%M}"
+                if self._holder_before(shift) == shift.person_id:
+                    continue
+                key = f"reminder:{team.id}:{shift.role}:{shift.person_id}:{shift.start:%Y%m%dT%H%M%S}:{lead}"
                 created += self._add(REMINDER, team, {"shift": shift_payload(shift), "lead_minutes": lead}, key)
         return created
+
+    def _previous(self, shift: Shift) -> Shift | None:
+        """The shift of the same role that ran until ``shift`` started, if any."""
+        return self.dbsession.scalars(
+            select(Shift)
+            .where(Shift.team_id == shift.team_id, Shift.role == shift.role, Shift.start < shift.start,
+                   Shift.end >= shift.start, Shift.id != shift.id)
+            .order_by(Shift.end.desc(), Shift.start.desc())
+            .limit(1)
+        ).first()
+
+    def _holder_before(self, shift: Shift) -> int | None:
+        previous = self._previous(shift)
+        return previous.person_id if previous is not None and previous.end == shift.start else None
 
     def _handoffs(self, team, low, now) -> int:
         created = 0
         for shift in self.dbsession.scalars(
             select(Shift).where(Shift.team_id == team.id, Shift.start > low, Shift.start <= now)
         ):
-            previous = self.dbsession.scalars(
-                select(Shift).where(
-                    Shift.team_id == team.id, Shift.role == shift.role, Shift.end == shift.start,
-                    Shift.id != shift.id,
-                )
-            ).first()
+            previous = self._previous(shift)
+            if previous is not None and previous.end != shift.start:
+                previous = None
             if previous is not None and previous.person_id == shift.person_id:
-                continue
+                continue  # the same person holds on: no handoff happens
             payload = {"shift": shift_payload(shift), "previous": shift_payload(previous) if previous else None}
-            key = f"handoff:{shift.id}:{shift.person_id}:{shift.start:%Y%m%dT%H%M}"
+            key = f"handoff:{team.id}:{shift.role}:{shift.person_id}:{shift.start:%Y%m%dT%H%M%S}"
             created += self._add(HANDOFF, team, payload, key)
         return created
 
@@ -137,29 +158,33 @@ class Scheduler:
             day += timedelta(days=1)
         return created
 
-    def _gaps(self, team, team_settings, now) -> int:
-        from ..services.roster import RosterService
+    def _unannounced_gaps(self, now: datetime) -> dict[int, list[RosterGap]]:
+        """Stored gaps not announced yet and not over, by team (one indexed read per round)."""
+        found: dict[int, list[RosterGap]] = {}
+        rows = self.dbsession.scalars(
+            select(RosterGap)
+            .where(RosterGap.announced_at.is_(None), RosterGap.end > now)
+            .order_by(RosterGap.team_id, RosterGap.start, RosterGap.id)
+            .with_for_update()
+        )
+        for row in rows:
+            found.setdefault(row.team_id, []).append(row)
+        return found
 
+    def _gaps(self, team, team_settings, gaps, now) -> int:
+        """One event for the team's gaps that came within its lookahead; each marked announced."""
         hours = team_settings.gap_lookahead_hours if team_settings is not None else DEFAULT_GAP_LOOKAHEAD_HOURS
         if not hours:
             return 0
-        try:
-            result = RosterService(self.dbsession, self.settings, self.plugins).compute(
-                team, now, now + timedelta(hours=hours)
-            )
-        except Exception:  # a broken roster must not stop every other notification
-            log.exception("cannot compute the coverage gaps of team %s", team.slug)
+        due = [gap for gap in gaps if gap.start < now + timedelta(hours=hours)]
+        if not due:
             return 0
-        created = 0
-        for gap in result.gaps:
-            start, end = max(gap.start, now), gap.end
-            if end <= start:
-                continue
-            key = f"gap:{team.id}:{gap.role}:{gap.start:%Y%m%dT%H%M}:{gap.end:%Y%m%dT%H%M}"
-            payload = {"gaps": [{"role": gap.role, "start": start.isoformat(), "end": end.isoformat()}]}
-            created += self._add(COVERAGE_GAP, team, payload, key)
-        return created
-
-
-def _hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
+        for gap in due:
+            gap.announced_at = now
+        payload = {"gaps": [{"role": gap.role, "start": max(gap.start, now).isoformat(), "end": gap.end.isoformat()}
+                            for gap in due]}
+        # No dedup key: the rows' announced_at commits with the event (and one
+        # scheduler runs at a time), while a gap that is covered and later
+        # opens again at the same instant must be announced again.
+        add_event(self.dbsession, COVERAGE_GAP, team, payload)
+        return 1

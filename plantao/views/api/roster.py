@@ -11,7 +11,7 @@ from ...services.errors import BadRequest
 from ...services.validation import MAX_ID
 from ...services.oncall import OnCallService, oncall_json
 from ...services.representations import conflict_json, gap_json, shift_json
-from ...services.roster import RosterService
+from ...services.gaps import conflicts_between, gaps_between
 from ...services.teams import TeamService
 from . import contacts, decode_cursor, encode_cursor, limit, service_context
 from .intervals import MAX_INTERVAL, instant_param, interval, local_midnight, person_param  # noqa: F401
@@ -72,24 +72,58 @@ def shifts(request):
 
 @view_config(route_name="api.gaps", request_method="GET", renderer="json", permission="view")
 def gaps(request):
-    """Times nobody covers, and rule conflicts the engine could not resolve."""
+    """Times nobody covers, and rule conflicts the engine could not resolve, as stored.
+
+    Read from the gaps and conflicts stored with the materialized roster
+    (never by running the engine), bounded like ``shifts``: an interval of
+    at most ``MAX_INTERVAL`` within the horizon, ``limit`` rows of each
+    list per page, and a ``next`` cursor for the rest.
+    """
     ctx = service_context(request)
     team = TeamService(ctx).get(request.matchdict["slug"])
     tz = zone(team.timezone)
     start, end = interval(request, tz, local_midnight(tz), timedelta(days=28))
-    # The engine replays each rotation from its start up to ``end``: beyond
-    # the materialized horizon that is work nobody needs, open to anyone.
+    # Nothing is stored beyond the materialized horizon: an empty answer
+    # there would claim a coverage nobody checked.
     limit_end = utcnow() + timedelta(days=ctx.settings.horizon_days)
     if end > limit_end:
         raise BadRequest(
-            f"Gaps are computed up to {ctx.settings.horizon_days} days ahead "
+            f"Gaps are known up to {ctx.settings.horizon_days} days ahead "
             f"(PLANTAO_HORIZON_DAYS); end must be before {isoformat(limit_end, tz)}."
         )
-    result = RosterService(ctx.dbsession, ctx.settings, ctx.plugins).compute(team, start, end)
+    size = limit(request, default=500, maximum=5000)
+    position = decode_cursor(request) or {}
+    after = {name: _gaps_position(position, name) for name in ("gaps", "conflicts")}
+    lists = {}
+    following = {}
+    for name, read in (("gaps", gaps_between), ("conflicts", conflicts_between)):
+        if after[name] == "done":
+            lists[name] = []
+            following[name] = "done"
+            continue
+        rows = read(ctx.dbsession, team, start, end, after=after[name], limit=size + 1)
+        lists[name] = rows[:size]
+        following[name] = [rows[size - 1].start.isoformat(), rows[size - 1].id] if len(rows) > size else "done"
+    more = any(value != "done" for value in following.values())
     return {
         "team": team.slug,
         "start": isoformat(start, tz),
         "end": isoformat(end, tz),
-        "gaps": [gap_json(g, tz, start, end) for g in result.gaps],
-        "conflicts": [conflict_json(c, tz) for c in result.conflicts],
+        "gaps": [gap_json(g, tz, start, end) for g in lists["gaps"]],
+        "conflicts": [conflict_json(c, tz) for c in lists["conflicts"]],
+        "next": encode_cursor(**following) if more else None,
     }
+
+
+def _gaps_position(position: dict, name: str):
+    """Where the previous page of ``name`` stopped: None (start), "done", or (start, id)."""
+    value = position.get(name)
+    if value is None or value == "done":
+        return value
+    try:
+        moment, row_id = datetime.fromisoformat(value[0]), value[1]
+    except (TypeError, ValueError, IndexError, KeyError):
+        moment, row_id = None, None
+    if moment is None or moment.tzinfo is None or not isinstance(row_id, int) or not 0 < row_id <= MAX_ID:
+        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
+    return moment, row_id

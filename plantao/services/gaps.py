@@ -1,0 +1,107 @@
+"""Gaps and conflicts stored with the materialized roster.
+
+:func:`store_gaps` runs inside :meth:`RosterService.materialize
+<plantao.services.roster.RosterService.materialize>` with the engine's
+result, so the rows change exactly when the shifts do.  The gaps API, the
+admin report and the dispatcher read them back with an index
+(:func:`gaps_between`, :func:`conflicts_between`); none of them runs the
+engine.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.orm import Session
+
+from ..models import RosterConflict, RosterGap, Team
+from ..notifications.events import COVERAGE_GAP
+from ..notifications.outbox import add_event
+
+
+def store_gaps(dbsession: Session, team: Team, result, now: datetime) -> list[RosterGap]:
+    """Make the stored gaps and conflicts from ``now`` on those of the engine's ``result``.
+
+    Gaps that ended are history and stay.  A gap still wanted keeps its row,
+    and so its start and whether it was announced: the engine reports an
+    ongoing gap from the start of the window it was asked for, so a gap
+    that began before ``now`` is the same gap as the stored one in progress.
+    Whatever part of an announced gap is no longer wanted is covered now:
+    one ``coverage_gap`` event with ``resolved`` lists those parts.  Returns
+    them.
+    """
+    stored = list(
+        dbsession.scalars(
+            select(RosterGap).where(RosterGap.team_id == team.id, RosterGap.end > now).order_by(RosterGap.start)
+        )
+    )
+    by_start = {(row.role, row.start): row for row in stored}
+    in_progress = {row.role: row for row in stored if row.start <= now}
+    kept: set[int] = set()
+    resolved = []
+    for gap in result.gaps:
+        if gap.end <= now:
+            continue
+        row = by_start.get((gap.role, gap.start))
+        if row is None and gap.start <= now:
+            row = in_progress.get(gap.role)
+        if row is not None and row.id not in kept:
+            kept.add(row.id)
+            if row.announced_at is not None and gap.end < row.end:
+                # Covered from gap.end on (an override from the next minute, say).
+                resolved.append({"role": row.role, "start": gap.end.isoformat(), "end": row.end.isoformat()})
+            if row.end != gap.end:
+                row.end = gap.end
+            continue
+        dbsession.add(RosterGap(team_id=team.id, role=gap.role, start=gap.start, end=gap.end))
+
+    for row in stored:
+        if row.id in kept:
+            continue
+        if row.announced_at is not None:
+            resolved.append({"role": row.role, "start": max(row.start, now).isoformat(), "end": row.end.isoformat()})
+        if row.start < now:
+            row.end = now  # what was uncovered until now stays on record
+        else:
+            dbsession.delete(row)
+    if resolved:
+        add_event(dbsession, COVERAGE_GAP, team, {"gaps": resolved, "resolved": True})
+
+    dbsession.execute(
+        delete(RosterConflict)
+        .where(RosterConflict.team_id == team.id, RosterConflict.end > now)
+        .execution_options(synchronize_session=False)
+    )
+    dbsession.add_all(
+        RosterConflict(team_id=team.id, rotation_id=c.rotation_id, role=c.role, start=c.start, end=c.end,
+                       rule=c.rule, message=c.message)
+        for c in result.conflicts
+        if c.end > now
+    )
+    dbsession.flush()
+    return resolved
+
+
+def _window(model, team: Team, start: datetime, end: datetime, after, limit):
+    query = select(model).where(model.team_id == team.id, model.start < end, model.end > start)
+    if after is not None:
+        query = query.where(or_(model.start > after[0], and_(model.start == after[0], model.id > after[1])))
+    query = query.order_by(model.start, model.id)
+    return query if limit is None else query.limit(limit)
+
+
+def gaps_between(
+    dbsession: Session, team: Team, start: datetime, end: datetime, *,
+    after: tuple[datetime, int] | None = None, limit: int | None = None,
+) -> list[RosterGap]:
+    """Stored gaps overlapping ``[start, end)`` by start, then id, after ``after`` (start, id)."""
+    return list(dbsession.scalars(_window(RosterGap, team, start, end, after, limit)))
+
+
+def conflicts_between(
+    dbsession: Session, team: Team, start: datetime, end: datetime, *,
+    after: tuple[datetime, int] | None = None, limit: int | None = None,
+) -> list[RosterConflict]:
+    """Stored conflicts overlapping ``[start, end)`` by start, then id, after ``after`` (start, id)."""
+    return list(dbsession.scalars(_window(RosterConflict, team, start, end, after, limit)))
