@@ -24,8 +24,9 @@ from zoneinfo import ZoneInfo
 from jsonschema import Draft202012Validator
 
 from .datetimes import isoformat
+from .services.contacts import FULL_CONTACTS, ContactPolicy
 from .services.oncall import PersonView
-from .services.representations import FULL_CONTACTS, ContactPolicy, person_json
+from .services.representations import person_json
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class ExportTeam:
 class ExportShift:
     """One shift of a feed, as the ``shifts`` API returns it, plus what calendars need.
 
-    ``person`` already has the contacts the reader may not see blanked out.
+    ``person`` already has the contacts the reader may not see blanked out
+    (:mod:`plantao.services.contacts`: an anonymous reader's feed has none).
     ``key`` is the shift's stable identity within its team (kept when only
     the holder changes), ``sequence`` grows with each reassignment and
     ``updated_at`` is when the stored shift last changed.  ``reason`` is the

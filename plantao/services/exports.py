@@ -35,7 +35,7 @@ from . import audit
 from .context import ServiceContext
 from .errors import NotFound
 from .oncall import FRESHNESS, OnCallService, PersonView, RosterCache
-from .representations import ContactPolicy
+from .contacts import ContactPolicy
 from .roster import bump_revision
 
 #: Rendered bodies kept per process, and the bytes they may hold together.
@@ -104,15 +104,15 @@ def _person_subject(dbsession: Session, person_id: int, timezone_name: str) -> P
 
 
 def contact_view(person: Person | PersonView, contacts: ContactPolicy) -> PersonView:
-    """A detached person showing only the contacts ``contacts`` allows."""
+    """A detached person showing only the contacts ``contacts`` allows.
+
+    Plugins only ever see this view: an export body is rendered once per
+    roster revision, so :meth:`ContactPolicy.for_export` applies (an
+    anonymous body carries no contacts at all).
+    """
+    shown = contacts.for_export().shown(person)
     return PersonView(
-        person.id,
-        person.name,
-        person.email if contacts.email else None,
-        person.phone if contacts.phone else None,
-        person.telegram_chat_id if contacts.phone else None,
-        dict(person.chat or {}) if contacts.phone else {},
-        person.active,
+        person.id, person.name, shown.email, shown.phone, shown.telegram_chat_id, shown.chat, person.active,
     )
 
 

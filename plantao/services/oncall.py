@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from ..datetimes import isoformat, utcnow
 from ..models import Override, Rotation, Shift, Team
 from .errors import BadRequest, NotFound
-from .representations import ContactPolicy, person_json
+from .contacts import ContactPolicy, OnDuty, ReaderContacts
+from .representations import person_json
 from .roster import current_revision
 
 #: How long another instance's change may take to show here.
@@ -130,17 +131,18 @@ class TeamOnCall:
         return moment.astimezone(ZoneInfo(self.team.timezone))
 
 
-def oncall_json(state: TeamOnCall, contacts: ContactPolicy) -> dict:
-    """The body of ``GET /api/v1/teams/{slug}/oncall``."""
+def oncall_json(state: TeamOnCall, contacts: ContactPolicy | ReaderContacts) -> dict:
+    """The body of ``GET /api/v1/teams/{slug}/oncall``, with the contacts ``contacts`` shows."""
     tz = ZoneInfo(state.team.timezone)
     handoff = state.next_handoff
+    team_id = state.team.id
     return {
         "team": state.team.slug,
         "at": isoformat(state.at, tz),
         "oncall": [
             {
                 "role": shift.role,
-                "person": person_json(shift.person, contacts),
+                "person": person_json(shift.person, contacts, team_id=team_id, role=shift.role),
                 "start": isoformat(shift.start, tz),
                 "end": isoformat(shift.end, tz),
                 "source": shift.source,
@@ -153,7 +155,7 @@ def oncall_json(state: TeamOnCall, contacts: ContactPolicy) -> dict:
         else {
             "at": isoformat(handoff.start, tz),
             "role": handoff.role,
-            "person": person_json(handoff.person, contacts),
+            "person": person_json(handoff.person, contacts, team_id=team_id, role=handoff.role),
             "end": isoformat(handoff.end, tz),
             "source": handoff.source,
         },
@@ -291,19 +293,25 @@ class RosterCache:
         return replace(self._entry(session_factory, slug, role, moment)[3], at=moment)
 
     def oncall_body(
-        self, session_factory: Callable[[], Session], slug: str, role: str | None, contacts: ContactPolicy
+        self, session_factory: Callable[[], Session], slug: str, role: str | None,
+        contacts: ContactPolicy | ReaderContacts,
     ) -> bytes:
         """The JSON body of ``oncall`` now, serialized once per entry and kind of reader.
 
         Only ``at`` changes between two answers from the same entry, so the
-        body is kept as the bytes around it.
+        body is kept as the bytes around it.  Everybody such an answer names
+        is on call now or next for as long as the entry holds, which is
+        what an anonymous reader may see the phones of: no other read needed.
         """
+        policy = contacts.policy if isinstance(contacts, ReaderContacts) else contacts
         moment = utcnow()
         entry = self._entry(session_factory, slug, role, moment)
-        key = (slug, role, contacts, entry[0], entry[1])
+        key = (slug, role, policy, entry[0], entry[1])
         around = self.bodies.get(key)
         if around is None:
-            payload = oncall_json(entry[3], contacts)
+            state = entry[3]
+            on_duty = OnDuty.of_shifts(state.team.id, [*state.current, *state.upcoming])
+            payload = oncall_json(state, ReaderContacts(policy, on_duty=on_duty))
             payload["at"] = _AT_MARK
             before, after = json.dumps(payload, separators=(",", ":")).split(json.dumps(_AT_MARK), 1)
             around = (before.encode(), after.encode())

@@ -5,18 +5,21 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..datetimes import DateTimeError, parse_instant, utcnow, zone
-from ..models import Leave, Person
+from ..models import Leave, Person, Team
 from . import audit
+from .contacts import InvalidPhone, normalize_phone
 from .context import ServiceContext
 from .errors import Conflict, Invalid, NotFound
+from .locking import lock_teams
 from .representations import leave_json, person_json
-from .roster import RosterService, bump_revision, teams_involving
-from .validation import validate
+from .roster import RosterService, bump_revision, refuse_past_only, teams_involving
+from .validation import name_schema, validate
 
 PERSON_PROPERTIES = {
-    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+    "name": name_schema(),
     "email": {"type": ["string", "null"], "maxLength": 254, "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"},
-    "phone": {"type": ["string", "null"], "maxLength": 40, "pattern": "^\\+?[0-9 ()-]{6,}$"},
+    # Parsed and stored in E.164 by the phonenumbers library (services/contacts.py).
+    "phone": {"type": ["string", "null"], "maxLength": 40, "description": "stored in E.164; without a country code, Brazilian"},
     "telegram_chat_id": {"type": ["string", "null"], "maxLength": 64, "pattern": "^-?[0-9A-Za-z_@]+$"},
     "chat": {
         "type": "object",
@@ -77,13 +80,14 @@ class PersonService:
 
     def update(self, person: Person, body: dict) -> Person:
         validate(PERSON_UPDATE_SCHEMA, body)
+        teams = self._lock_teams_of(person) if body.get("active", person.active) != person.active else []
         before = person_json(person)
         was_active = person.active
         self._apply(person, body)
         self.dbsession.flush()
         audit.record(self.dbsession, self.ctx.actor, "update", "person", person.id, before, person_json(person))
         if person.active != was_active:
-            self._rematerialize(person)
+            self._rematerialize(teams)
         # Names and contacts show in every cached "who is on call" answer.
         bump_revision(self.dbsession)
         return person
@@ -92,15 +96,21 @@ class PersonService:
         """Someone leaves: out of future shifts, past shifts kept."""
         if not person.active:
             return person
+        teams = self._lock_teams_of(person)
         before = person_json(person)
         person.active = False
         person.deactivated_at = utcnow()
         self.dbsession.flush()
         audit.record(self.dbsession, self.ctx.actor, "deactivate", "person", person.id, before, person_json(person))
-        self._rematerialize(person)
+        self._rematerialize(teams)
         return person
 
     def _apply(self, person: Person, body: dict) -> None:
+        if "phone" in body:
+            try:
+                body = {**body, "phone": normalize_phone(body["phone"])}
+            except InvalidPhone as error:
+                raise Invalid(f"Invalid request body: phone {error}", [{"field": "phone", "message": str(error)}]) from None
         for name in ("name", "email", "phone", "telegram_chat_id", "chat"):
             if name in body:
                 setattr(person, name, body[name])
@@ -108,9 +118,12 @@ class PersonService:
             person.active = body["active"]
             person.deactivated_at = None if person.active else utcnow()
 
-    def _rematerialize(self, person: Person) -> None:
-        roster = RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins)
-        roster.materialize_teams(teams_involving(self.dbsession, person.id))
+    def _lock_teams_of(self, person: Person) -> list[Team]:
+        """Lock the teams whose roster a change to ``person`` regenerates, before changing anything."""
+        return lock_teams(self.dbsession, teams_involving(self.dbsession, person.id))
+
+    def _rematerialize(self, teams: list[Team]) -> None:
+        RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize_teams(teams)
 
     # -- leave ----------------------------------------------------------------
 
@@ -132,6 +145,7 @@ class PersonService:
 
     def add_leave(self, person: Person, body: dict) -> Leave:
         validate(LEAVE_SCHEMA, body)
+        teams = self._lock_teams_of(person)
         tz = zone(self.ctx.settings.timezone)
         try:
             start = parse_instant(body["start"], tz)
@@ -140,6 +154,7 @@ class PersonService:
             raise Invalid(f"Invalid leave: {error}", [{"field": "start/end", "message": str(error)}]) from None
         if end <= start:
             raise Invalid("Invalid leave: end must be after start.", [{"field": "end", "message": "must be after start"}])
+        refuse_past_only("This leave", start, end, tz)
         overlapping = self.dbsession.scalar(
             select(Leave).where(Leave.person_id == person.id, Leave.start < end, Leave.end > start)
         )
@@ -152,12 +167,15 @@ class PersonService:
         self.dbsession.add(leave)
         self.dbsession.flush()
         audit.record(self.dbsession, self.ctx.actor, "create", "leave", leave.id, None, leave_json(leave, tz))
-        self._rematerialize(person)
+        self._rematerialize(teams)
         return leave
 
     def delete_leave(self, person: Person, leave: Leave) -> None:
+        teams = self._lock_teams_of(person)
         tz = zone(self.ctx.settings.timezone)
+        # A leave that is over shaped a roster that is history now.
+        refuse_past_only(f"Leave {leave.id}", leave.start, leave.end, tz)
         audit.record(self.dbsession, self.ctx.actor, "delete", "leave", leave.id, leave_json(leave, tz), None)
         self.dbsession.delete(leave)
         self.dbsession.flush()
-        self._rematerialize(person)
+        self._rematerialize(teams)

@@ -7,40 +7,27 @@ of the team's zone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from ..datetimes import isoformat
 from ..models import Leave, Override, Person, Rotation, RotationVersion, Shift, Team
+from .contacts import FULL_CONTACTS, ContactPolicy  # noqa: F401  (ContactPolicy: re-exported)
 
 UTC = ZoneInfo("UTC")
 
 
-@dataclass(frozen=True)
-class ContactPolicy:
-    """Which personal contacts a reader may see (phones are personal data)."""
-
-    email: bool = True
-    phone: bool = True
-
-    @classmethod
-    def for_reader(cls, is_authenticated: bool, public_contacts: bool) -> ContactPolicy:
-        if is_authenticated:
-            return cls(email=True, phone=True)
-        return cls(email=False, phone=public_contacts)
-
-
-FULL_CONTACTS = ContactPolicy()
-
-
-def person_json(person: Person, contacts: ContactPolicy = FULL_CONTACTS) -> dict:
+def person_json(person: Person, contacts=FULL_CONTACTS, *, team_id: int | None = None, role: str | None = None) -> dict:
+    """A person with the contacts ``contacts`` (a :class:`ContactPolicy` or a
+    :class:`~plantao.services.contacts.ReaderContacts`) shows, in ``team_id``
+    and ``role`` when the person appears as one of its shift holders."""
+    shown = contacts.shown(person, team_id=team_id, role=role)
     return {
         "id": person.id,
         "name": person.name,
-        "email": person.email if contacts.email else None,
-        "phone": person.phone if contacts.phone else None,
-        "telegram_chat_id": person.telegram_chat_id if contacts.phone else None,
-        "chat": dict(person.chat or {}) if contacts.phone else {},
+        "email": shown.email,
+        "phone": shown.phone,
+        "telegram_chat_id": shown.telegram_chat_id,
+        "chat": shown.chat,
         "active": person.active,
     }
 
@@ -92,11 +79,11 @@ def rotation_json(rotation: Rotation, team: Team, version: RotationVersion) -> d
     }
 
 
-def shift_json(shift: Shift, tz: ZoneInfo, contacts: ContactPolicy = FULL_CONTACTS) -> dict:
+def shift_json(shift: Shift, tz: ZoneInfo, contacts=FULL_CONTACTS) -> dict:
     return {
         "id": shift.id,
         "role": shift.role,
-        "person": person_json(shift.person, contacts),
+        "person": person_json(shift.person, contacts, team_id=shift.team_id, role=shift.role),
         "start": isoformat(shift.start, tz),
         "end": isoformat(shift.end, tz),
         "source": shift.source,

@@ -5,10 +5,11 @@ notification preferences form (parsed as in ``views/preferences.py``).
 
 Views stay thin: they read the request, ask the same services the JSON API
 asks (so a page and the API never disagree), and decide what this reader
-may see.  Phones are personal data: an anonymous visitor sees the phone and
-chat handles of whoever is on call now and next (unless
-``PUBLIC_CONTACTS=false``) and never an email; a logged-in reader sees every
-contact.
+may see.  Phones are personal data: who sees which contact is decided by
+the one rule of :mod:`plantao.services.contacts`, as for the API (an
+anonymous visitor sees the phone and chat handles of whoever is on call now
+and next, never an email; a logged-in reader or a person's own link, every
+contact).
 """
 
 from __future__ import annotations
@@ -31,14 +32,19 @@ from ..datetimes import utcnow
 from ..i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, Formatter, countdown, safe_next, translate
 from ..models import Person
 from ..resources import STATIC_DIR, template
+from ..routes import public_route_url
 from ..services.calendar import CalendarService, first_of_month
 from ..services.errors import Invalid, NotFound
 from ..services.notifications import NotificationService
 from ..services.oncall import OnCallService, ShiftView, TeamOnCall
-from ..services.representations import ContactPolicy
+from ..security import ADMIN
+from ..services.contacts import FULL_CONTACTS, OnDuty, ReaderContacts, display_phone, phone_uri
 from .admin import localized
+from .api import contacts as request_contacts
 from .api import service_context
-from .preferences import error_keys, form_values, personal_channels, preferences_body, preferences_matrix
+from .preferences import (
+    error_keys, form_values, own_link_context, personal_channels, preferences_body, preferences_matrix,
+)
 
 #: Distinct person colours in the stylesheet (``.person-0`` ... ``.person-7``).
 PALETTE_SIZE = 8
@@ -134,31 +140,22 @@ class ContactCard:
     phone: str | None = None
     email: str | None = None
     chats: list[dict] = field(default_factory=list)
-
-    @property
-    def tel(self) -> str | None:
-        return "tel:" + re.sub(r"[^0-9+]", "", self.phone) if self.phone else None
+    #: The ``tel:`` link of the phone, in E.164.
+    tel: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.phone or self.email or self.chats)
 
 
-def reader_contacts(request) -> ContactPolicy:
-    """What the reader may see of anybody (the API's rule); see :func:`contact_card`."""
-    return ContactPolicy.for_reader(request.plantao_identity is not None, request.plantao_settings.public_contacts)
-
-
-def contact_card(person, policy: ContactPolicy, *, on_duty: bool, is_authenticated: bool) -> ContactCard:
-    """Anonymous readers only get the contacts of people on call now or next."""
-    if not is_authenticated and not on_duty:
-        return ContactCard()
-    card = ContactCard(email=person.email if policy.email else None)
-    if not policy.phone:
-        return card
-    card.phone = person.phone
-    handles = dict(person.chat or {})
-    if person.telegram_chat_id and "telegram" not in handles:
-        handles["telegram"] = person.telegram_chat_id
+def contact_card(person, contacts: ReaderContacts, team_id: int | None = None, role: str | None = None) -> ContactCard:
+    """What ``contacts`` (the reader's, see :mod:`plantao.services.contacts`) shows of ``person``."""
+    shown = contacts.shown(person, team_id=team_id, role=role)
+    card = ContactCard(email=shown.email)
+    if shown.phone:
+        card.phone, card.tel = display_phone(shown.phone), phone_uri(shown.phone)
+    handles = dict(shown.chat)
+    if shown.telegram_chat_id and "telegram" not in handles:
+        handles["telegram"] = shown.telegram_chat_id
     for network, handle in sorted(handles.items()):
         card.chats.append({"network": network.title(), "handle": handle, "href": chat_link(network, handle)})
     return card
@@ -184,7 +181,11 @@ def person_class(person_id: int) -> str:
 # -- Feeds ------------------------------------------------------------------------
 
 
-def feed_links(request, team=None, person=None) -> dict | None:
+def is_admin(request) -> bool:
+    return (request.plantao_identity or {}).get("role") == ADMIN
+
+
+def feed_links(request, team=None, person=None, own_link: bool = False) -> dict | None:
     """``{"https": ..., "webcal": ...}`` of a team's or a person's iCalendar feed.
 
     ``None`` while the export routes do not exist.  On a private roster the
@@ -199,8 +200,13 @@ def feed_links(request, team=None, person=None) -> dict | None:
         raise TypeError("feed_links needs a team or a person")
     if not route_exists(request, route):
         return None
-    query = {} if request.plantao_settings.public_roster else {"token": token}
-    https = request.route_url(route, format="ics", _query=query, **params)
+    private = not request.plantao_settings.public_roster
+    if person is not None and not own_link and not is_admin(request):
+        # A person's token also opens their page and preferences: only they
+        # and admins get it; a viewer's link works with the viewer's login.
+        private = False
+    query = {"token": token} if private else {}
+    https = public_route_url(request, route, format="ics", _query=query, **params)
     return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
 
 
@@ -218,13 +224,15 @@ class Holder:
 
 def now_and_next(request, state: TeamOnCall, fmt: Formatter) -> dict:
     """Who holds each role now and who takes over, with what this reader may see."""
-    policy = reader_contacts(request)
-    authenticated = request.plantao_identity is not None
+    # Everybody shown here is on call now or next: no other read needed.
+    contacts = ReaderContacts(
+        request_contacts(request).policy, on_duty=OnDuty.of_shifts(state.team.id, [*state.current, *state.upcoming])
+    )
 
     def holder(shift: ShiftView) -> Holder:
         return Holder(
             shift=shift,
-            contacts=contact_card(shift.person, policy, on_duty=True, is_authenticated=authenticated),
+            contacts=contact_card(shift.person, contacts, state.team.id, shift.role),
             css=person_class(shift.person.id),
             start=fmt.datetime(shift.start),
             end=fmt.datetime(shift.end),
@@ -260,7 +268,7 @@ def service_team(request, slug: str):
 # -- Pages ------------------------------------------------------------------------
 
 
-@view_config(route_name="home", renderer=template("home.pt"), permission="view")
+@view_config(route_name="home", request_method="GET", renderer=template("home.pt"), permission="view")
 def home(request):
     service = OnCallService(request.dbsession, request.plantao_settings)
     calendar = CalendarService(request.dbsession, request.plantao_settings)
@@ -317,7 +325,7 @@ def person_param(request) -> int | None:
     return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
 
 
-@view_config(route_name="team", renderer=template("team.pt"), permission="view")
+@view_config(route_name="team", request_method="GET", renderer=template("team.pt"), permission="view")
 def team_page(request):
     team = service_team(request, request.matchdict["slug"])
     fmt = Formatter(request.locale_name, team.timezone)
@@ -381,7 +389,7 @@ def token_matches(person: Person, token: str | None) -> bool:
     return hmac.compare_digest(token.encode("utf-8"), person.feed_token.encode("utf-8"))
 
 
-@view_config(route_name="person", renderer=template("person.pt"))
+@view_config(route_name="person", request_method="GET", renderer=template("person.pt"))
 def person_page(request):
     """Open to readers of the roster, and to the person's own secret link."""
     person_id = int(request.matchdict["id"])
@@ -400,7 +408,8 @@ def person_values(request, person: Person, own_link: bool, *, preferences: dict 
     moment = utcnow()
     upcoming = CalendarService(request.dbsession, request.plantao_settings).upcoming_for_person(person, moment)
     authenticated = request.plantao_identity is not None
-    policy = reader_contacts(request)
+    # The person's own link is their feed's secret: it shows every contact.
+    contacts = ReaderContacts(FULL_CONTACTS) if own_link else request_contacts(request)
     rows = []
     for team, shift in upcoming:
         fmt = Formatter(request.locale_name, team.timezone)
@@ -420,10 +429,9 @@ def person_values(request, person: Person, own_link: bool, *, preferences: dict 
         "person": person,
         "css": person_class(person.id),
         "rows": rows,
-        # Contacts on this page only for logged-in readers: it lists future
-        # shifts, not who to call now.
-        "contacts": contact_card(person, policy, on_duty=False, is_authenticated=authenticated),
-        "feed": feed_links(request, person=person) if (authenticated or own_link or request.plantao_settings.public_roster) else None,
+        "contacts": contact_card(person, contacts),
+        "feed": feed_links(request, person=person, own_link=own_link)
+        if (authenticated or own_link or request.plantao_settings.public_roster) else None,
         "own_link": own_link,
         "prefs": own_preferences_form(request, person, preferences, preference_errors) if own_link else None,
     }
@@ -466,7 +474,7 @@ def save_own_preferences(request):
         raise HTTPNotFound()
     body = preferences_body(request.POST, personal_channels(request.plugins), with_timezone=False)
     try:
-        NotificationService(service_context(request)).put_preferences(person, body)
+        NotificationService(own_link_context(service_context(request), person)).put_preferences(person, body)
     except Invalid as error:
         request.tm.doom()
         request.response.status = 422

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pyramid.view import view_config
 
 from ...datetimes import zone
+from ...routes import public_route_url
 from ...security import ADMIN, VIEWER, same_secret
 from ...services.errors import BadRequest, NotFound, ServiceError
 from ...services.exports import FeedRequest, FeedTokenService, RenderedFeed, feed_cache
@@ -49,7 +50,11 @@ def export_format(request):
 
 
 def reader_contacts(request, secret: str):
-    """The contacts the reader may see, or :class:`FeedTokenRejected`."""
+    """The contacts the feed's body may show, or :class:`FeedTokenRejected`.
+
+    The body is kept per roster revision, so it cannot follow handoffs:
+    an anonymous reader's has no contacts (``ContactPolicy.for_export``).
+    """
     token = request.params.get("token")
     if token is not None:
         if not same_secret(token, secret):
@@ -59,7 +64,7 @@ def reader_contacts(request, secret: str):
         return FULL_CONTACTS
     identity = request.plantao_identity
     if request.plantao_settings.public_roster or (identity and identity["role"] in (ADMIN, VIEWER)):
-        return contacts(request)
+        return contacts(request).policy.for_export()
     raise FeedTokenRejected(
         "This roster is private: use the feed's token link (?token=...) or send "
         "Authorization: Bearer <password>."
@@ -94,7 +99,7 @@ def feed_request(request, kind: str, subject) -> FeedRequest:
         person_id=person_param(request) if kind == "team" else None,
         params=tuple(sorted(params.items())) if _hashable(params) else json.dumps(params, sort_keys=True),
         contacts=reader,
-        url=request.path_url,
+        url=public_route_url(request, request.matched_route.name, **request.matchdict),
         domain=settings.domain_name or "plantao.local",
         window_moved_at=None if request.params.get("start") else midnight,
     )
@@ -185,7 +190,7 @@ def feed_links(request, *, team=None, person=None, with_token: bool = True) -> l
     query = {"token": secret} if with_token else {}
     links = []
     for name, fmt in sorted(request.plugins.export_formats.items()):
-        url = request.route_url(route, format=name, _query=query, **path)
+        url = public_route_url(request, route, format=name, _query=query, **path)
         webcal = None
         if fmt.media_type == "text/calendar":
             webcal = "webcal://" + url.split("://", 1)[1]
@@ -209,9 +214,14 @@ def team_feeds(request):
 
 @view_config(route_name="api.person.feeds", request_method="GET", renderer="json", permission="view")
 def person_feeds(request):
-    """The person's feed links (https and webcal), one per format."""
+    """The person's feed links (https and webcal), one per format.
+
+    A person's token also opens their own page and preferences, so only
+    an admin gets the links with it (the person has theirs on their page).
+    """
     person = PersonService(service_context(request)).get(path_int(request, "id"))
-    return {"person": person.id, "feeds": feed_links(request, person=person, with_token=with_token(request))}
+    identity = request.plantao_identity or {}
+    return {"person": person.id, "feeds": feed_links(request, person=person, with_token=identity.get("role") == ADMIN)}
 
 
 @view_config(route_name="api.team.feed_token", request_method="POST", renderer="json", permission="admin")

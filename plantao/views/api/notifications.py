@@ -16,6 +16,7 @@ from ...services.errors import BadRequest
 from ...services.notifications import DELIVERY_STATUSES, NotificationService, delivery_json
 from ...services.people import PersonService
 from ...services.teams import TeamService
+from ..preferences import own_link_context
 from . import after_id, json_body, limit, no_content, page, path_int, service_context
 
 
@@ -76,6 +77,7 @@ class NotificationsAPI:
                 check_csrf_token(self.request)
             return person
         if same_secret(self.request.params.get("token"), person.feed_token):
+            self.notifications = NotificationService(own_link_context(self.ctx, person))
             return person
         raise HTTPForbidden("admin credentials or the person's own link (?token=) required")
 

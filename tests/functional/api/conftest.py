@@ -85,7 +85,7 @@ def make_person(admin):
         body = {
             "name": name or f"Person {number}",
             "email": f"person{number}@example.org",
-            "phone": f"+55 11 9000-{number:04d}",
+            "phone": f"+55 11 90000-{number:04d}",
             **fields,
         }
         return admin.post("/api/v1/people", body, status=201).json

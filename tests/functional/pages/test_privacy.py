@@ -41,8 +41,12 @@ def test_anonymous_visitors_see_only_the_phones_of_now_and_next(testapp, roster,
         assert phones(page) == {tel(now), tel(following)}
         assert "@example.org" not in page.text
         assert other["phone"] not in page.text
+    # A person's page follows the same rule as the API: the phone of whoever
+    # is on call now (never an email), nobody else's.
     person_page = testapp.get(f"/people/{now['id']}")
-    assert not phones(person_page) and "@example.org" not in person_page.text
+    assert phones(person_page) == {tel(now)} and "@example.org" not in person_page.text
+    other_page = testapp.get(f"/people/{other['id']}")
+    assert not phones(other_page) and "@example.org" not in other_page.text
 
 
 def test_logged_in_readers_see_every_contact(testapp, roster, admin_headers, oncall):

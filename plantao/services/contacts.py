@@ -1,0 +1,243 @@
+"""People's contacts: who may see which, and phone numbers in one form.
+
+Phones, e-mail addresses and chat handles are personal data.  This module
+holds the one rule every surface applies (pages, every API answer, every
+export format, third-party ones included):
+
+- a logged-in reader (viewer or admin) and a feed's secret link see every
+  contact;
+- an anonymous reader sees the phone and chat handles (Telegram and the
+  others) of whoever is on call now or next, per team and role, and never
+  an e-mail address; with ``PUBLIC_CONTACTS=false``, nothing at all;
+- an anonymous export body carries no contacts: it is rendered once per
+  roster revision and kept, so it cannot follow each handoff.
+
+Phone numbers are parsed with ``phonenumbers`` (default region BR) and
+stored in E.164 (``+5511912345678``); pages show Brazilian numbers in the
+national format (``(11) 91234-5678``), others in the international one,
+and link them as ``tel:+5511912345678``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import phonenumbers
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from ..datetimes import utcnow
+from ..models import Person, Shift
+
+#: Numbers typed without a country code are read as Brazilian.
+DEFAULT_REGION = "BR"
+
+
+# -- phone numbers ------------------------------------------------------------------------
+
+
+class InvalidPhone(ValueError):
+    """A phone number that ``phonenumbers`` cannot read as a valid number."""
+
+
+def parse_phone(raw: str) -> phonenumbers.PhoneNumber:
+    """``raw`` as a valid phone number, or :class:`InvalidPhone` saying why."""
+    try:
+        number = phonenumbers.parse(raw, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone(f"{raw!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(
+            f"{raw!r} is not a valid phone number (with country and area code, e.g. +55 11 91234-5678)"
+        )
+    return number
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """The E.164 form of ``raw`` (blank is no phone); :class:`InvalidPhone` when invalid."""
+    if raw is None or not raw.strip():
+        return None
+    return phonenumbers.format_number(parse_phone(raw), phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(stored: str) -> str:
+    """How pages show a stored number: national for Brazil, international otherwise.
+
+    A number stored before validation existed and still invalid is shown
+    as it was typed.
+    """
+    try:
+        number = parse_phone(stored)
+    except InvalidPhone:
+        return stored
+    if phonenumbers.region_code_for_number(number) == DEFAULT_REGION:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def phone_uri(stored: str) -> str:
+    """The ``tel:`` link of a stored number (RFC 3966, global form)."""
+    try:
+        number = parse_phone(stored)
+    except InvalidPhone:
+        return "tel:" + "".join(c for c in stored if c.isdigit() or c == "+")
+    return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def invalid_stored_phones(dbsession: Session) -> list[tuple[int, str, str]]:
+    """``(id, name, phone)`` of every person whose stored phone is not a valid number.
+
+    The migration to E.164 keeps such numbers as they were typed; ``plantao
+    check`` lists them so that an admin corrects them.
+    """
+    found = []
+    for person_id, name, phone in dbsession.execute(
+        select(Person.id, Person.name, Person.phone).where(Person.phone.is_not(None)).order_by(Person.id)
+    ):
+        try:
+            parse_phone(phone)
+        except InvalidPhone:
+            found.append((person_id, name, phone))
+    return found
+
+
+# -- who is on call now and next -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    """Who is on call now, and who holds each role next: ``(team id, role, person id)``."""
+
+    holders: frozenset[tuple[int, str, int]] = frozenset()
+
+    def covers(self, person_id: int, team_id: int | None = None, role: str | None = None) -> bool:
+        """Whether ``person_id`` is on call now or next (in that team and role, when given)."""
+        return any(
+            p == person_id and (team_id is None or t == team_id) and (role is None or r == role)
+            for t, r, p in self.holders
+        )
+
+    @classmethod
+    def of_shifts(cls, team_id: int, shifts: Iterable) -> OnDuty:
+        """From shifts already known to be now and next (an ``oncall`` answer's)."""
+        return cls(frozenset((team_id, s.role, s.person.id) for s in shifts))
+
+    @classmethod
+    def load(cls, dbsession: Session, moment: datetime | None = None, team_id: int | None = None) -> OnDuty:
+        """From the stored roster: per team and role, the shift covering ``moment``
+        (default now) and the first one starting after it."""
+        moment = moment or utcnow()
+        scope = [Shift.team_id == team_id] if team_id is not None else []
+        current = select(Shift.team_id, Shift.role, Shift.person_id).where(
+            Shift.start <= moment, Shift.end > moment, *scope
+        )
+        firsts = (
+            select(Shift.team_id, Shift.role, func.min(Shift.start).label("first"))
+            .where(Shift.start > moment, *scope)
+            .group_by(Shift.team_id, Shift.role)
+            .subquery()
+        )
+        following = select(Shift.team_id, Shift.role, Shift.person_id).join(
+            firsts,
+            and_(Shift.team_id == firsts.c.team_id, Shift.role == firsts.c.role, Shift.start == firsts.c.first),
+        )
+        rows = list(dbsession.execute(current)) + list(dbsession.execute(following))
+        return cls(frozenset((t, r, p) for t, r, p in rows))
+
+
+# -- the rule ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """The contacts of one person that one reader may see (``None``/empty: hidden)."""
+
+    email: str | None = None
+    phone: str | None = None
+    telegram_chat_id: str | None = None
+    chat: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContactPolicy:
+    """Which personal contacts a kind of reader may see.
+
+    ``phone`` covers the phone and every chat handle (Telegram's included);
+    with ``on_duty_only`` they show only for people on call now or next
+    (see :class:`OnDuty`), and for nobody when who that is is not known.
+    """
+
+    email: bool = True
+    phone: bool = True
+    on_duty_only: bool = False
+
+    @classmethod
+    def for_reader(cls, is_authenticated: bool, public_contacts: bool) -> ContactPolicy:
+        """Logged-in readers (and feed links) see all; anonymous ones, the on-duty phones."""
+        if is_authenticated:
+            return FULL_CONTACTS
+        return ON_DUTY_CONTACTS if public_contacts else NO_CONTACTS
+
+    def for_export(self) -> ContactPolicy:
+        """The policy of an export body, which is cached per roster revision and
+        so cannot follow handoffs: "now and next only" becomes "none"."""
+        return NO_CONTACTS if self.on_duty_only else self
+
+    def shown(
+        self,
+        person,
+        on_duty: OnDuty | None = None,
+        team_id: int | None = None,
+        role: str | None = None,
+    ) -> Contacts:
+        """What of ``person``'s contacts this reader sees (in ``team_id``/``role`` when given)."""
+        phone = self.phone and (
+            not self.on_duty_only or (on_duty is not None and on_duty.covers(person.id, team_id, role))
+        )
+        return Contacts(
+            email=person.email if self.email else None,
+            phone=person.phone if phone else None,
+            telegram_chat_id=person.telegram_chat_id if phone else None,
+            chat=dict(person.chat or {}) if phone else {},
+        )
+
+
+FULL_CONTACTS = ContactPolicy(email=True, phone=True)
+NO_CONTACTS = ContactPolicy(email=False, phone=False)
+ON_DUTY_CONTACTS = ContactPolicy(email=False, phone=True, on_duty_only=True)
+
+
+class ReaderContacts:
+    """A reader's :class:`ContactPolicy` with the roster it needs to be applied.
+
+    Who is on call is read from the database only when a person's contacts
+    depend on it, once per team (or once for all teams) per reader.
+    """
+
+    def __init__(self, policy: ContactPolicy, session: Callable[[], Session] | None = None,
+                 on_duty: OnDuty | None = None):
+        """``session`` gives the request's session when first needed; ``on_duty``,
+        when the caller already knows who is on call (an ``oncall`` answer)."""
+        self.policy = policy
+        self._session = session
+        self._known = on_duty
+        self._loaded: dict[int | None, OnDuty] = {}
+
+    def on_duty(self, team_id: int | None) -> OnDuty | None:
+        """Who is on call now and next (in ``team_id``, or anywhere); None when unknown."""
+        if self._known is not None or self._session is None:
+            return self._known
+        if team_id not in self._loaded:
+            self._loaded[team_id] = OnDuty.load(self._session(), team_id=team_id)
+        return self._loaded[team_id]
+
+    def shown(self, person, team_id: int | None = None, role: str | None = None) -> Contacts:
+        on_duty = self.on_duty(team_id) if self.policy.on_duty_only and self.policy.phone else None
+        return self.policy.shown(person, on_duty, team_id, role)
+
+
+def reader_contacts(is_authenticated: bool, settings, session: Callable[[], Session]) -> ReaderContacts:
+    """The contacts one request's reader may see; ``session`` is only called when needed."""
+    return ReaderContacts(ContactPolicy.for_reader(is_authenticated, settings.public_contacts), session)
