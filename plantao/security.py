@@ -3,7 +3,9 @@
 Two credentials exist: ``ADMIN_PASSWORD`` (everything) and, for a private
 roster, ``VIEWER_PASSWORD`` (read only).  API clients send them as
 ``Authorization: Bearer <password>``; people log in through the pages and
-get a signed session cookie.  Passwords are compared in constant time.
+get a server-side session (see :mod:`plantao.services.login`) whose secret
+rides in a signed cookie.  Passwords are compared in constant time, and
+wrong ones count towards the client address's lockout.
 
 Permissions: ``view`` (reads: public unless ``PUBLIC_ROSTER=false``) and
 ``admin`` (writes, the audit log, the admin panel).
@@ -12,14 +14,33 @@ Permissions: ``view`` (reads: public unless ``PUBLIC_ROSTER=false``) and
 from __future__ import annotations
 
 import hmac
+import math
+from datetime import timedelta
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone  # noqa: F401  (documented vocabulary)
+from pyramid.httpexceptions import HTTPTooManyRequests
 from pyramid.security import Allowed, Denied
+
+from .services.login import IDLE_TIMEOUT, DatabaseFailureLog, LoginSessions, LoginThrottle
 
 ADMIN = "admin"
 VIEWER = "viewer"
-SESSION_KEY = "plantao.identity"
+SESSION_KEY = "plantao.session"
 SESSION_COOKIE = "plantao_session"
+
+#: What a wrong bearer token resolves to: nobody, and worth saying so.
+_INVALID = {"role": None, "credential": "invalid-token", "invalid": True}
+
+
+class TooManyAttempts(HTTPTooManyRequests):
+    """The client address is locked out after too many wrong passwords."""
+
+    def __init__(self, wait: float):
+        self.wait_seconds = max(1, math.ceil(wait))
+        super().__init__(
+            "Too many failed attempts from this address: try again later.",
+            headers={"Retry-After": str(self.wait_seconds)},
+        )
 
 
 def same_secret(given: str | None, expected: str | None) -> bool:
@@ -36,6 +57,12 @@ def identify_password(password: str | None, settings) -> str | None:
     if same_secret(password, settings.viewer_password):
         return VIEWER
     return None
+
+
+def client_address(request) -> str:
+    """The address throttled and audited: waitress has already put the
+    trusted proxy's ``X-Forwarded-For`` there, and nobody else's."""
+    return request.client_addr or "unknown"
 
 
 class PlantaoSecurityPolicy:
@@ -60,56 +87,93 @@ class PlantaoSecurityPolicy:
         return Denied(f"unknown permission {permission}")
 
     def remember(self, request, role: str, **kw):
-        request.session[SESSION_KEY] = role
+        """Open a server-side session for ``role`` and keep its secret in the cookie."""
+        request.session[SESSION_KEY] = request.registry.login_sessions.open(role, client_address(request))
         return []
 
     def forget(self, request, **kw):
-        request.session.pop(SESSION_KEY, None)
+        """End the session server-side: a copy of the cookie opens nothing any more."""
+        request.registry.login_sessions.end(request.session.pop(SESSION_KEY, None))
         return []
 
 
-def _identity(request) -> dict | None:
+def _authenticate(request) -> dict | None:
     settings = request.plantao_settings
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token:
+        throttle = request.registry.login_throttle
+        address = client_address(request)
+        # A locked-out address is refused even the right password: otherwise
+        # guessing would go on, and the lockout would only hide the answer.
+        wait = throttle.locked_for(address)
+        if wait:
+            raise TooManyAttempts(wait)
         role = identify_password(token.strip(), settings)
         if role:
-            return {"role": role, "credential": f"{role}-token"}
-        return {"role": None, "credential": "invalid-token", "invalid": True}
+            return {"role": role, "credential": f"{role}-token", "scheme": "bearer"}
+        throttle.failed(address, kind="bearer", delay=False)
+        return dict(_INVALID)
     # Only open the signed session when the browser sent one.
     if SESSION_COOKIE not in request.cookies:
         return None
-    role = request.session.get(SESSION_KEY)
+    role = request.registry.login_sessions.subject(request.session.get(SESSION_KEY))
     if role in (ADMIN, VIEWER):
-        return {"role": role, "credential": f"{role}-session"}
+        return {"role": role, "credential": f"{role}-session", "scheme": "session"}
     return None
 
 
-def includeme(config) -> None:
+def needs_csrf_check(request) -> bool:
+    """Whether an unsafe request must carry the session's CSRF token.
+
+    Only a bearer token that actually authenticated the request exempts it:
+    a browser never sends one on its own.  Any other ``Authorization``
+    header leaves the session cookie in charge, and a cookie is ambient
+    authority a hostile page could borrow.
+    """
+    identity = request.plantao_identity
+    return not (identity and identity.get("scheme") == "bearer")
+
+
+def _session_factory(settings):
     from pyramid.session import SignedCookieSessionFactory
 
+    idle = int(IDLE_TIMEOUT.total_seconds())
+    options = dict(cookie_name=SESSION_COOKIE, httponly=True, samesite="Lax", max_age=idle, timeout=idle)
+    plain = SignedCookieSessionFactory(settings.session_secret, secure=False, **options)
+    secure = SignedCookieSessionFactory(settings.session_secret, secure=True, **options)
+    always_secure = bool(settings.domain_name) and settings.is_production
+
+    def session_factory(request):
+        # Behind Caddy the scheme arrives through X-Forwarded-Proto from the
+        # trusted proxy (waitress makes it the request's scheme, and drops
+        # anybody else's): a cookie that travelled over HTTPS stays there.
+        return (secure if always_secure or request.scheme == "https" else plain)(request)
+
+    return session_factory
+
+
+def includeme(config) -> None:
     settings = config.registry.plantao_settings
-    config.set_session_factory(
-        SignedCookieSessionFactory(
-            settings.session_secret,
-            cookie_name=SESSION_COOKIE,
-            httponly=True,
-            samesite="Lax",
-            # Behind Caddy the scheme arrives through X-Forwarded-Proto from
-            # the trusted proxy; the cookie is then marked Secure.
-            secure=bool(settings.domain_name) and settings.is_production,
-            max_age=12 * 3600,
-            timeout=12 * 3600,
-        )
-    )
+    engine = config.registry["dbengine"]
+    config.set_session_factory(_session_factory(settings))
+    # Wrong passwords and open sessions live in the database, so every
+    # instance on it shares them.
+    config.registry.login_throttle = LoginThrottle(DatabaseFailureLog(engine))
+    config.registry.login_sessions = LoginSessions(engine, max_age=timedelta(hours=settings.session_max_age_hours))
+
+    def authentication(request):
+        # Resolved once per request: a wrong password must count once.
+        return _authenticate(request)
 
     def plantao_identity(request):
-        identity = _identity(request)
+        identity = request.plantao_authentication
         return None if identity and identity.get("invalid") else identity
 
+    def invalid_credentials(request):
+        return bool((request.plantao_authentication or {}).get("invalid"))
+
+    config.add_request_method(authentication, "plantao_authentication", reify=True)
     config.add_request_method(plantao_identity, "plantao_identity", reify=True)
-    config.add_request_method(
-        lambda request: bool((_identity(request) or {}).get("invalid")), "invalid_credentials", reify=True
-    )
+    config.add_request_method(invalid_credentials, "invalid_credentials", reify=True)
     config.set_security_policy(PlantaoSecurityPolicy())

@@ -5,6 +5,8 @@ alembic compares against the migrations.
 """
 
 from .audit import AuditEntry
+from .gap import RosterConflict, RosterGap
+from .login import LoginFailure, LoginSession
 from .meta import Base, UTCDateTime, utcnow
 from .notification import (
     ChannelConfig,
@@ -28,11 +30,15 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Leave",
+    "LoginFailure",
+    "LoginSession",
     "NotificationPreference",
     "OutboxEvent",
     "Override",
     "Person",
     "Rotation",
+    "RosterConflict",
+    "RosterGap",
     "RosterState",
     "RotationVersion",
     "SchedulerState",

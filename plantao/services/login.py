@@ -1,78 +1,246 @@
-"""Slowing down and limiting failed logins, per client address.
+"""Logging in: the limit on wrong passwords, and the sessions a login opens.
 
-The admin panel's login form is the one door a password guesser can knock
-on without a token, so every failure costs the client a growing delay, and
-after ``max_failures`` failures within ``window`` the address is refused
-outright until the oldest failure leaves the window.  A successful login
-clears the address's record.
+Both are kept in the database, so they hold across processes, instances
+behind a load balancer and restarts.
 
-The record lives in this process's memory: a restart forgets it, and each
-instance behind a load balancer counts on its own.  Both are acceptable for
-a service that runs as one waitress process behind Caddy.
+**The throttle.** Every wrong password from a client address is recorded,
+whichever door it knocked on: the login form, a bearer token, the viewer's
+password.  After ``max_failures`` failures within ``window`` the address is
+refused outright (429) until the oldest of them leaves the window.  The
+login form also makes every failure cost the client a growing delay, and a
+successful login through it clears the address's record.
+
+**Sessions.** A login opens a row in ``login_sessions``; the browser's
+signed cookie holds only the session's random secret, the database only its
+hash.  A session ends when it is revoked (logout), when it has not been seen
+for ``idle`` or when it reaches its absolute lifetime, however active.  The
+subject is the role today and can be an account once named accounts exist.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+
+from ..models import LoginFailure, LoginSession
+from ..models.meta import utcnow
 
 #: Failures allowed within the window before the address is locked out.
 MAX_FAILURES = 5
 #: How long a failure counts, in seconds.
 WINDOW = 15 * 60
-#: Delay added per recent failure, in seconds, and its ceiling.
+#: Delay added per recent failure of the login form, in seconds, and its ceiling.
 DELAY_STEP = 0.2
 MAX_DELAY = 2.0
+
+#: A session not seen for this long has ended.
+IDLE_TIMEOUT = timedelta(hours=12)
+#: ``last_seen_at`` is written at most this often: a busy session costs one
+#: write a minute, not one per request.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+_ADDRESS_LENGTH = 64
+
+
+def _address(address: str) -> str:
+    return (address or "unknown")[:_ADDRESS_LENGTH]
+
+
+class FailureLog(Protocol):
+    """Where the throttle keeps failures."""
+
+    def since(self, address: str, horizon: datetime) -> list[datetime]:
+        """The address's failures after ``horizon``, oldest first."""
+
+    def record(self, address: str, at: datetime, kind: str, horizon: datetime) -> int:
+        """Add a failure; answer how many the address has after ``horizon``."""
+
+    def clear(self, address: str) -> None:
+        """Forget the address's failures."""
+
+
+class DatabaseFailureLog:
+    """Failures in ``login_failures``, shared by every process on the database.
+
+    Each call runs in a short transaction of its own, not the request's: a
+    refused request's transaction is aborted, and its failure must still count.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.table = LoginFailure.__table__
+
+    def since(self, address: str, horizon: datetime) -> list[datetime]:
+        t = self.table
+        with self.engine.connect() as connection:
+            return list(
+                connection.scalars(
+                    select(t.c.at).where(t.c.client_addr == _address(address), t.c.at > horizon).order_by(t.c.at)
+                )
+            )
+
+    def record(self, address: str, at: datetime, kind: str, horizon: datetime) -> int:
+        t = self.table
+        with self.engine.begin() as connection:
+            # Failures that left the window count for nobody; they go as new ones come.
+            connection.execute(delete(t).where(t.c.at <= horizon))
+            connection.execute(insert(t).values(client_addr=_address(address), at=at, kind=kind))
+            return connection.scalar(
+                select(func.count()).select_from(t).where(t.c.client_addr == _address(address), t.c.at > horizon)
+            )
+
+    def clear(self, address: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.table).where(self.table.c.client_addr == _address(address)))
+
+
+class MemoryFailureLog:
+    """Failures in this process only: for the throttle's own tests and tools without a database."""
+
+    def __init__(self):
+        self._failures: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def since(self, address: str, horizon: datetime) -> list[datetime]:
+        with self._lock:
+            return [at for at in self._failures.get(address, []) if at > horizon]
+
+    def record(self, address: str, at: datetime, kind: str, horizon: datetime) -> int:
+        with self._lock:
+            recent = [when for when in self._failures.get(address, []) if when > horizon] + [at]
+            self._failures[address] = recent
+            return len(recent)
+
+    def clear(self, address: str) -> None:
+        with self._lock:
+            self._failures.pop(address, None)
 
 
 @dataclass
 class LoginThrottle:
-    """Failed-login bookkeeping for every client address of this process."""
+    """Failed-login bookkeeping per client address.
 
+    ``clock`` answers seconds since the epoch (wall time, not monotonic: the
+    failures are compared across processes and machines).
+    """
+
+    failures: FailureLog = field(default_factory=MemoryFailureLog)
     max_failures: int = MAX_FAILURES
     window: float = WINDOW
     delay_step: float = DELAY_STEP
     max_delay: float = MAX_DELAY
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
-    _failures: dict[str, deque] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def _recent(self, address: str) -> deque:
-        """The address's failures still inside the window (caller holds the lock)."""
-        failures = self._failures.get(address)
-        if failures is None:
-            return deque()
-        horizon = self.clock() - self.window
-        while failures and failures[0] <= horizon:
-            failures.popleft()
-        if not failures:
-            del self._failures[address]
-        return failures
+    @staticmethod
+    def _instant(seconds: float) -> datetime:
+        return datetime.fromtimestamp(seconds, timezone.utc)
 
     def locked_for(self, address: str) -> float:
         """Seconds until ``address`` may try again; 0 when it may try now."""
-        with self._lock:
-            failures = self._recent(address)
-            if len(failures) < self.max_failures:
-                return 0.0
-            # The lockout ends when enough failures have left the window.
-            oldest_that_counts = failures[len(failures) - self.max_failures]
-            return max(0.0, oldest_that_counts + self.window - self.clock())
+        now = self.clock()
+        recent = self.failures.since(address, self._instant(now - self.window))
+        if len(recent) < self.max_failures:
+            return 0.0
+        # The lockout ends when enough failures have left the window.
+        oldest_that_counts = recent[len(recent) - self.max_failures].timestamp()
+        return max(0.0, oldest_that_counts + self.window - now)
 
-    def failed(self, address: str) -> None:
-        """Record a failure and make the client wait a little longer each time."""
-        with self._lock:
-            failures = self._recent(address)
-            failures.append(self.clock())
-            self._failures[address] = failures
-            delay = min(self.max_delay, self.delay_step * len(failures))
-        if delay > 0:
-            self.sleep(delay)
+    def failed(self, address: str, kind: str = "form", *, delay: bool = True) -> None:
+        """Record a failure; with ``delay``, make the client wait a little longer each time.
+
+        Bearer failures are not delayed: the lockout bounds them, and a
+        sleeping request would hold one of the server's few threads.
+        """
+        now = self.clock()
+        count = self.failures.record(address, self._instant(now), kind, self._instant(now - self.window))
+        wait = min(self.max_delay, self.delay_step * count)
+        if delay and wait > 0:
+            self.sleep(wait)
 
     def succeeded(self, address: str) -> None:
-        with self._lock:
-            self._failures.pop(address, None)
+        self.failures.clear(address)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class LoginSessions:
+    """Server-side sessions in ``login_sessions``.
+
+    Like the throttle, every call runs in a transaction of its own: a
+    session is checked before a request's own work begins (on the cached,
+    transaction-less reads too), and a logout must stick whatever the rest
+    of the request does.
+    """
+
+    engine: Engine
+    max_age: timedelta
+    idle: timedelta = IDLE_TIMEOUT
+    clock: Callable[[], datetime] = utcnow
+
+    @property
+    def table(self):
+        return LoginSession.__table__
+
+    def open(self, subject: str, client_addr: str | None = None) -> str:
+        """Start a session for ``subject``; answer the secret for the browser's cookie."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        t = self.table
+        with self.engine.begin() as connection:
+            # Sessions past their lifetime open nothing any more; they go as new ones come.
+            connection.execute(delete(t).where(t.c.expires_at <= now))
+            connection.execute(
+                insert(t).values(
+                    token_hash=_token_hash(token),
+                    subject=subject,
+                    client_addr=_address(client_addr) if client_addr else None,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + self.max_age,
+                )
+            )
+        return token
+
+    def subject(self, token) -> str | None:
+        """Who the session with this secret belongs to, while it is valid."""
+        if not isinstance(token, str) or not token:
+            return None
+        now = self.clock()
+        t = self.table
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(t.c.id, t.c.subject, t.c.last_seen_at, t.c.expires_at, t.c.revoked_at).where(
+                    t.c.token_hash == _token_hash(token)
+                )
+            ).first()
+        if row is None or row.revoked_at is not None or now >= row.expires_at or now >= row.last_seen_at + self.idle:
+            return None
+        if now - row.last_seen_at >= TOUCH_INTERVAL:
+            with self.engine.begin() as connection:
+                connection.execute(update(t).where(t.c.id == row.id).values(last_seen_at=now))
+        return row.subject
+
+    def end(self, token) -> None:
+        """Revoke the session with this secret: its cookie, wherever copied, opens nothing."""
+        if not isinstance(token, str) or not token:
+            return
+        t = self.table
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(t)
+                .where(t.c.token_hash == _token_hash(token), t.c.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )

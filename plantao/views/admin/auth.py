@@ -12,13 +12,13 @@ import math
 from pyramid.csrf import new_csrf_token
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.security import remember
+from pyramid.security import forget, remember
 from pyramid.view import exception_view_config, view_config
 
 from ...i18n import safe_next
-from ...security import ADMIN, identify_password
+from ...security import ADMIN, TooManyAttempts, client_address, identify_password
 from ..errors import json_error, wants_json
-from . import AdminView, admin_template
+from . import AdminView, Translator, admin_template
 
 
 def local_next(raw: str | None) -> str | None:
@@ -47,7 +47,7 @@ class AuthViews(AdminView):
     def login(self):
         request = self.request
         throttle = request.registry.login_throttle
-        address = request.client_addr or "unknown"
+        address = client_address(request)
         wait = throttle.locked_for(address)
         if wait:
             minutes = max(1, math.ceil(wait / 60))
@@ -62,6 +62,7 @@ class AuthViews(AdminView):
         throttle.succeeded(address)
         # A fresh session (and CSRF token) on every login: a session fixed
         # before it by somebody else is worth nothing after it.
+        forget(request)
         request.session.invalidate()
         new_csrf_token(request)
         headers = remember(request, role)
@@ -75,6 +76,7 @@ class AuthViews(AdminView):
 
     @view_config(route_name="admin.logout", request_method="POST")
     def logout(self):
+        forget(self.request)
         self.request.session.invalidate()
         self.flash(self._("You are logged out."))
         return self.redirect("admin.login")
@@ -82,6 +84,24 @@ class AuthViews(AdminView):
     @view_config(route_name="admin", permission="admin")
     def index(self):
         return self.redirect("admin.teams")
+
+
+@exception_view_config(TooManyAttempts)
+def too_many_attempts(exc, request):
+    """A locked-out address's bearer token: 429 with Retry-After, the answer never given."""
+    headers = {"Retry-After": str(exc.wait_seconds)}
+    if wants_json(request):
+        return json_error(
+            request, 429, exc.detail, details={"retry_after_seconds": exc.wait_seconds}, headers=headers
+        )
+    response = request.response
+    response.status = 429
+    response.headers.update(headers)
+    response.content_type = "text/plain"
+    minutes = max(1, math.ceil(exc.wait_seconds / 60))
+    # Translator, not AdminView: a view would resolve the identity, which raised this.
+    response.text = Translator(request)("Too many failed attempts. Try again in ${minutes} min.", minutes=minutes)
+    return response
 
 
 @exception_view_config(BadCSRFToken, renderer=admin_template("csrf.pt"))

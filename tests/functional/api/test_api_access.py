@@ -93,8 +93,8 @@ def test_a_private_roster_opens_to_the_viewer_token_for_reading_only(private_app
     private_app.post_json("/api/v1/teams", {"slug": "infra", "name": "Infra"}, headers=admin_headers, status=201)
 
     assert private_app.get("/api/v1/teams/infra", headers=viewer_headers).json["slug"] == "infra"
-    private_app.patch_json("/api/v1/teams/infra", {"name": "Mine"}, headers=viewer_headers, status=401)
-    private_app.get("/api/v1/audit", headers=viewer_headers, status=401)
+    private_app.patch_json("/api/v1/teams/infra", {"name": "Mine"}, headers=viewer_headers, status=403)
+    private_app.get("/api/v1/audit", headers=viewer_headers, status=403)
 
 
 def test_the_viewer_token_sees_contacts(private_app, admin_headers, viewer_headers):
