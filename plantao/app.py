@@ -9,7 +9,8 @@ from pyramid.config import Configurator
 from .conditional import ConditionalFeeds
 from .config import Settings, load_settings
 from .plugins import PluginRegistry, build_registry
-from .services.login import LoginThrottle
+from .request_body import RequestBodyLimit
+from .security import needs_csrf_check
 from .services.oncall import RosterCache
 
 log = logging.getLogger(__name__)
@@ -35,20 +36,16 @@ def make_app(
         config.add_request_method(lambda r: r.registry.plantao_settings, "plantao_settings", reify=True)
         config.add_request_method(lambda r: r.registry.plugins, "plugins", reify=True)
         config.registry.roster_cache = RosterCache()
-        # Failed admin-panel logins, per client address (see services/login.py).
-        config.registry.login_throttle = LoginThrottle()
 
         # One session per request, committed by pyramid_tm, retried by pyramid_retry.
         config.include(".db")
-        # Bearer tokens and signed session cookies; view/admin permissions.
+        # Bearer tokens and server-side sessions; the login throttle; view/admin permissions.
         config.include(".security")
-        # Every unsafe request must carry the session's CSRF token: a signed
-        # session cookie is ambient authority a hostile page could borrow.
-        # Requests with an Authorization header are exempt: a bearer token is
-        # never sent by a browser on its own, so API clients need no token.
-        config.set_default_csrf_options(
-            require_csrf=True, callback=lambda request: "Authorization" not in request.headers
-        )
+        # Every unsafe request must carry the session's CSRF token: a session
+        # cookie is ambient authority a hostile page could borrow.  Requests
+        # a bearer token authenticated are exempt: a browser never sends one
+        # on its own, so API clients need no token.
+        config.set_default_csrf_options(require_csrf=True, callback=needs_csrf_check)
         # Chameleon renders the pages from the templates folder.
         config.include("pyramid_chameleon")
         # Pages speak pt-BR or English: catalogues, the visitor's choice, Babel dates.
@@ -58,7 +55,8 @@ def make_app(
         config.scan(".views")
     # Calendar clients' 304s are answered in front of Pyramid.
     app = config.registry.conditional_feeds = ConditionalFeeds(config.make_wsgi_app(), config.registry)
-    return app
+    # Oversized and unframed bodies are refused before anything reads them.
+    return RequestBodyLimit(app, config.registry, settings.max_request_body_bytes)
 
 
 def main(global_config=None, **ini_settings):

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from plantao.config import VARIABLES
+
+from .slow_clients import LOOPBACK, TricklingClients, caddy_in_front, healthz_seconds
 from .system_tools import SYSTEMD_DIR, require_tool, tool_environment
 
 CADDYFILE = SYSTEMD_DIR / "Caddyfile"
@@ -131,6 +134,38 @@ def test_refuses_to_run_without_domain_name(tool_home):
     """Without DOMAIN_NAME Caddy must not start serving some other site."""
     result = caddy(tool_home, "adapt", "--config", str(CADDYFILE), "--adapter", "caddyfile")
     assert result.returncode != 0
+
+
+def test_slow_clients_are_cut_off_by_server_timeouts(config):
+    (server,) = config["apps"]["http"]["servers"].values()
+    assert server["read_header_timeout"] == 10 * 10**9
+    assert server["read_timeout"] == 30 * 10**9
+    assert server["idle_timeout"] == 120 * 10**9
+
+
+def test_request_bodies_are_limited_like_the_application(config):
+    (limit,) = handlers(config, "request_body")
+    assert limit["max_size"] == int(VARIABLES["MAX_REQUEST_BODY_BYTES"][0])
+    (refusal,) = [h for h in handlers(config, "static_response") if h.get("status_code") == 413]
+    assert refusal["body"]
+
+
+def test_feed_tokens_are_redacted_from_the_access_log(config):
+    (log,) = [log for name, log in config["logging"]["logs"].items() if name != "default"]
+    assert log["writer"]["output"] == "stderr"
+    assert log["encoder"]["format"] == "filter" and log["encoder"]["wrap"]["format"] == "json"
+    uri = log["encoder"]["fields"]["request>uri"]
+    assert uri["filter"] == "query"
+    assert {"type": "replace", "parameter": "token", "value": "REDACTED"} in uri["actions"]
+
+
+def test_the_hardening_is_a_snippet_the_site_imports():
+    """Another Caddyfile serving Plantão (a second instance, HA) imports the same snippets."""
+    text = CADDYFILE.read_text(encoding="utf-8")
+    assert "\n(plantao_common) {" in text and "\n(plantao_timeouts) {" in text
+    site = text[text.index("{$DOMAIN_NAME} {"):]
+    assert "import plantao_common" in site
+    assert "request_body" not in site and "timeouts" not in site
 
 
 def test_caddy_env_example_sets_what_the_caddyfile_reads():
@@ -273,23 +308,32 @@ def test_caddy_obtains_a_certificate_and_proxies_over_https(tmp_path, tool_home)
     pebble_env = tool_environment(
         tool_home, PEBBLE_VA_ALWAYS_VALID="1", PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0"
     )
+    pebble_context = ssl.create_default_context(cafile=str(listener_cert))
+    # No proxy from the caller's environment: this is loopback.
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=pebble_context)
+    )
+
+    def pebble_get(url: str) -> str:
+        with opener.open(url, timeout=5) as response:
+            return response.read().decode()
+
     thread = threading.Thread(target=upstream.serve_forever, daemon=True)
     thread.start()
     try:
-        with running([pebble_bin, "-config", str(pebble_config)], logs[0], pebble_env), \
-                running([caddy_bin, "run", "--config", str(caddy_config)], logs[1], tool_environment(tool_home)):
-            pebble_context = ssl.create_default_context(cafile=str(listener_cert))
-
-            def pebble_root() -> str:
-                url = f"https://localhost:{ports['acme_admin']}/roots/0"
-                # No proxy from the caller's environment: this is loopback.
-                opener = urllib.request.build_opener(
-                    urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=pebble_context)
-                )
-                with opener.open(url, timeout=5) as response:
-                    return response.read().decode()
-
-            roots = wait_for(pebble_root, 15, "Pebble's root certificate", logs)
+        with contextlib.ExitStack() as processes:
+            processes.enter_context(running([pebble_bin, "-config", str(pebble_config)], logs[0], pebble_env))
+            # Caddy asks for its certificate as soon as it starts, and waits a
+            # minute before asking again: it starts only once Pebble's ACME
+            # directory answers, so the first request cannot come too early.
+            wait_for(lambda: pebble_get(f"https://localhost:{ports['acme']}/dir"), 30, "Pebble's directory", logs[:1])
+            processes.enter_context(
+                running([caddy_bin, "run", "--config", str(caddy_config)], logs[1], tool_environment(tool_home))
+            )
+            roots = wait_for(
+                lambda: pebble_get(f"https://localhost:{ports['acme_admin']}/roots/0"), 15,
+                "Pebble's root certificate", logs,
+            )
             client = ssl.create_default_context(cadata=roots)
             status, headers, body = wait_for(
                 lambda: https_get(ports["https"], client, "/"), 30, "Caddy's certificate", logs
@@ -310,3 +354,92 @@ def test_caddy_obtains_a_certificate_and_proxies_over_https(tmp_path, tool_home)
     assert any(seen["path"] == "/healthz" for seen in upstream.seen), "active health check"
     caddy_log = logs[1].read_text()
     assert "certificate obtained successfully" in caddy_log, caddy_log[-3000:]
+
+
+# --- Slow clients and big bodies through Caddy -------------------------------
+#
+# The shipped Caddyfile, served over plain HTTP on loopback, in front of the
+# real application under waitress with a small CONNECTION_LIMIT: far more
+# slow clients than waitress could hold never reach it, because Caddy only
+# forwards complete requests and cuts the slow ones off (read_header 10s).
+
+WAITRESS_LIMIT = 20
+SLOW_CLIENTS = 98
+
+
+@pytest.fixture
+def application_port(tmp_path):
+    import waitress
+
+    from plantao.app import make_app
+    from plantao.cli import waitress_options
+    from plantao.config import Settings
+
+    # /healthz and refused bodies never touch the (empty) database.
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'plantao.sqlite3'}",
+        admin_password="correct horse battery staple",
+        data_dir=tmp_path,
+        session_secret="test-session-secret-" + "x" * 32,
+        connection_limit=WAITRESS_LIMIT,
+    )
+    server = waitress.create_server(make_app(settings), host=LOOPBACK, port=0, threads=2, **waitress_options(settings))
+    thread = threading.Thread(target=_run_until_closed, args=(server,), daemon=True)
+    thread.start()
+    yield server.effective_port
+    server.close()
+    thread.join(timeout=5)
+
+
+def _run_until_closed(server) -> None:
+    # Closing the server from the test thread ends its select() loop with EBADF.
+    try:
+        server.run()
+    except (OSError, ValueError):
+        pass
+
+
+@pytest.mark.slow
+def test_through_caddy_slow_clients_neither_block_healthz_nor_stay(tmp_path, tool_home, application_port):
+    require_tool("caddy")
+    with caddy_in_front(application_port, tmp_path, tool_environment(tool_home)) as (port, log):
+        started = time.monotonic()
+        with TricklingClients(port, SLOW_CLIENTS, interval=1.0) as clients:
+            time.sleep(0.5)
+            through_caddy = healthz_seconds(port, timeout=10)
+            print(f"\n/healthz through Caddy with {SLOW_CLIENTS} slow clients: {through_caddy} s")
+            assert through_caddy is not None and through_caddy < 10, log.read_text()[-2000:]
+            # read_header 10s: Caddy lets go of every one of them soon after.
+            while clients.closed_by_server() < SLOW_CLIENTS and time.monotonic() - started < 20:
+                time.sleep(0.5)
+            cut_after = time.monotonic() - started
+            assert clients.closed_by_server() == SLOW_CLIENTS, f"still held after {cut_after:.1f} s"
+        print(f"Caddy closed all {SLOW_CLIENTS} slow clients after {cut_after:.1f} s")
+        assert 9 <= cut_after < 20
+
+
+@pytest.mark.slow
+def test_through_caddy_big_bodies_are_413_and_tokens_stay_out_of_the_log(tmp_path, tool_home, application_port):
+    require_tool("caddy")
+    with caddy_in_front(application_port, tmp_path, tool_environment(tool_home)) as (port, log):
+        connection = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
+        try:
+            connection.request(
+                "POST", "/api/v1/people", body=b" " * (2 * 1048576),
+                headers={"Host": DOMAIN, "Content-Type": "application/json"},
+            )
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 413
+            connection.request("GET", "/healthz?start=2026-01-01&token=s3cr3t-feed-token", headers={"Host": DOMAIN})
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+        finally:
+            connection.close()
+        deadline = time.monotonic() + 5
+        while "token=REDACTED" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    text = log.read_text()
+    assert "start=2026-01-01&token=REDACTED" in text, text[-2000:]
+    assert "s3cr3t-feed-token" not in text

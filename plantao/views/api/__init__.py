@@ -15,10 +15,13 @@ from ...services.audit import Actor
 from ...services.context import ServiceContext
 from ...services.errors import BadRequest, NotFound
 from ...services.validation import MAX_ID
-from ...services.representations import ContactPolicy
+from ...services.contacts import ReaderContacts, reader_contacts
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+#: How deeply a JSON body may nest objects and arrays; the deepest real body
+#: (a rotation's rules and restrictions) needs four levels.
+MAX_JSON_DEPTH = 64
 
 
 def json_body(request) -> dict:
@@ -31,26 +34,42 @@ def json_body(request) -> dict:
         raise BadRequest(f"Send JSON with Content-Type: application/json, not {request.content_type}.")
     if not request.body:
         raise BadRequest("The request has no body; send a JSON object.")
+    too_deep = f"Malformed JSON: objects and arrays nested deeper than {MAX_JSON_DEPTH} levels."
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+    except RecursionError:
+        raise BadRequest(too_deep) from None
+    except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest(f"Malformed JSON: {error}.") from None
     if not isinstance(body, dict):
         raise BadRequest(f"The body must be a JSON object, got {type(body).__name__}.")
-    if _contains_nul(body):
+    problem = _unacceptable(body)
+    if problem == "depth":
+        raise BadRequest(too_deep)
+    if problem == "nul":
         # PostgreSQL text cannot hold NUL, and no name or reason needs one.
         raise BadRequest("Text fields cannot contain the NUL character (\\u0000).")
     return body
 
 
-def _contains_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
-    return False
+def _unacceptable(body: dict) -> str | None:
+    """``"depth"`` or ``"nul"`` when the body nests too deeply or holds NUL.
+
+    A loop with its own stack, not recursion: a body nested a few hundred
+    levels deep would exhaust Python's stack long before its own limit.
+    """
+    pending = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return "nul"
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return "depth"
+            items = [part for pair in value.items() for part in pair] if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
+    return None
 
 
 def service_context(request) -> ServiceContext:
@@ -59,10 +78,9 @@ def service_context(request) -> ServiceContext:
     return ServiceContext(request.dbsession, request.plantao_settings, request.plugins, actor)
 
 
-def contacts(request) -> ContactPolicy:
-    return ContactPolicy.for_reader(
-        request.plantao_identity is not None, request.plantao_settings.public_contacts
-    )
+def contacts(request) -> ReaderContacts:
+    """What this reader may see of people's contacts: the one rule of services/contacts.py."""
+    return reader_contacts(request.plantao_identity is not None, request.plantao_settings, lambda: request.dbsession)
 
 
 def limit(request, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
@@ -90,7 +108,7 @@ def decode_cursor(request) -> dict | None:
     try:
         padded = raw + "=" * (-len(raw) % 4)
         position = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.") from None
     if not isinstance(position, dict):
         raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
