@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from .db import get_session_factory, get_tm_session
 from .models import Team
 from .services.audit import Actor
 from .services.context import ServiceContext
+from .services.errors import Conflict
 from .services.people import PersonService
 from .services.rotations import RotationService
 from .services.teams import TeamService
@@ -23,13 +24,41 @@ DEMO_PEOPLE = (
 )
 
 
+#: Key of the PostgreSQL advisory lock held while loading the demo ("demo" in ASCII).
+DEMO_LOCK_KEY = 0x64656D6F
+
+
 def load_demo(settings, engine, plugins, *, only_if_empty: bool = True) -> bool:
-    """Create the demo team through the services; False when teams already exist."""
+    """Create the demo team through the services; False when teams already exist.
+
+    Instances started together on an empty database (``serve
+    --demo-if-empty`` twice) load it once: on PostgreSQL the others wait for
+    the first one's transaction and then find its team; on SQLite, which
+    has no advisory lock, the loser's team insert fails on the slug, and it
+    finds the winner's team the same way.
+    """
+    try:
+        return _load_demo_once(settings, engine, plugins, only_if_empty=only_if_empty)
+    except Conflict:
+        if only_if_empty and _has_teams(engine):
+            return False
+        raise
+
+
+def _has_teams(engine) -> bool:
+    with engine.connect() as connection:
+        return bool(connection.scalar(select(func.count(Team.id))))
+
+
+def _load_demo_once(settings, engine, plugins, *, only_if_empty: bool) -> bool:
     import transaction
 
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         dbsession = get_tm_session(get_session_factory(engine), manager)
+        if engine.dialect.name == "postgresql":
+            # Released when this transaction ends, after its team is committed.
+            dbsession.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEMO_LOCK_KEY})
         if only_if_empty and dbsession.scalar(select(func.count(Team.id))):
             return False
         ctx = ServiceContext(dbsession, settings, plugins, Actor("demo"))

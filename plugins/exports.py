@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import lru_cache
@@ -88,8 +89,25 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
     return component.to_ical()
 
 
+# Control characters have no place in an iCalendar value, and a line break
+# in a property the library does not escape (NAME, X-WR-CALNAME) would end
+# the content line.  Names are refused with them on input, but rows written
+# before that (or by hand) must still export.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _one_line(value: str) -> str:
+    """``value`` with every run of control characters (line breaks included) made one space."""
+    return _CONTROL.sub(" ", value or "").strip()
+
+
+def _lines(value: str) -> str:
+    """``value`` with its lines kept and any other control character made a space."""
+    return "\n".join(_one_line(line) for line in (value or "").splitlines())
+
+
 def _summary(shift: ExportShift, texts: dict) -> str:
-    summary = f"{shift.person.name} — {texts['shift']} {shift.team.name} ({shift.role})"
+    summary = f"{_one_line(shift.person.name)} — {texts['shift']} {_one_line(shift.team.name)} ({shift.role})"
     if shift.is_override:
         summary = f"[{texts['override']}] {summary}"
     return summary
@@ -97,7 +115,7 @@ def _summary(shift: ExportShift, texts: dict) -> str:
 
 def _contact_lines(shift: ExportShift, texts: dict) -> list[str]:
     person = shift.person
-    lines = [f"{texts['person']}: {person.name}"]
+    lines = [f"{texts['person']}: {_one_line(person.name)}"]
     if person.phone:
         lines.append(f"{texts['phone']}: {person.phone}")
     if person.email:
@@ -105,19 +123,19 @@ def _contact_lines(shift: ExportShift, texts: dict) -> list[str]:
     if person.telegram_chat_id:
         lines.append(f"{texts['telegram']}: {person.telegram_chat_id}")
     for network, handle in sorted((person.chat or {}).items()):
-        lines.append(f"{network.title()}: {handle}")
+        lines.append(f"{_one_line(network.title())}: {_one_line(handle)}")
     return lines
 
 
 def _description(shift: ExportShift, texts: dict) -> str:
     lines = [
-        f"{texts['team']}: {shift.team.name}",
+        f"{texts['team']}: {_one_line(shift.team.name)}",
         f"{texts['role']}: {shift.role}",
         *_contact_lines(shift, texts),
         f"{texts['source']}: {texts['sources'].get(shift.source, shift.source)}",
     ]
     if shift.reason:
-        lines.append(f"{texts['reason']}: {shift.reason}")
+        lines.append(f"{texts['reason']}: {_lines(shift.reason)}")
     return "\n".join(lines)
 
 
@@ -161,7 +179,7 @@ class IcsFormat(ExportFormat):
         calendar.add("version", "2.0")
         calendar.add("calscale", "GREGORIAN")
         calendar.add("method", "PUBLISH")
-        name = f"{texts['calendar']} — {context.title}"
+        name = f"{texts['calendar']} — {_one_line(context.title)}"
         calendar.add("name", name)
         calendar.add("x-wr-calname", name)
         calendar.add("x-wr-caldesc", texts["description"])
@@ -179,7 +197,7 @@ class IcsFormat(ExportFormat):
             event.add("dtend", shift.end.astimezone(tz))
             event.add("summary", _summary(shift, texts))
             event.add("description", _description(shift, texts))
-            categories = [texts["calendar"], shift.team.name, shift.role]
+            categories = [texts["calendar"], _one_line(shift.team.name), shift.role]
             if shift.is_override:
                 categories.append(texts["override"])
             event.add("categories", categories)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..datetimes import DateTimeError, utcnow, zone
@@ -13,9 +14,10 @@ from ..models import CustomHoliday, Person, Team
 from . import audit
 from .context import ServiceContext
 from .errors import Conflict, Invalid, NotFound
+from .locking import lock_team
 from .representations import team_json
 from .roster import RosterService, bump_revision
-from .validation import MAX_ID, validate
+from .validation import MAX_ID, name_schema, validate
 
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
 #: Slugs that would collide with fixed URLs (``/admin/teams/new``).
@@ -36,7 +38,7 @@ HOLIDAYS_SCHEMA = {
                 "required": ["date", "name"],
                 "properties": {
                     "date": {"type": "string", "format": "date"},
-                    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "name": name_schema(),
                 },
             },
         },
@@ -45,7 +47,7 @@ HOLIDAYS_SCHEMA = {
 
 TEAM_PROPERTIES = {
     "slug": {"type": "string", "pattern": SLUG_PATTERN},
-    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+    "name": name_schema(),
     "timezone": {"type": "string", "minLength": 1, "description": "IANA zone; default PLANTAO_TIMEZONE"},
     "holidays": HOLIDAYS_SCHEMA,
     "fallback_person": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
@@ -95,19 +97,29 @@ class TeamService:
                 [{"field": "slug", "message": "is reserved"}],
             )
         if self.dbsession.scalar(select(Team.id).where(Team.slug == body["slug"])):
-            raise Conflict(f"A team with slug {body['slug']!r} already exists.", {"field": "slug"})
+            raise self._slug_taken(body["slug"])
         team = Team(slug=body["slug"], name=body["name"], timezone=self.ctx.settings.timezone)
         team.holiday_country = "BR"
         team.holiday_optional = False
         self._apply(team, body)
-        self.dbsession.add(team)
-        self.dbsession.flush()
+        # Two creations of one slug at once both pass the check above; the
+        # unique index stops the second at its insert.  The savepoint keeps
+        # the transaction usable to tell that case from any other.
+        try:
+            with self.dbsession.begin_nested():
+                self.dbsession.add(team)
+                self.dbsession.flush()
+        except IntegrityError:
+            if self.dbsession.scalar(select(Team.id).where(Team.slug == body["slug"])):
+                raise self._slug_taken(body["slug"]) from None
+            raise
         audit.record(self.dbsession, self.ctx.actor, "create", "team", team.slug, None, team_json(team))
         RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize(team)
         return team
 
     def update(self, team: Team, body: dict) -> Team:
         validate(TEAM_UPDATE_SCHEMA, body)
+        lock_team(self.dbsession, team)
         before = team_json(team)
         self._apply(team, body)
         self.dbsession.flush()
@@ -118,10 +130,15 @@ class TeamService:
         return team
 
     def delete(self, team: Team) -> None:
+        lock_team(self.dbsession, team)
         audit.record(self.dbsession, self.ctx.actor, "delete", "team", team.slug, team_json(team), None)
         self.dbsession.delete(team)
         self.dbsession.flush()
         bump_revision(self.dbsession)
+
+    @staticmethod
+    def _slug_taken(slug: str) -> Conflict:
+        return Conflict(f"A team with slug {slug!r} already exists.", {"field": "slug"})
 
     def _apply(self, team: Team, body: dict) -> None:
         errors = []
@@ -140,7 +157,10 @@ class TeamService:
                 errors.append({"field": "fallback_person", "message": f"no person with id {person_id}"})
             elif person is not None and not person.active:
                 errors.append({"field": "fallback_person", "message": f"{person.name} is deactivated"})
-            team.fallback_person_id = person_id
+            else:
+                # Only a valid id is set: the custom holidays below flush,
+                # and an unknown one would fail there as a foreign key.
+                team.fallback_person_id = person_id
         holidays = body.get("holidays")
         if holidays is not None:
             team.holiday_country = holidays.get("country", team.holiday_country or "BR")
