@@ -4,20 +4,31 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test system-deps bench check clean
+.PHONY: run test install install-run install-test system-deps bench check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Reinstalled whenever the packaging metadata changes.
-$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml setup.py
-	$(BIN)/pip install --quiet -e ".[test]"
+# Two stamps, each redone whenever the packaging metadata changes: serving
+# needs only the package, so a first `make run` skips the test extras
+# (Selenium, schemathesis...) and shows the first page sooner.
+$(VENV)/.installed-run: $(BIN)/python setup.cfg pyproject.toml setup.py
+	$(BIN)/pip install --quiet -e .
 	@touch $@
 
-install: $(VENV)/.installed
+# The test extras include everything serving needs, so this stamp counts
+# for both.
+$(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml setup.py
+	$(BIN)/pip install --quiet -e ".[test]"
+	@touch $@ $(VENV)/.installed-run
 
-install-test: install
+install-run: $(VENV)/.installed-run
+
+install-test: $(VENV)/.installed-test
+
+# Everything: the package and the test extras.
+install: install-test
 
 # Debian packages the tests need (Caddy, Chromium...), one per line in
 # .ci/debian-packages.txt; installed only when missing.
@@ -30,7 +41,7 @@ system-deps:
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
 	fi
 
-run: install
+run: install-run
 	$(BIN)/plantao serve --demo-if-empty
 
 test: install-test system-deps
@@ -39,7 +50,7 @@ test: install-test system-deps
 bench: install
 	$(BIN)/python benchmarks/run.py
 
-check: install
+check: install-run
 	$(BIN)/plantao check
 
 clean:

@@ -26,6 +26,9 @@ EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 EXIT_PLUGINS = 4
 EXIT_LOCKED = 5
+#: The listen address cannot be bound (port in use, say): often passing, so
+#: systemd may retry it, unlike a configuration error.
+EXIT_LISTEN = 6
 
 
 class CommandError(Exception):
@@ -36,11 +39,16 @@ class CommandError(Exception):
         self.code = code
 
 
-def _settings() -> Settings:
+def _settings(*, announce_password: bool = True) -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigurationError as error:
         raise CommandError(str(error), EXIT_CONFIG) from None
+    # Whichever command runs first on a fresh clone generates the password:
+    # that one shows it (serve shows it itself, with the URL it listens on).
+    if announce_password and settings.admin_password_generated:
+        _announce_admin_password(settings, f"{settings.base_url}/admin/login")
+    return settings
 
 
 def _engine(settings: Settings):
@@ -79,24 +87,94 @@ def _start_up(settings: Settings):
 
 def cmd_serve(args) -> int:
     """Migrate to head, then serve the app with waitress."""
-    import waitress
-
     from .app import make_app
     from .horizon import HorizonKeeper
 
-    settings = _settings()
+    settings = _settings(announce_password=False)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    # Where this process answers (DOMAIN_NAME may name a proxy not set up
+    # yet); a wildcard listen address is no place to open in a browser.
+    visible_host = "localhost" if host in ("0.0.0.0", "::", "") else _url_host(host)
+    base_url = f"http://{visible_host}:{port}"
     plugins, engine = _start_up(settings)
     if args.demo_if_empty:
-        _load_demo(settings, engine, plugins, only_if_empty=True)
+        if _load_demo(settings, engine, plugins, only_if_empty=True):
+            log.info(
+                "Demo data loaded into the empty database: team 'demo' with its people and a weekly "
+                "rotation (%s/teams/demo)",
+                base_url,
+            )
+        else:
+            log.info("The database already has teams: no demo data loaded")
     app = make_app(settings, plugins=plugins, engine=engine)
+    # Listen before starting any thread: a port in use ends the command at once.
+    server = _listen(app, host, port, settings, threads=args.threads)
     HorizonKeeper(app.registry).start()
     if settings.worker_in_serve:
         _start_dispatcher_thread(settings, plugins, app.registry["dbsession_factory"])
-    host = args.host or settings.host
-    port = args.port or settings.port
-    log.info("Plantão serving on http://%s:%s (%s)", host, port, settings.env)
-    waitress.serve(app, host=host, port=port, threads=args.threads, **waitress_options(settings))
+    log.info("Plantão serving on http://%s:%s (%s)", _url_host(host), port, settings.env)
+    log.info("Who is on call: %s/ · admin panel: %s/admin/login", base_url, base_url)
+    _announce_admin_password(settings, f"{base_url}/admin/login")
+    server.run()
     return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _listen(app, host: str, port: int, settings: Settings, *, threads: int):
+    """Bind the waitress server, or end with a plain message (no traceback)."""
+    import errno
+
+    import waitress.server
+
+    try:
+        return waitress.server.create_server(
+            app, host=host, port=port, threads=threads, **waitress_options(settings)
+        )
+    except OSError as error:
+        address = f"{_url_host(host)}:{port}"
+        if error.errno == errno.EADDRINUSE:
+            message = (
+                f"Cannot listen on {address}: the port is already in use (another Plantão, or another "
+                f"program: `ss -ltnp 'sport = :{port}'` names it). Stop it, or choose another PORT (or --port)."
+            )
+        elif error.errno == errno.EACCES:
+            message = f"Cannot listen on {address}: permission denied (ports below 1024 need privileges)."
+        elif error.errno == errno.EADDRNOTAVAIL:
+            message = f"Cannot listen on {address}: {host} is not an address of this machine (check HOST)."
+        else:
+            message = f"Cannot listen on {address}: {error.strerror or error}."
+        raise CommandError(message, EXIT_LISTEN) from None
+
+
+def _announce_admin_password(settings: Settings, login_url: str) -> None:
+    """Where to find the admin password a development instance generated.
+
+    The one exception to "passwords are never logged": a fresh clone run in
+    development shows the password it just generated, once, on the console.
+    """
+    path = settings.admin_password_file
+    if path is None:
+        return
+    if settings.admin_password_generated:
+        log.warning(
+            "No ADMIN_PASSWORD is set, so this development instance generated one: %s\n"
+            "    Log in at %s with it. It is kept in %s for the next runs;\n"
+            "    to choose your own, set ADMIN_PASSWORD in .env (copy .env.example) and restart.",
+            settings.admin_password,
+            login_url,
+            path.absolute(),
+        )
+    else:
+        log.info(
+            "No ADMIN_PASSWORD is set: the admin password (log in at %s) is the one kept in %s; "
+            "set ADMIN_PASSWORD in .env to choose your own.",
+            login_url,
+            path.absolute(),
+        )
 
 
 def _start_dispatcher_thread(settings: Settings, plugins, session_factory) -> None:
@@ -148,8 +226,16 @@ def cmd_worker(args) -> int:
 
 
 def waitress_options(settings: Settings) -> dict:
-    """How waitress treats proxies: only the trusted one may forward headers."""
+    """How waitress treats proxies (only the trusted one may forward headers) and bounds clients."""
     return {
+        # waitress buffers a whole body before the application sees it: the
+        # limit stops a huge upload from taking the process's memory.
+        "max_request_body_size": settings.max_request_body_bytes,
+        # A slow client holds one of connection_limit connections until it
+        # goes quiet for channel_timeout; Caddy's read timeouts shield
+        # production from clients that trickle (docs/operacao.md).
+        "channel_timeout": settings.channel_timeout_seconds,
+        "connection_limit": settings.connection_limit,
         # Only the reverse proxy (Caddy on loopback) may tell us the client's
         # address and scheme; anybody else's X-Forwarded-* headers are dropped.
         "trusted_proxy": settings.trusted_proxy,
@@ -213,6 +299,18 @@ def cmd_demo(args) -> int:
     )
 
 
+def _check_phones(engine) -> None:
+    """Warn about stored phone numbers that are not valid ones (kept as typed by migration 0005)."""
+    from sqlalchemy.orm import Session
+
+    from .services.contacts import invalid_stored_phones
+
+    with Session(engine) as dbsession:
+        invalid = invalid_stored_phones(dbsession)
+    for person_id, name, phone in invalid:
+        print(f"[WARN] person {person_id} ({name}): phone {phone!r} is not a valid number; correct it in the admin panel")
+
+
 def cmd_check(args) -> int:
     """Print a diagnosis of configuration, database and plugins."""
     problems = 0
@@ -225,6 +323,8 @@ def cmd_check(args) -> int:
     print(f"[ OK ] data directory {settings.data_dir.absolute()}")
     for warning in settings.warnings:
         print(f"[WARN] {warning}")
+    if settings.admin_password_generated:
+        _announce_admin_password(settings, f"{settings.base_url}/admin/login")
     print(f"[....] database {settings.safe_database_url}")
     try:
         engine = _engine(settings)
@@ -240,6 +340,7 @@ def cmd_check(args) -> int:
     else:
         if state.at_head:
             print(f"[ OK ] database reachable, schema at head ({state.head})")
+            _check_phones(engine)
         elif state.current is None:
             print(f"[WARN] database reachable but empty: `plantao db upgrade` (or serve) creates the schema")
         else:

@@ -23,9 +23,14 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from . import passwords
+
 # The example value of the first version's manual: a password everybody who
 # read the manual knows.
 EXAMPLE_ADMIN_PASSWORD = "admin123"
+
+#: The file in PLANTAO_DATA_DIR holding a development instance's generated admin password.
+ADMIN_PASSWORD_FILE = "admin_password"
 
 ENVIRONMENTS = ("development", "production")
 
@@ -46,6 +51,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "PLANTAO_DATA_DIR": ("./var", "where the embedded database and generated secrets live"),
     "PLANTAO_ENV": ("development", "development or production"),
     "SESSION_SECRET": (None, "secret signing session cookies; generated in the data dir when unset"),
+    "SESSION_MAX_AGE_HOURS": ("24", "a login session ends this long after it began, however active"),
     "TRUSTED_PROXY": ("127.0.0.1", "address of the reverse proxy whose X-Forwarded-* headers are trusted"),
     "PLANTAO_HORIZON_DAYS": ("180", "how many days ahead shifts are materialized"),
     "PUBLIC_ROSTER": ("true", "false makes every page and read API need a login"),
@@ -65,6 +71,9 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "NOTIFY_STALE_AFTER_MINUTES": ("60", "reminders and handoffs overdue by more than this are skipped"),
     "NOTIFY_CHANGE_WINDOW_DAYS": ("28", "roster changes of shifts starting within this many days are notified"),
     "PLANTAO_WORKER_IN_SERVE": ("false", "true also runs the notification dispatcher inside plantao serve"),
+    "MAX_REQUEST_BODY_BYTES": ("1048576", "largest request body accepted; bigger ones get 413 unread"),
+    "CHANNEL_TIMEOUT_SECONDS": ("120", "waitress closes a connection idle this long"),
+    "CONNECTION_LIMIT": ("100", "connections waitress serves at once; more wait to be accepted"),
 }
 
 SMTP_SECURITY = ("starttls", "tls", "none")
@@ -91,6 +100,10 @@ class Settings:
 
     database_url: str
     admin_password: str = ""
+    #: Where a development instance without ``ADMIN_PASSWORD`` keeps the one it generated.
+    admin_password_file: Path | None = None
+    #: True only in the process that generated it (the one run that shows it).
+    admin_password_generated: bool = False
     domain_name: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
@@ -98,6 +111,7 @@ class Settings:
     data_dir: Path = Path("var")
     env: str = "development"
     session_secret: str = ""
+    session_max_age_hours: int = 24
     trusted_proxy: str = "127.0.0.1"
     horizon_days: int = 180
     public_roster: bool = True
@@ -117,6 +131,9 @@ class Settings:
     notify_stale_after_minutes: int = 60
     notify_change_window_days: int = 28
     worker_in_serve: bool = False
+    max_request_body_bytes: int = 1048576
+    channel_timeout_seconds: int = 120
+    connection_limit: int = 100
     #: Problems worth shouting about that do not stop a development instance.
     warnings: tuple[str, ...] = field(default=())
 
@@ -229,23 +246,40 @@ def load_settings(
     database_url = _database_url(get, db_port, data_dir, errors)
 
     admin_password = values.get("ADMIN_PASSWORD") or ""
-    if admin_password in ("", EXAMPLE_ADMIN_PASSWORD):
-        problem = (
-            "ADMIN_PASSWORD is empty"
-            if not admin_password
-            else "ADMIN_PASSWORD is the manual's example value 'admin123'"
-        )
+    viewer_password = values.get("VIEWER_PASSWORD") or ""
+    if admin_password == EXAMPLE_ADMIN_PASSWORD:
+        problem = "ADMIN_PASSWORD is the manual's example value 'admin123'"
         if env == "production":
             errors.append(f"{problem}: set a strong password before running in production")
         else:
             warnings.append(f"{problem}: anybody who read the manual can administer this instance")
+    elif not admin_password and env == "production":
+        errors.append("ADMIN_PASSWORD is empty: set a strong password before running in production")
+    elif not admin_password and not create_data_dir:
+        # Without the data directory there is nowhere to keep a generated one.
+        warnings.append("ADMIN_PASSWORD is empty: nobody can log in to the admin panel or write through the API")
+    # A guessable password undoes the login throttle: production refuses it.
+    for name, password in (("ADMIN_PASSWORD", admin_password), ("VIEWER_PASSWORD", viewer_password)):
+        weakness = passwords.weakness(password) if password not in ("", EXAMPLE_ADMIN_PASSWORD) else None
+        if weakness and env == "production":
+            errors.append(f"{name} {weakness}: production needs a password that is hard to guess")
+        elif weakness:
+            warnings.append(f"{name} {weakness}: it would be refused with PLANTAO_ENV=production")
+    session_max_age_hours = integer("SESSION_MAX_AGE_HOURS", 1, 8760)
 
     session_secret = get("SESSION_SECRET") or ""
+    admin_password_file: Path | None = None
+    admin_password_generated = False
     if create_data_dir and not errors:
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
             if not session_secret:
                 session_secret = _stored_secret(data_dir / "session_secret")
+            if not admin_password and env == "development":
+                # A fresh clone must be usable at once: a random password,
+                # kept for the next runs, that the CLI shows once.
+                admin_password_file = data_dir / ADMIN_PASSWORD_FILE
+                admin_password, admin_password_generated = _generated_password(admin_password_file)
         except OSError as error:
             errors.append(f"PLANTAO_DATA_DIR {str(data_dir)!r} is not writable: {error.strerror}")
 
@@ -263,6 +297,9 @@ def load_settings(
     notify_stale_after_minutes = integer("NOTIFY_STALE_AFTER_MINUTES", 1, 100000)
     notify_change_window_days = integer("NOTIFY_CHANGE_WINDOW_DAYS", 0, 3660)
     worker_in_serve = boolean("PLANTAO_WORKER_IN_SERVE")
+    max_request_body_bytes = integer("MAX_REQUEST_BODY_BYTES", 1024, 1073741824)
+    channel_timeout_seconds = integer("CHANNEL_TIMEOUT_SECONDS", 1, 86400)
+    connection_limit = integer("CONNECTION_LIMIT", 1, 100000)
     admin_emails = tuple(a.strip() for a in (get("NOTIFY_ADMIN_EMAILS") or "").split(",") if a.strip())
 
     if errors:
@@ -270,6 +307,8 @@ def load_settings(
     return Settings(
         database_url=database_url,
         admin_password=admin_password,
+        admin_password_file=admin_password_file,
+        admin_password_generated=admin_password_generated,
         domain_name=get("DOMAIN_NAME"),
         host=get("HOST"),
         port=port,
@@ -277,11 +316,12 @@ def load_settings(
         data_dir=data_dir,
         env=env,
         session_secret=session_secret,
+        session_max_age_hours=session_max_age_hours,
         trusted_proxy=get("TRUSTED_PROXY"),
         horizon_days=horizon_days,
         public_roster=public_roster,
         public_contacts=public_contacts,
-        viewer_password=values.get("VIEWER_PASSWORD") or "",
+        viewer_password=viewer_password,
         smtp_host=get("SMTP_HOST"),
         smtp_port=smtp_port,
         smtp_security=smtp_security,
@@ -296,6 +336,9 @@ def load_settings(
         notify_stale_after_minutes=notify_stale_after_minutes,
         notify_change_window_days=notify_change_window_days,
         worker_in_serve=worker_in_serve,
+        max_request_body_bytes=max_request_body_bytes,
+        channel_timeout_seconds=channel_timeout_seconds,
+        connection_limit=connection_limit,
         warnings=tuple(warnings),
     )
 
@@ -324,6 +367,37 @@ def _database_url(get, db_port: int, data_dir: Path, errors: list[str]) -> str:
         )
         return url.render_as_string(hide_password=False)
     return f"sqlite:///{(data_dir.absolute() / 'plantao.sqlite3').as_posix()}"
+
+
+def _generated_password(path: Path) -> tuple[str, bool]:
+    """The password kept in ``path``, and whether this call created it.
+
+    The file appears whole or not at all (written aside, then hard-linked
+    into place), so a worker started alongside ``serve`` reads the same
+    password rather than writing a second one.
+    """
+    while True:
+        try:
+            stored = path.read_text().strip()
+        except FileNotFoundError:
+            stored = ""
+        else:
+            if stored:
+                return stored, False
+            # An empty file holds nothing to log in with: replace it.
+            path.unlink(missing_ok=True)
+        password = secrets.token_urlsafe(18)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(password + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            continue  # another process got there first: use theirs
+        finally:
+            draft.unlink()
+        return password, True
 
 
 def _stored_secret(path: Path) -> str:

@@ -51,4 +51,13 @@ def explain_database_error(error: Exception, database_url: str) -> str:
 
 
 def is_database_unavailable(error: Exception) -> bool:
-    return isinstance(error, (OperationalError, DBAPIError))
+    """True when ``error`` means the database could not serve the request.
+
+    An operational error (the server is down or restarting, the connection
+    dropped, a lock wait gave up after the retries) or a connection
+    SQLAlchemy had to invalidate says nothing about the request itself: the
+    client should try again shortly, so the answer is a 503, not a 500.
+    """
+    if isinstance(error, OperationalError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)

@@ -28,6 +28,25 @@ def is_cached_read(request) -> bool:
     )
 
 
+def public_application_url(request) -> str:
+    """The application's address as its users reach it.
+
+    With ``DOMAIN_NAME`` set that is ``https://DOMAIN_NAME`` (Caddy serves
+    it), whatever ``Host`` the request carried: a client chooses its Host
+    header, and the links handed out (feed URLs, the OpenAPI ``servers``)
+    must not point wherever it says.  Without it, the request's own address.
+    """
+    domain = request.plantao_settings.domain_name
+    if not domain:
+        return request.application_url
+    return f"https://{domain}{request.script_name}"
+
+
+def public_route_url(request, route_name: str, *elements, **kw) -> str:
+    """``request.route_url`` at :func:`public_application_url`."""
+    return request.route_url(route_name, *elements, _app_url=public_application_url(request), **kw)
+
+
 def includeme(config) -> None:
     config.add_static_view("static", "plantao:static", cache_max_age=86400)
 

@@ -86,9 +86,11 @@ class EmailChannel(NotificationChannel):
     title = {"pt-BR": "E-mail", "en": "Email"}
     description = {
         "pt-BR": "E-mail por SMTP (STARTTLS ou TLS), para o e-mail de cada pessoa e, se configurado, "
-        "para um endereço da equipe. Sem parâmetros, usa as variáveis SMTP_*.",
+        "para um endereço da equipe. Desligado até a equipe ativá-lo; parâmetros deixados em branco "
+        "vêm das variáveis SMTP_* do servidor.",
         "en": "Email over SMTP (STARTTLS or TLS) to each person's address and, if set, a team "
-        "address. Without parameters the SMTP_* variables are used.",
+        "address. Off until the team enables it; parameters left blank come from the server's "
+        "SMTP_* variables.",
     }
     params_schema = {
         "type": "object",
@@ -106,6 +108,7 @@ class EmailChannel(NotificationChannel):
     secret_params = ("password",)
 
     def defaults(self, settings) -> dict:
+        # Defaults only: the channel sends for a team once the team enables it.
         if not settings.smtp_host:
             return {}
         return {

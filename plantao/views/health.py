@@ -9,13 +9,13 @@ from .. import schema
 from ..diagnostics import explain_database_error
 
 
-@view_config(route_name="healthz", renderer="json", http_cache=0)
+@view_config(route_name="healthz", request_method="GET", renderer="json", http_cache=0)
 def healthz(request):
     """The process is up and answering; says nothing of the database."""
     return {"status": "ok"}
 
 
-@view_config(route_name="readyz", renderer="json", http_cache=0)
+@view_config(route_name="readyz", request_method="GET", renderer="json", http_cache=0)
 def readyz(request):
     """The database answers and its schema is at the newest migration."""
     engine = request.registry["dbengine"]

@@ -72,10 +72,44 @@ def test_all_configuration_errors_are_reported_together_naming_each_variable(tmp
     assert len(caught.value.errors) == 6
 
 
-@pytest.mark.parametrize("password", ["", "admin123"])
-def test_a_weak_admin_password_warns_in_development(tmp_path, password):
-    settings = load(tmp_path, {"ADMIN_PASSWORD": password})
+def test_the_manuals_example_password_warns_in_development(tmp_path):
+    settings = load(tmp_path, {"ADMIN_PASSWORD": "admin123"})
     assert any("ADMIN_PASSWORD" in warning for warning in settings.warnings)
+
+
+def test_development_without_admin_password_generates_one_kept_private_in_the_data_dir(tmp_path):
+    first = load(tmp_path, {"ADMIN_PASSWORD": ""})
+    kept = tmp_path / "var" / "admin_password"
+    assert first.admin_password_generated and first.admin_password_file == kept
+    assert len(first.admin_password) >= 20 and kept.read_text().strip() == first.admin_password
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    # Nothing untrue is claimed: somebody can log in, with the generated password.
+    assert not any("ADMIN_PASSWORD" in warning for warning in first.warnings)
+    second = load(tmp_path)
+    assert second.admin_password == first.admin_password and not second.admin_password_generated
+    # A password of one's own wins, and nothing is generated for it.
+    chosen = load(tmp_path, {"ADMIN_PASSWORD": "a-long-and-unguessable-one"})
+    assert chosen.admin_password == "a-long-and-unguessable-one" and chosen.admin_password_file is None
+
+
+def test_an_empty_password_file_is_replaced(tmp_path):
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "admin_password").write_text("\n")
+    settings = load(tmp_path)
+    assert settings.admin_password and settings.admin_password_generated
+
+
+def test_without_a_data_dir_an_empty_admin_password_warns_that_nobody_can_log_in(tmp_path):
+    settings = load(tmp_path, create_data_dir=False)
+    assert settings.admin_password == "" and settings.admin_password_file is None
+    assert any("nobody can log in" in warning for warning in settings.warnings)
+    assert not (tmp_path / "var").exists()
+
+
+def test_production_never_generates_an_admin_password(tmp_path):
+    with pytest.raises(ConfigurationError, match="ADMIN_PASSWORD is empty"):
+        load(tmp_path, {"PLANTAO_ENV": "production"})
+    assert not (tmp_path / "var" / "admin_password").exists()
 
 
 @pytest.mark.parametrize("password", ["", "admin123"])
@@ -115,3 +149,33 @@ def test_the_readme_configuration_table_lists_every_variable():
     readme = (PACKAGE_DIR.parent / "README.md").read_text()
     for name in VARIABLES:
         assert f"`{name}`" in readme, f"{name} missing from the README"
+
+
+def _manual_section(start: str, end: str) -> str:
+    from plantao.resources import PACKAGE_DIR
+
+    manual = (PACKAGE_DIR.parent / "docs" / "operacao.md").read_text()
+    return manual[manual.index(start) : manual.index(end)]
+
+
+def test_the_operators_manual_variable_table_lists_every_variable():
+    table = _manual_section("### 7.1", "### 7.2")
+    missing = [name for name in VARIABLES if f"| `{name}` |" not in table]
+    assert not missing, f"missing from docs/operacao.md, 7.1: {missing}"
+
+
+def test_the_operators_manual_env_template_sets_the_notification_variables():
+    template = _manual_section("### 7.2", "## 8.")
+    names = [name for name in VARIABLES if name.startswith(("SMTP_", "NOTIFY_")) or name == "PLANTAO_WORKER_IN_SERVE"]
+    missing = [name for name in names if f"\n{name}=" not in template]
+    assert not missing, f"missing from the .env template of docs/operacao.md, 7.2: {missing}"
+
+
+def test_the_operators_manual_installs_the_worker_and_lists_its_commands():
+    files = _manual_section("## 2.", "## 3.")
+    assert "`/etc/systemd/system/plantao-worker.service`" in files
+    commands = _manual_section("### 4.1", "### 4.2")
+    assert "plantao worker" in commands and "plantao roster refresh" in commands
+    deploy = _manual_section("### 5.2", "### 5.3")
+    assert "systemd/plantao-worker.service" in deploy
+    assert "enable --now plantao plantao-worker" in deploy

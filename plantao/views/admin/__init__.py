@@ -64,6 +64,7 @@ def localized(value: dict | str | None, lang: str) -> str:
 #: own checks) and their translatable counterparts.  A message not listed here
 #: is shown through the generic "Invalid value" text with the original detail.
 _MESSAGES: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"it would only change the past"), "This has already ended: the past is kept as it happened, so nothing was changed."),
     (re.compile(r"^is required$"), "This field is required."),
     (re.compile(r"^is not a known field$"), "Unknown field."),
     (re.compile(r"^must be of type (integer|number)\b"), "Enter a number."),
@@ -75,6 +76,7 @@ _MESSAGES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"is less than the minimum of (?P<limit>\S+)$"), "Must be at least ${limit}."),
     (re.compile(r"is greater than the maximum of (?P<limit>\S+)$"), "Must be at most ${limit}."),
     (re.compile(r"does not match "), "This value is not in the expected format."),
+    (re.compile(r"is not a (valid )?phone number"), "Enter a valid phone number with its area code, e.g. (11) 91234-5678 or +55 11 91234-5678."),
     (re.compile(r"has non-unique elements$"), "The same value is chosen twice."),
     (re.compile(r"^no person with id (?P<id>\d+)$"), "There is no person with id ${id}."),
     (re.compile(r"^must be after start$"), "Must be after the start."),
@@ -178,6 +180,13 @@ class AdminView:
 
     def redirect(self, route: str, **kw) -> HTTPSeeOther:
         return HTTPSeeOther(self.request.route_url(route, **kw))
+
+    def flash_failure(self, error: ServiceError) -> None:
+        """Nothing of this request is saved; its translated reasons are flashed for the next page."""
+        self.request.tm.doom()
+        errors, general = form_errors(self._, error)
+        for message in general + [message for messages in errors.values() for message in messages]:
+            self.flash(message)
 
     def failed(self, error: ServiceError) -> tuple[dict, list]:
         """Nothing of this request is saved; the error's details, translated."""

@@ -1,0 +1,209 @@
+"""The first run of a fresh clone: the installed ``plantao serve``, as a new user starts it.
+
+No ``.env`` and no ``ADMIN_PASSWORD``: the log shows a generated password
+once, with the login URL, and that password opens the admin panel; the next
+start only says where it is kept.  Both on the embedded SQLite database and
+on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import require_postgres
+
+pytestmark = pytest.mark.slow
+
+PLANTAO = Path(sys.executable).with_name("plantao")
+GENERATED = re.compile(r"generated one: (\S+)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_env(request):
+    """No database variable (embedded SQLite), or a PostgreSQL database of the test's own."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    admin_url = require_postgres()
+    name = f"plantao_first_run_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield {"DATABASE_URL": make_url(admin_url).set(database=name).render_as_string(hide_password=False)}
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class Server:
+    """``plantao serve --demo-if-empty`` in a subprocess, its log collected as it comes."""
+
+    def __init__(self, workdir: Path, env: dict, port: int):
+        self.port = port
+        self.lines: list[str] = []
+        environment = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(workdir),
+            "PLANTAO_DATA_DIR": str(workdir / "var"),
+            "PORT": str(port),
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [str(PLANTAO), "serve", "--demo-if-empty", "--threads", "2"],
+            cwd=workdir,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.reader = threading.Thread(target=self._collect, daemon=True)
+        self.reader.start()
+
+    def _collect(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def wait_until_serving(self, timeout: float = 90) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"plantao serve exited with {self.process.returncode}:\n{self.log}")
+            if "admin panel:" in self.log and self._answers():
+                return self.log
+            time.sleep(0.2)
+        pytest.fail(f"plantao serve did not start in {timeout} s:\n{self.log}")
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=10)
+        self.process.stdout.close()
+
+
+def log_in(port: int, password: str) -> str:
+    """Log in through the admin form (with its CSRF token); the path the browser ends on."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    base = f"http://127.0.0.1:{port}"
+    with opener.open(f"{base}/admin/login", timeout=10) as response:
+        form = response.read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    body = urllib.parse.urlencode({"password": password, "csrf_token": token}).encode()
+    try:
+        with opener.open(f"{base}/admin/login", data=body, timeout=10) as response:
+            page = response.read().decode()
+            path = urllib.parse.urlsplit(response.url).path
+    except urllib.error.HTTPError as error:
+        return f"HTTP {error.code}"
+    assert 'name="password"' not in page
+    return path
+
+
+@pytest.fixture
+def start(tmp_path, database_env):
+    servers = []
+
+    def run() -> Server:
+        server = Server(tmp_path, database_env, free_port())
+        servers.append(server)
+        return server
+
+    yield run
+    for server in servers:
+        server.stop()
+
+
+def test_a_fresh_clone_prints_a_generated_password_once_and_it_opens_the_admin_panel(tmp_path, start):
+    first = start()
+    log = first.wait_until_serving()
+    port = first.port
+
+    found = GENERATED.search(log)
+    assert found, log
+    password = found.group(1)
+    assert f"http://127.0.0.1:{port}/admin/login" in log
+    assert "ADMIN_PASSWORD in .env" in log
+    # The old, untrue warning is gone.
+    assert "anybody who read the manual" not in log
+    # Where to look first, and that the demo team was loaded.
+    assert f"Who is on call: http://127.0.0.1:{port}/" in log
+    assert "Demo data loaded" in log and f"http://127.0.0.1:{port}/teams/demo" in log
+
+    kept = tmp_path / "var" / "admin_password"
+    assert kept.read_text().strip() == password
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+    assert log_in(port, password) == "/admin/teams"
+    assert log_in(port, "not-the-password") == "HTTP 401"
+    first.stop()
+
+    second = start()
+    again = second.wait_until_serving()
+    assert password not in again
+    assert not GENERATED.search(again)
+    assert str(kept) in again and "already has teams" in again
+    assert log_in(second.port, password) == "/admin/teams"
+
+
+def test_a_port_in_use_ends_serve_with_a_plain_message(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(PLANTAO), "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env={
+                "PATH": os.environ["PATH"],
+                "HOME": str(tmp_path),
+                "PLANTAO_DATA_DIR": str(tmp_path / "var"),
+                "ADMIN_PASSWORD": "a-strong-test-password",
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 6, result.stderr
+    assert f"Cannot listen on 127.0.0.1:{port}: the port is already in use" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
