@@ -135,6 +135,21 @@ def _response_schemas(plugin_names: dict[str, list[str]]) -> dict:
         "source": _ref("ShiftSource"),
     }
     localized = {"type": "object", "additionalProperties": {"type": "string"}, "description": "text by language tag"}
+    rotation = {
+        "id": {"type": "integer"},
+        "team": {"type": "string", "description": "the team's slug"},
+        "name": {"type": "string"},
+        "role": {"type": "string"},
+        "policy": {"type": "string", "description": f"a rotation policy; installed: {policies}"},
+        "priority": {"type": "integer"},
+        "start": DATE_TIME,
+        **versioned,
+        "versions": {
+            "type": "array",
+            "items": _ref("RotationVersion"),
+            "description": "every dated version; the top-level fields are those of the version in effect now",
+        },
+    }
     return {
         "Error": {
             "type": "object",
@@ -174,16 +189,17 @@ def _response_schemas(plugin_names: dict[str, list[str]]) -> dict:
                 "email": {"type": ["string", "null"], "description": "null for anonymous readers"},
                 "phone": {
                     "type": ["string", "null"],
-                    "description": "null for anonymous readers unless PUBLIC_CONTACTS is on",
+                    "description": "E.164; for anonymous readers only of whoever is on call now or next "
+                    "(in that team and role), and never with PUBLIC_CONTACTS off",
                 },
                 "telegram_chat_id": {
                     "type": ["string", "null"],
-                    "description": "null for anonymous readers unless PUBLIC_CONTACTS is on",
+                    "description": "shown to the same readers as the phone",
                 },
                 "chat": {
                     "type": "object",
                     "additionalProperties": {"type": "string"},
-                    "description": "chat handles by network; empty for anonymous readers unless PUBLIC_CONTACTS is on",
+                    "description": "chat handles by network; shown to the same readers as the phone",
                 },
                 "active": {"type": "boolean"},
             }
@@ -204,23 +220,18 @@ def _response_schemas(plugin_names: dict[str, list[str]]) -> dict:
             {"effective_from": DATE_TIME, **versioned},
             "the rotation's parameters, members, rules and restrictions from a date on",
         ),
-        "Rotation": _object(
-            {
-                "id": {"type": "integer"},
-                "team": {"type": "string", "description": "the team's slug"},
-                "name": {"type": "string"},
-                "role": {"type": "string"},
-                "policy": {"type": "string", "description": f"a rotation policy; installed: {policies}"},
-                "priority": {"type": "integer"},
-                "start": DATE_TIME,
-                **versioned,
-                "versions": {
-                    "type": "array",
-                    "items": _ref("RotationVersion"),
-                    "description": "every dated version; the top-level fields are those of the version in effect now",
+        "Rotation": _object(rotation),
+        "RotationChanged": {
+            **_object(rotation, "the rotation after a PATCH"),
+            "properties": {
+                **rotation,
+                "effective_from": {
+                    **DATE_TIME,
+                    "description": "the instant the change actually took effect: effective_from when ahead, "
+                    "else the next whole minute; present when the PATCH changed dated fields or named effective_from",
                 },
-            }
-        ),
+            },
+        },
         "RotationList": _page("rotations", "Rotation", "a team's rotations by id"),
         "Override": _object(
             {
@@ -276,7 +287,13 @@ def _response_schemas(plugin_names: dict[str, list[str]]) -> dict:
                 "end": DATE_TIME,
                 "gaps": {"type": "array", "items": _ref("Gap")},
                 "conflicts": {"type": "array", "items": _ref("Conflict")},
-            }
+                "next": {
+                    "type": ["string", "null"],
+                    "description": "cursor of the next page (of either list): pass it verbatim as `cursor`; "
+                    "null on the last page",
+                },
+            },
+            "gaps and conflicts stored with the materialized roster",
         ),
         "PreviewShift": _object(engine_shift, "a shift as the engine computes it (not stored: no id)"),
         "Preview": _object(
@@ -392,10 +409,21 @@ def _parameters(plugin_kinds: list[str]) -> dict:
 ERROR_RESPONSES = {
     "400": ("BadRequest", "the request cannot be read: malformed JSON or a bad query parameter"),
     "401": ("Unauthorized", "credentials are missing or wrong (reads need them only when PUBLIC_ROSTER is off)"),
+    "403": ("Forbidden", "the credentials are right but may not do this: a viewer's (read-only) on a write"),
     "404": ("NotFound", "what the path names does not exist"),
+    "405": ("MethodNotAllowed", "the path exists but not with this method; Allow lists those it takes"),
     "409": ("Conflict", "the request clashes with stored data"),
+    "413": ("TooLarge", "the body is larger than MAX_REQUEST_BODY_BYTES; refused before it is read"),
     "422": ("Invalid", "the body is readable but wrong; details lists {field, message}"),
+    "429": ("TooManyRequests", "too many failed credentials from this client address; retry after Retry-After seconds"),
+    "503": ("Unavailable", "the database cannot be reached; nothing was applied, retry later"),
 }
+
+#: What any operation may answer whatever it does: unreadable input (not
+#: UTF-8, NUL, a bad Content-Length, multipart without a boundary, JSON
+#: nested too deeply), credentials wrong or throttled, a body too large, and
+#: the database down (credentials and sessions are checked against it too).
+COMMON_ERRORS = ("400", "401", "413", "429", "503")
 
 
 def _error_responses() -> dict:
@@ -407,6 +435,12 @@ def _error_responses() -> dict:
         }
     responses["Unauthorized"]["headers"] = {
         "WWW-Authenticate": {"schema": {"type": "string"}, "description": 'Bearer realm="plantao"'}
+    }
+    responses["MethodNotAllowed"]["headers"] = {
+        "Allow": {"schema": {"type": "string"}, "description": "the methods the path takes, e.g. GET, POST"}
+    }
+    responses["TooManyRequests"]["headers"] = {
+        "Retry-After": {"schema": {"type": "string"}, "description": "seconds until the client may try again"}
     }
     return responses
 
@@ -438,6 +472,7 @@ def _operation(
     body: str | None = None,
     errors: tuple[str, ...] = (),
 ) -> dict:
+    """One operation; each also answers :data:`COMMON_ERRORS`, and a write 403."""
     operation = {
         "operationId": operation_id,
         "tags": [tag],
@@ -452,7 +487,10 @@ def _operation(
             "content": {"application/json": {"schema": _ref(body)}},
         }
     responses = {ok[0]: ok[1]}
-    for status in sorted({"401", *errors}):
+    statuses = {*COMMON_ERRORS, *errors}
+    if write:
+        statuses.add("403")
+    for status in sorted(statuses):
         responses[status] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
     operation["responses"] = responses
     return operation
@@ -567,7 +605,7 @@ def _paths() -> dict:
                 "updateRotation",
                 "rotations",
                 "Change a rotation from effective_from (default now) on",
-                ("200", _json("Rotation", "the changed rotation")),
+                ("200", _json("RotationChanged", "the changed rotation")),
                 write=True,
                 params=(*team, "id"),
                 body="RotationUpdate",
@@ -650,9 +688,10 @@ def _paths() -> dict:
             "get": op(
                 "getGaps",
                 "roster",
-                "Times nobody covers and unresolved rule conflicts in [start, end) (default: 28 days)",
+                "Times nobody covers and unresolved rule conflicts in [start, end) (default: 28 days), "
+                "as stored with the materialized roster; `limit` rows of each list per page",
                 ("200", _json("Gaps", "gaps and conflicts")),
-                params=(*team, "start", "end"),
+                params=(*team, "start", "end", "shiftsLimit", "cursor"),
                 errors=("400", "404"),
             )
         },
@@ -1066,6 +1105,42 @@ def _export_paths() -> dict:
 
 
 
+# -- links ---------------------------------------------------------------------------
+
+_TEAM = {"slug": "$response.body#/slug"}
+_PERSON = {"id": "$response.body#/id"}
+_ROTATION = {"slug": "$request.path.slug", "id": "$response.body#/id"}
+_OVERRIDE = {"slug": "$request.path.slug", "id": "$response.body#/id"}
+_LEAVE = {"id": "$request.path.id", "leave_id": "$response.body#/id"}
+
+#: Where the answer of a creation leads: to reading, changing and deleting
+#: what it created (OpenAPI links; schemathesis' stateful run follows them).
+LINKS = {
+    "createTeam": {
+        "getTeam": _TEAM, "updateTeam": _TEAM, "deleteTeam": _TEAM,
+        "createRotation": _TEAM, "listRotations": _TEAM, "createOverride": _TEAM, "listOverrides": _TEAM,
+        "listShifts": _TEAM, "getOnCall": _TEAM,
+    },
+    "createPerson": {
+        "getPerson": _PERSON, "updatePerson": _PERSON, "deactivatePerson": _PERSON,
+        "createLeave": _PERSON, "listLeave": _PERSON,
+    },
+    "createRotation": {"getRotation": _ROTATION, "updateRotation": _ROTATION, "deleteRotation": _ROTATION},
+    "createOverride": {"listOverrides": {"slug": "$request.path.slug"}, "deleteOverride": _OVERRIDE},
+    "createLeave": {"listLeave": {"id": "$request.path.id"}, "deleteLeave": _LEAVE},
+}
+
+
+def _add_links(paths: dict) -> None:
+    operations = {op["operationId"]: op for item in paths.values() for op in item.values()}
+    for source, targets in LINKS.items():
+        response = operations[source]["responses"]["201"]
+        response["links"] = {
+            target[0].upper() + target[1:]: {"operationId": target, "parameters": parameters}
+            for target, parameters in targets.items()
+        }
+
+
 # -- the document ---------------------------------------------------------------------
 
 
@@ -1080,6 +1155,8 @@ def _document(plugins: tuple[tuple[str, str], ...]) -> dict:
     for kind, name in plugins:
         names.setdefault(kind, []).append(name)
     names = {kind: sorted(found) for kind, found in sorted(names.items())}
+    paths = {**_paths(), **_export_paths(), **_notification_paths()}
+    _add_links(paths)
     document = {
         "openapi": "3.1.0",
         "info": {
@@ -1088,13 +1165,16 @@ def _document(plugins: tuple[tuple[str, str], ...]) -> dict:
             "description": (
                 "The on-call roster: teams, their rotations, overrides and leave, and who is on call. "
                 "Date-times carry the offset of the team's zone. Lists are paginated with an opaque "
-                "`next` cursor. Errors are JSON objects {error, details}."
+                "`next` cursor. Errors are JSON objects {error, details}. Any operation may answer 400 "
+                "(unreadable input), 401, 413 (body over MAX_REQUEST_BODY_BYTES), 429 (throttled after failed "
+                "credentials) and 503 (database down); writes also 403 (read-only credentials). A method a "
+                "path does not list answers 405 with Allow."
             ),
         },
         "tags": [
             {"name": name} for name in ("teams", "rotations", "overrides", "roster", "people", "exports", "notifications", "meta")
         ],
-        "paths": {**_paths(), **_export_paths(), **_notification_paths()},
+        "paths": paths,
         "components": {
             "schemas": {**_response_schemas(names), **_export_schemas(), **_notification_schemas(), **REQUEST_SCHEMAS},
             "parameters": {**_parameters(sorted(names)), **_export_parameters(names.get("export_format", [])),

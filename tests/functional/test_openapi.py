@@ -8,6 +8,7 @@ API really answers, in a realistic session, matches the schemas it declares.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -18,8 +19,11 @@ from pyramid.interfaces import IRoutesMapper
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from plantao.openapi import build_openapi
+from plantao.openapi import READ_SECURITY, build_openapi
 from plantao.routes import API
+from tests.conftest import ADMIN_PASSWORD
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_PASSWORD}"}
 
 DOCUMENT_URI = "urn:plantao:openapi"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -40,6 +44,61 @@ def test_the_document_is_valid_openapi_3_1(document):
 
 def test_the_document_names_the_server_it_is_served_from(document):
     assert document["servers"] == [{"url": "http://localhost"}]
+
+
+def test_with_a_domain_name_servers_and_feed_links_name_it_whatever_the_host(settings, clean_engine, plugins):
+    import webtest
+
+    from plantao.app import make_app
+
+    app = make_app(replace(settings, domain_name="plantao.example.org"), plugins=plugins, engine=clean_engine)
+    client = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.10", "HTTP_HOST": "attacker.example:8080"})
+    document = client.get(f"{API}/openapi.json").json
+    assert document["servers"] == [{"url": "https://plantao.example.org"}]
+    client.post_json(f"{API}/teams", {"slug": "ops", "name": "Ops"}, headers=ADMIN)
+    links = client.get(f"{API}/teams/ops/feeds", headers=ADMIN).json["feeds"]
+    ics = next(link for link in links if link["format"] == "ics")
+    assert ics["url"].startswith("https://plantao.example.org/api/v1/teams/ops/export.ics?token=")
+    assert ics["webcal"].startswith("webcal://plantao.example.org/api/v1/teams/ops/export.ics?token=")
+    page = client.get("/teams/ops").text
+    assert "attacker.example:8080/api" not in page
+    assert "webcal://plantao.example.org/api/v1/teams/ops/export.ics" in page
+
+
+def test_every_operation_documents_what_any_request_may_answer(document):
+    responses = document["components"]["responses"]
+    assert responses["TooManyRequests"]["headers"]["Retry-After"]
+    assert responses["MethodNotAllowed"]["headers"]["Allow"]
+    assert "405" in document["info"]["description"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            statuses = set(operation["responses"])
+            # Unreadable input, credentials, a body too large, throttling, the database down.
+            assert statuses >= {"400", "401", "413", "429", "503"}, (method, path)
+            if operation["security"] != READ_SECURITY and "/export." not in path:
+                assert "403" in statuses, (method, path)
+    for path in (f"{API}/teams/{{slug}}/export.{{format}}", f"{API}/people/{{id}}/export.{{format}}"):
+        assert "304" in document["paths"][path]["get"]["responses"]
+
+
+def test_creations_link_to_reading_changing_and_deleting_what_they_created(document):
+    operations = {
+        op["operationId"]: (path, op) for path, item in document["paths"].items() for op in item.values()
+    }
+    expected = {
+        "createTeam": {"getTeam", "updateTeam", "deleteTeam"},
+        "createPerson": {"getPerson", "updatePerson", "deactivatePerson"},
+        "createRotation": {"getRotation", "updateRotation", "deleteRotation"},
+        "createOverride": {"listOverrides", "deleteOverride"},
+        "createLeave": {"listLeave", "deleteLeave"},
+    }
+    for source, targets in expected.items():
+        links = operations[source][1]["responses"]["201"]["links"]
+        assert {link["operationId"] for link in links.values()} >= targets, source
+        for link in links.values():
+            target_path, target = operations[link["operationId"]]
+            # Every path parameter of the target is filled from the creation.
+            assert set(re.findall(r"\{(\w+)\}", target_path)) == set(link["parameters"]), (source, link)
 
 
 def test_the_document_is_stable_and_lists_the_installed_policies(app, document):
@@ -325,6 +384,35 @@ def test_a_realistic_session_answers_as_documented(api, document):
     assert not untested, f"operations the session did not exercise: {untested}"
 
 
+def test_viewers_writes_throttling_and_unknown_methods_answer_as_documented(settings, clean_engine, plugins):
+    import webtest
+
+    from plantao.app import make_app
+
+    private = replace(settings, public_roster=False, viewer_password="a viewer's own password")
+    client = webtest.TestApp(
+        make_app(private, plugins=plugins, engine=clean_engine), extra_environ={"REMOTE_ADDR": "192.0.2.20"}
+    )
+    document = client.get(f"{API}/openapi.json", headers=ADMIN).json
+    api = Contract(client, document, ADMIN)
+    viewer = {"Authorization": "Bearer a viewer's own password"}
+    api("GET", "/teams", 200, admin=False, headers=viewer)
+    # 403: the viewer's credential is right, but only reads.
+    api("POST", "/teams", 403, admin=False, headers=viewer, body={"slug": "x", "name": "X"})
+    # 405, with Allow: described once for the whole document.
+    response = client.put_json(f"{API}/teams", {}, headers=ADMIN, status=405)
+    assert response.headers["Allow"]
+    Draft202012Validator(document["components"]["schemas"]["Error"]).validate(response.json)
+    # 429: wrong guesses from one address lock it out, with Retry-After.
+    for attempt in range(50):
+        guess = client.get(f"{API}/teams", headers={"Authorization": f"Bearer guess {attempt}"}, expect_errors=True)
+        if guess.status_int == 429:
+            break
+    answer = client.get(f"{API}/teams", headers={"Authorization": "Bearer one more guess"}, status=429)
+    assert answer.headers["Retry-After"]
+    api.check("GET", f"{API}/teams", answer)
+
+
 def test_errors_answer_as_documented(api):
     person = api("POST", "/people", 201, body={"name": "Dora"})
     api("POST", "/teams", 201, body={"slug": "ops", "name": "Ops"})
@@ -359,3 +447,6 @@ def test_errors_answer_as_documented(api):
         body={"person": 999999, "start": "2030-01-01", "end": "2030-01-02"})
     api("PATCH", "/people/{id}", 422, id=person["id"], body={"email": "not an email"})
     api("POST", "/teams/{slug}/swaps", 422, slug="ops", body={"shifts": [1]})
+    # 413: a body over MAX_REQUEST_BODY_BYTES, refused unread.
+    api("POST", "/teams", 413, body={"slug": "big", "name": "x" * 1_100_000})
+    api("PATCH", "/teams/{slug}", 413, slug="ops", body={"name": "x" * 1_100_000})
