@@ -693,6 +693,59 @@ def print_exports(timings: dict, measures: list[Measure], engine, settings: Sett
           f"view's {bare:,.0f}/s in the same run")
 
 
+# -- concurrent writes ----------------------------------------------------------------
+
+
+def measure_concurrent_overrides(port: int, token: str, slug: str, writers: int = 8, writes: int = 20) -> Measure:
+    """``writers`` clients posting ``writes`` overrides each to one team at once (distinct hours).
+
+    Writes to a team serialise on its row lock, so this is the latency a
+    writer sees while others write to the same team; any non-2xx is an error.
+    """
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    status, body, _ = _request(port, "GET", "/api/v1/people?limit=1", headers)
+    if status != 200 or not json.loads(body)["people"]:
+        sys.exit(f"benchmark: no person to write overrides for ({status})")
+    person = json.loads(body)["people"][0]["id"]
+    first = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = [0]
+
+    def writer(number: int) -> None:
+        for index in range(writes):
+            start = first + timedelta(hours=number * writes + index)
+            payload = json.dumps({"person": person, "start": start.isoformat(),
+                                  "end": (start + timedelta(hours=1)).isoformat(), "reason": "bench"})
+            started = time.perf_counter()
+            status, _, _ = _request(port, "POST", f"/api/v1/teams/{slug}/overrides", headers, payload)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                errors[0] += not 200 <= status < 300
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    latencies.sort()
+    return Measure(f"{writers} writers x {writes} overrides, 1 team", len(latencies), errors[0], seconds,
+                   1000 * percentile(latencies, 0.5), 1000 * percentile(latencies, 0.99))
+
+
+def _request(port: int, method: str, path: str, headers: dict, body: str | None = None) -> tuple:
+    connection = http.client.HTTPConnection(HOST, port, timeout=120)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read(), response.msg
+    finally:
+        connection.close()
+
+
 # -- the run ----------------------------------------------------------------------------
 
 
@@ -801,8 +854,12 @@ def main(argv=None) -> int:
                     ports["app"], export_team, client, slugs_file, script, args
                 )
                 measures.extend(export_measures)
+            writes = measure_concurrent_overrides(ports["app"], settings.admin_password, slugs[0],
+                                                  writes=5 if args.quick else 20)
 
         print_table(measures)
+        print(f"\nConcurrent writes ({writes.name}): {writes.requests} requests, {writes.errors} not 2xx, "
+              f"p50 {writes.p50_ms:.0f} ms, p99 {writes.p99_ms:.0f} ms, {writes.per_second:.1f} writes/s")
         if export_team is not None:
             print_exports(export_timings, measures, engine, settings, plugins, export_team)
 
@@ -810,12 +867,56 @@ def main(argv=None) -> int:
         print("\nMaterialization (a fresh team, rotation starting today):")
         for label, seconds in time_materialization(engine, settings, plugins, 50, 3 if args.quick else 5):
             print(f"  {label:<82} {1000 * seconds:8.0f} ms")
+        print_slow_clients(settings, engine, plugins, scratch)
         engine.dispose()
     finally:
         database.cleanup()
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"\nTotal time of the run: {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def print_slow_clients(settings: Settings, engine, plugins, scratch: Path, clients: int = 98) -> None:
+    """/healthz while ``clients`` connections trickle a request header, waitress alone and behind Caddy.
+
+    The attack of tests/ops/slow_clients.py (loopback only, bounded), against
+    waitress configured as ``plantao serve`` does (CONNECTION_LIMIT 100).
+    """
+    import logging
+
+    import waitress
+
+    from plantao.app import make_app
+    from plantao.cli import waitress_options
+
+    # waitress warns on every connection over its limit: that is the point here.
+    logging.getLogger("waitress").setLevel(logging.ERROR)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.ops.slow_clients import TricklingClients, caddy_in_front, healthz_seconds
+
+    def shown(seconds: float | None, timeout: float) -> str:
+        return f"{1000 * seconds:.0f} ms" if seconds is not None else f"no answer within {timeout:g} s"
+
+    server = waitress.create_server(make_app(settings, plugins=plugins, engine=engine), host=HOST, port=0,
+                                    threads=4, **waitress_options(settings))
+    threading.Thread(target=server.run, daemon=True).start()
+    print(f"\nSlow clients ({clients} connections trickling a request header), /healthz answers in:")
+    try:
+        with TricklingClients(server.effective_port, clients):
+            alone = healthz_seconds(server.effective_port, timeout=5)
+        print(f"  waitress alone (CONNECTION_LIMIT={settings.connection_limit}): {shown(alone, 5)}")
+        if not shutil.which("caddy"):
+            print("  through Caddy: not measured (caddy is not installed)")
+            return
+        home = scratch / "caddy-home"
+        home.mkdir(exist_ok=True)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)}
+        with caddy_in_front(server.effective_port, scratch, env) as (port, _log):
+            with TricklingClients(port, clients):
+                through = healthz_seconds(port, timeout=10)
+        print(f"  through Caddy (systemd/Caddyfile): {shown(through, 10)}")
+    finally:
+        server.close()
 
 
 def print_table(measures: list[Measure]) -> None:
