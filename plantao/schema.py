@@ -2,13 +2,17 @@
 
 ``upgrade`` brings a database to the newest migration.  On PostgreSQL it
 holds an advisory lock meanwhile, so instances started together migrate one
-after the other.  It refuses to touch a database that holds tables but no
+after the other; on a SQLite file, a lock on ``<file>.migrate-lock`` beside
+it does the same for processes started together (``serve`` and ``worker``).  It refuses to touch a database that holds tables but no
 alembic version (the first version's ``escala_db``, or another application's
 database): nothing foreign is ever altered.
 """
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -78,9 +82,24 @@ def ensure_not_foreign(connection: Connection) -> None:
         raise ForeignDatabaseError(tables)
 
 
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Hold an exclusive lock beside a SQLite file: SQLite has no advisory locks."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> SchemaStatus:
     """Migrate the database to ``revision`` and return the new status."""
-    with engine.connect() as connection:
+    with _sqlite_file_lock(engine), engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
         if postgres:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})

@@ -266,6 +266,7 @@ class SplitPolicy(RotationPolicy):
                 "type": "array",
                 "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "uniqueItems": True,
+                "maxItems": 200,
                 "default": [],
                 "title": "Business-hours members",
                 "description": "Person ids, in order, for business hours; empty means the "
@@ -275,6 +276,7 @@ class SplitPolicy(RotationPolicy):
                 "type": "array",
                 "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "uniqueItems": True,
+                "maxItems": 200,
                 "default": [],
                 "title": "Off-hours members",
                 "description": "Person ids, in order, for nights, weekends and holidays; "

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import RosterConflict, RosterGap, Team
+from ..engine.materialize import effective_instant
+from ..models import RosterConflict, RosterGap, Shift, Team
 from ..notifications.events import COVERAGE_GAP
 from ..notifications.outbox import add_event
 
@@ -54,15 +55,28 @@ def store_gaps(dbsession: Session, team: Team, result, now: datetime) -> list[Ro
             if row.end != gap.end:
                 row.end = gap.end
             continue
-        dbsession.add(RosterGap(team_id=team.id, role=gap.role, start=gap.start, end=gap.end))
+        start = gap.start
+        if start <= now:
+            # The engine starts an ongoing gap at the window it was asked for,
+            # that is at the clock of this write: the gap really began where
+            # the role was last covered, a roster boundary.
+            start = _uncovered_since(dbsession, team, gap.role, now)
+            if start >= gap.end:
+                continue
+        dbsession.add(RosterGap(team_id=team.id, role=gap.role, start=start, end=gap.end))
 
     for row in stored:
         if row.id in kept:
             continue
+        # A change already under way takes effect at the next whole minute
+        # (see plantao.engine.materialize): so does the cover of a gap.
+        covered_from = max(row.start, effective_instant(now))
+        if covered_from >= row.end:
+            continue
         if row.announced_at is not None:
-            resolved.append({"role": row.role, "start": max(row.start, now).isoformat(), "end": row.end.isoformat()})
-        if row.start < now:
-            row.end = now  # what was uncovered until now stays on record
+            resolved.append({"role": row.role, "start": covered_from.isoformat(), "end": row.end.isoformat()})
+        if row.start < covered_from:
+            row.end = covered_from  # what was uncovered until then stays on record
         else:
             dbsession.delete(row)
     if resolved:
@@ -81,6 +95,14 @@ def store_gaps(dbsession: Session, team: Team, result, now: datetime) -> list[Ro
     )
     dbsession.flush()
     return resolved
+
+
+def _uncovered_since(dbsession: Session, team: Team, role: str, now: datetime) -> datetime:
+    """Where a gap under way at ``now`` began: the end of the role's last shift, else the next whole minute."""
+    last = dbsession.scalar(
+        select(func.max(Shift.end)).where(Shift.team_id == team.id, Shift.role == role, Shift.end <= now)
+    )
+    return last if last is not None else effective_instant(now)
 
 
 def _window(model, team: Team, start: datetime, end: datetime, after, limit):

@@ -47,12 +47,18 @@ RESTRICTIONS_SCHEMA = {
     },
 }
 
+#: The most members one rotation takes.  Every write regenerates the team's
+#: horizon, and the engine weighs each member for each slot: 10,000 members
+#: on an hourly rotation made one override take most of a minute.  No real
+#: on-call rotation comes near this; split a larger group into teams.
+MAX_MEMBERS = 200
+
 ROTATION_PROPERTIES = {
     "name": name_schema(),
     "role": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$", "default": "primary"},
     "policy": {"type": "string", "minLength": 1},
     "params": {"type": "object", "default": {}},
-    "members": {"type": "array", "items": ID_SCHEMA, "uniqueItems": True},
+    "members": {"type": "array", "items": ID_SCHEMA, "uniqueItems": True, "maxItems": MAX_MEMBERS},
     "start": {"type": "string", "description": "date-time with offset, or local to the team"},
     "priority": {"type": "integer", "minimum": -1000, "maximum": 1000, "default": 0},
     "rules": {

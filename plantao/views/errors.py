@@ -114,6 +114,7 @@ def service_error(exc, request):
 #: What an error page says, by status: msgids of the ``plantao`` domain.
 ERROR_TEXTS = {
     400: ("Bad request", "The address or the form sent cannot be read."),
+    403: ("Not allowed", "You are logged in, but this account may only read. Log in as an administrator to change the roster."),
     404: ("Page not found", "There is nothing at this address: the link may be mistyped, or what it showed was removed."),
     405: ("Method not allowed", "This address does not answer this kind of request."),
     409: ("Conflict", "The request conflicts with what is already saved."),
@@ -230,6 +231,10 @@ def forbidden(exc: HTTPForbidden, request):
             else "Authentication required: send Authorization: Bearer <ADMIN_PASSWORD>."
         )
         return json_error(request, 401, message, headers={"WWW-Authenticate": 'Bearer realm="plantao"'})
+    if request.plantao_identity is not None and request.method not in ("GET", "HEAD"):
+        # A viewer's write: known, just not allowed.  Sending the form to the
+        # login page would lose it and suggest a password would do.
+        return error_page(request, 403)
     # Pages answer with the login form, which sends the visitor back here.
     return HTTPSeeOther(request.route_url("admin.login", _query={"next": request.path_qs}))
 

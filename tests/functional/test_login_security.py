@@ -106,6 +106,27 @@ def test_wrong_passwords_count_together_whichever_door_they_knock_on(private_app
     assert "Tentativas demais" in page.text
 
 
+def test_the_viewer_password_does_not_buy_more_guesses_at_the_admin_one(private_app, admin_headers):
+    guesser = client(private_app)
+    for _ in range(2):
+        for _ in range(2):
+            guesser.get("/api/v1/audit", headers=WRONG, status=401)
+        log_in(guesser, VIEWER_PASSWORD, status=303)
+    guesser.get("/api/v1/audit", headers=WRONG, status=401)
+    # Five failures in the window, whatever the viewer logins between them.
+    guesser.get("/api/v1/audit", headers=admin_headers, status=429)
+
+
+def test_the_admin_password_clears_the_address_failures(app, admin_headers):
+    browser = client(app)
+    for _ in range(4):
+        browser.get("/api/v1/audit", headers=WRONG, status=401)
+    log_in(browser, status=303)
+    for _ in range(4):
+        browser.get("/api/v1/audit", headers=WRONG, status=401)
+    browser.get("/api/v1/audit", headers=admin_headers, status=200)
+
+
 def test_a_locked_out_address_gets_a_429_page_outside_the_api(app, admin_headers):
     guesser = client(app)
     for _ in range(5):
@@ -238,6 +259,18 @@ def test_a_viewer_session_that_writes_gets_403(private_app):
     log_in(browser, VIEWER_PASSWORD, status=303)
     token = csrf_of(browser.get("/admin/login"))
     browser.post_json("/api/v1/people", {"name": "Ana"}, headers={"X-CSRF-Token": token}, status=403)
+
+
+@pytest.mark.parametrize("path", ["/admin/teams", "/admin/people"])
+def test_a_viewer_posting_an_admin_form_gets_a_403_page_not_the_login_form(private_app, admin_headers, path):
+    browser = client(private_app)
+    log_in(browser, VIEWER_PASSWORD, status=303)
+    token = csrf_of(browser.get("/admin/login"))
+    page = browser.post(path, {"csrf_token": token, "name": "Ana", "slug": "ana"}, status=403)
+    assert "Não permitido" in page.text
+    # Reading an admin page still offers the login form, to log in as admin.
+    assert "/admin/login" in browser.get("/admin/teams", status=303).location
+    assert client(private_app, "198.51.100.9").get("/api/v1/people", headers=admin_headers).json["people"] == []
 
 
 # -- the cookie over HTTPS -------------------------------------------------------

@@ -8,6 +8,7 @@ on PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -207,3 +208,17 @@ def test_a_port_in_use_ends_serve_with_a_plain_message(tmp_path):
     assert result.returncode == 6, result.stderr
     assert f"Cannot listen on 127.0.0.1:{port}: the port is already in use" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_two_servers_started_together_on_an_empty_database_both_serve_one_demo(start):
+    # Issue 10, item 16: the loser of the race sees the demo and goes on.
+    first, second = start(), start()
+    logs = [first.wait_until_serving(), second.wait_until_serving()]
+    assert sum("Demo data loaded" in log for log in logs) == 1, logs
+    for server in (first, second):
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/api/v1/teams", timeout=10) as response:
+            teams = json.loads(response.read())["teams"]
+        assert [team["slug"] for team in teams] == ["demo"]
+    # Both kept the one generated password.
+    password = GENERATED.search("".join(logs)).group(1)
+    assert log_in(first.port, password) == log_in(second.port, password) == "/admin/teams"

@@ -64,7 +64,8 @@ def localized(value: dict | str | None, lang: str) -> str:
 #: own checks) and their translatable counterparts.  A message not listed here
 #: is shown through the generic "Invalid value" text with the original detail.
 _MESSAGES: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"it would only change the past"), "This has already ended: the past is kept as it happened, so nothing was changed."),
+    (re.compile(r"ended at .*it would only change the past"), "This has already ended: the past is kept as it happened, so nothing was changed."),
+    (re.compile(r"before the next whole minute .*it would only change the past"), "This ends before the next whole minute, when a change already under way takes effect: it would only change the past, so nothing was changed."),
     (re.compile(r"^is required$"), "This field is required."),
     (re.compile(r"^is not a known field$"), "Unknown field."),
     (re.compile(r"^must be of type (integer|number)\b"), "Enter a number."),

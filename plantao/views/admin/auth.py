@@ -59,7 +59,10 @@ class AuthViews(AdminView):
         if role is None:
             throttle.failed(address)
             return self.form(self._("Wrong password."), status=401)
-        throttle.succeeded(address)
+        if role == ADMIN:
+            # Only the strongest password wipes the slate: a viewer's shared
+            # password must not buy an address more guesses at the admin one.
+            throttle.succeeded(address)
         # A fresh session (and CSRF token) on every login: a session fixed
         # before it by somebody else is worth nothing after it.
         forget(request)

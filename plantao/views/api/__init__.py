@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import datetime
 
 from ...services.audit import Actor
@@ -49,11 +50,18 @@ def json_body(request) -> dict:
     if problem == "nul":
         # PostgreSQL text cannot hold NUL, and no name or reason needs one.
         raise BadRequest("Text fields cannot contain the NUL character (\\u0000).")
+    if problem == "surrogate":
+        # JSON may escape half of a UTF-16 pair (\\ud800) on its own; that is
+        # no character at all, and no page, feed or database could store it.
+        raise BadRequest("Text fields cannot contain unpaired UTF-16 surrogates (\\ud800-\\udfff).")
     return body
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _unacceptable(body: dict) -> str | None:
-    """``"depth"`` or ``"nul"`` when the body nests too deeply or holds NUL.
+    """``"depth"``, ``"nul"`` or ``"surrogate"`` when the body nests too deeply or holds text no store can keep.
 
     A loop with its own stack, not recursion: a body nested a few hundred
     levels deep would exhaust Python's stack long before its own limit.
@@ -64,6 +72,8 @@ def _unacceptable(body: dict) -> str | None:
         if isinstance(value, str):
             if "\x00" in value:
                 return "nul"
+            if _SURROGATE.search(value):
+                return "surrogate"
         elif isinstance(value, (dict, list)):
             if depth > MAX_JSON_DEPTH:
                 return "depth"

@@ -306,3 +306,15 @@ def test_one_rotation_deleted_and_changed_at_once_is_never_a_500(client, make_te
     statuses = run_together(2, act)
 
     assert statuses[0] == 204 and statuses[1] in (200, 404), statuses
+
+
+def test_a_rotation_takes_at_most_the_documented_number_of_members(admin, make_team):
+    from plantao.services.rotations import MAX_MEMBERS
+
+    make_team("big")
+    too_many = list(range(1, MAX_MEMBERS + 2))
+    response = admin.post(
+        "/api/v1/teams/big/rotations", {"name": "Big", "policy": "weekly", "members": too_many}, status=422
+    )
+    assert "members" in str(response.json)
+    assert admin.get("/api/v1/teams/big/rotations").json["rotations"] == []

@@ -367,3 +367,19 @@ def test_the_admin_panel_says_why_an_ended_override_cannot_be_removed(
 
     assert "o passado fica como aconteceu" in answer.text
     assert [o["id"] for o in admin.get("/api/v1/teams/infra/overrides").json["overrides"]] == [override["id"]]
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("Override 3 ended at 2026-12-02T10:00:00-03:00: it would only change the past, which is kept as it was.",
+         "This has already ended"),
+        ("This override ends at 2026-12-02T10:30:40-03:00, before the next whole minute (2026-12-02T10:31:00-03:00) "
+         "from which a change already begun takes effect: it would only change the past.",
+         "This ends before the next whole minute"),
+    ],
+)
+def test_the_admin_panel_tells_ended_from_ending_before_the_next_minute(message, expected):
+    from plantao.views.admin import translate_message
+
+    assert translate_message(lambda msgid, **values: msgid, message).startswith(expected)

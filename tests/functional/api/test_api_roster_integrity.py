@@ -137,6 +137,21 @@ def test_a_nul_character_in_any_text_is_a_400(admin):
     assert "NUL" in response.json["error"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [{"name": "Ana\ud800"}, {"name": "Ana", "chat": {"slack": "\udfff"}}, {"name": "Ana", "chat": {"\ud83d": "x"}}],
+)
+def test_an_unpaired_surrogate_in_any_text_is_a_400_and_nothing_is_stored(admin, testapp, body):
+    # JSON can escape half of a UTF-16 pair on its own: no character, and
+    # nothing a page, a feed or PostgreSQL could keep.
+    response = admin.post("/api/v1/people", body, status=400)
+    assert "surrogate" in response.json["error"]
+    assert admin.get("/api/v1/people").json["people"] == []
+    person = admin.post("/api/v1/people", {"name": "Bia"}, status=201).json
+    admin.patch(f"/api/v1/people/{person['id']}", {"chat": {"slack": "\ud800"}}, status=400)
+    testapp.get("/", status=200)
+
+
 def test_a_deactivated_fallback_and_a_host_specific_zone_are_refused(admin, make_person, make_team):
     gone = make_person("Gone")
     admin.delete(f"/api/v1/people/{gone['id']}")

@@ -294,7 +294,7 @@ def test_a_gap_beyond_the_lookahead_is_announced_when_it_comes_within_it(roster,
 
 
 def test_a_roster_that_starts_later_is_one_gap_announced_once(roster, write, settings, plugins, session_factory):
-    """Before anything ever covered a role the gap's start is only the window's; it is still one gap."""
+    """Before anything ever covered a role the gap starts at the first whole minute after the write; it is one gap."""
     dispatcher = make_dispatcher(session_factory, settings, plugins)
     dispatcher.run_once(T0)
 
@@ -324,4 +324,4 @@ def test_a_roster_that_starts_later_is_one_gap_announced_once(roster, write, set
     assert [(p["team"]["slug"], p["gaps"][0]["end"]) for p in announced] == [("late", (T0 + 2 * DAY).isoformat())]
     assert resolved == []
     assert write(lambda db: [(g.start, g.end) for g in db.scalars(select(RosterGap).where(RosterGap.team_id == late))]) \
-        == [(T0 + timedelta(seconds=30), T0 + 2 * DAY)]
+        == [(T0 + timedelta(minutes=1), T0 + 2 * DAY)], "a gap starts at a roster boundary or a whole minute, never at a write's clock"
