@@ -6,12 +6,11 @@ import logging
 
 from pyramid.config import Configurator
 
-from .conditional import ConditionalFeeds
+from . import revision
 from .config import Settings, load_settings
 from .plugins import PluginRegistry, build_registry
 from .request_body import RequestBodyLimit
 from .security import needs_csrf_check
-from .services.oncall import RosterCache
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +34,10 @@ def make_app(
             config.registry["dbengine"] = engine
         config.add_request_method(lambda r: r.registry.plantao_settings, "plantao_settings", reify=True)
         config.add_request_method(lambda r: r.registry.plugins, "plugins", reify=True)
-        config.registry.roster_cache = RosterCache()
-
         # One session per request, committed by pyramid_tm, retried by pyramid_retry.
         config.include(".db")
+        # The roster revision and the caches built on it, dropped when a roster change commits.
+        config.include(".revision")
         # Bearer tokens and server-side sessions; the login throttle; view/admin permissions.
         config.include(".security")
         # Every unsafe request must carry the session's CSRF token: a session
@@ -54,7 +53,7 @@ def make_app(
         config.include(".routes")
         config.scan(".views")
     # Calendar clients' 304s are answered in front of Pyramid.
-    app = config.registry.conditional_feeds = ConditionalFeeds(config.make_wsgi_app(), config.registry)
+    app = revision.wrap(config.make_wsgi_app(), config.registry)
     # Oversized and unframed bodies are refused before anything reads them.
     return RequestBodyLimit(app, config.registry, settings.max_request_body_bytes)
 

@@ -15,8 +15,6 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
-from .services.roster import increment_revision_before_commit
-from .routes import is_cached_read
 
 
 def create_database_engine(url: str, **kwargs) -> Engine:
@@ -48,13 +46,10 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
 
 
 def get_session_factory(engine: Engine) -> sessionmaker[Session]:
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-    # A roster change increments the shared revision once, at commit.
-    event.listen(factory, "before_commit", increment_revision_before_commit)
-    return factory
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def get_tm_session(session_factory, transaction_manager, request=None) -> Session:
+def get_tm_session(session_factory, transaction_manager) -> Session:
     """A session joined to ``transaction_manager``.
 
     Outside a request (the CLI, scripts, the worker) use it with a manager of
@@ -64,7 +59,7 @@ def get_tm_session(session_factory, transaction_manager, request=None) -> Sessio
             dbsession = get_tm_session(factory, tm)
             ...
     """
-    dbsession = session_factory(info={"request": request})
+    dbsession = session_factory()
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
 
@@ -79,10 +74,6 @@ def includeme(config) -> None:
     # Naming the user on each transaction would resolve the identity of
     # every request, even those that never write.
     settings.setdefault("tm.annotate_user", False)
-    # The cached "who is on call now" answer needs no transaction (nor a
-    # retry): it is the hottest request, and each one saved counts.
-    settings.setdefault("tm.activate_hook", lambda request: not is_cached_read(request))
-    settings.setdefault("retry.activate_hook", lambda request: 1 if is_cached_read(request) else None)
     config.include("pyramid_tm")
     config.include("pyramid_retry")
 
@@ -96,7 +87,7 @@ def includeme(config) -> None:
         injected = request.environ.get("app.dbsession")
         if injected is not None:
             return injected
-        return get_tm_session(session_factory, request.tm, request=request)
+        return get_tm_session(session_factory, request.tm)
 
     config.add_request_method(dbsession, reify=True)
 

@@ -27,7 +27,9 @@ def refresh_stale_teams(registry) -> int:
     """Extend the horizon of every team that needs it; return how many did.
 
     Each team gets a transaction of its own: writers of other teams are not
-    held up, and one team that fails does not stop the others.
+    held up, and one team that fails does not stop the others.  They go
+    through the app's sessions, so each commit that changed a roster drops
+    the app's caches (:mod:`plantao.revision`).
     """
     team_ids = run_in_transaction(registry, lambda dbsession: list(dbsession.scalars(select(Team.id).order_by(Team.id))))
 
@@ -47,9 +49,6 @@ def refresh_stale_teams(registry) -> int:
         except Exception:
             log.exception("could not extend the roster horizon of team %s", team_id)
     if refreshed:
-        cache = getattr(registry, "roster_cache", None)
-        if cache is not None:
-            cache.invalidate()
         log.info("extended the roster horizon of %d team(s)", refreshed)
     return refreshed
 

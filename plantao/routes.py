@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import re
 
+from pyramid.interfaces import IRoutesMapper
+
 API = "/api/v1"
 
-# The requests answered from memory without a database transaction: see
-# plantao.services.oncall.RosterCache and plantao.services.exports.FeedCache
-# (feeds read the database, when they must, through short sessions of their own).
+#: The feeds: a team's or a person's shifts in an export format.  Their
+#: patterns are those of these routes, below, and nowhere else.
+FEED_ROUTES = ("api.team.export", "api.person.export")
+
+# The requests answered from memory without a database transaction, by the
+# caches of plantao.revision (feeds read the database, when they must,
+# through short sessions of their own).
 _CACHED_ONCALL = re.compile(rf"^{API}/teams/[^/]+/oncall$")
-_CACHED_EXPORT = re.compile(rf"^{API}/(teams/[^/]+|people/\d+)/export\.[^/]+$")
+
+
+def is_feed_path(registry, path: str) -> bool:
+    """True when ``path`` (a ``PATH_INFO``) is a team's or a person's feed."""
+    mapper = registry.getUtility(IRoutesMapper)
+    return any(mapper.get_route(name).match(path) is not None for name in FEED_ROUTES)
 
 
 def is_cached_read(request) -> bool:
@@ -23,9 +34,7 @@ def is_cached_read(request) -> bool:
     except UnicodeDecodeError:
         # Not UTF-8: the application answers it (with a 400), not the cache.
         return False
-    return (not wants_instant and _CACHED_ONCALL.match(path) is not None) or (
-        _CACHED_EXPORT.match(path) is not None
-    )
+    return (not wants_instant and _CACHED_ONCALL.match(path) is not None) or is_feed_path(request.registry, path)
 
 
 def public_application_url(request) -> str:

@@ -278,6 +278,10 @@ class Dispatcher:
     def run_forever(self) -> None:
         """Rounds every ``NOTIFY_POLL_SECONDS`` until :meth:`stop`; a failed round is logged and retried."""
         self.lock.acquire()
+        self.run_locked()
+
+    def run_locked(self) -> None:
+        """:meth:`run_forever` for a caller that has already taken :attr:`lock`; releases it at the end."""
         log.info("notification dispatcher %s started", self.name)
         try:
             while not self.stopped.is_set():
@@ -298,11 +302,15 @@ class Dispatcher:
 
 
 class DispatcherThread(threading.Thread):
-    """The dispatcher inside ``plantao serve`` (``PLANTAO_WORKER_IN_SERVE=true``)."""
+    """The dispatcher inside ``plantao serve`` (``PLANTAO_WORKER_IN_SERVE=true``).
+
+    Start it with the dispatcher's lock already taken: serve learns whether
+    it may deliver before it starts, and never lets the lock go in between.
+    """
 
     def __init__(self, dispatcher: Dispatcher):
         super().__init__(name="plantao-dispatcher", daemon=True)
         self.dispatcher = dispatcher
 
     def run(self) -> None:
-        self.dispatcher.run_forever()
+        self.dispatcher.run_locked()

@@ -5,9 +5,9 @@ changed".  So a feed's body is rendered once per roster change and kept in
 memory (:class:`FeedCache`, bounded, least recently used first out) with
 its ETag and Last-Modified; the request that finds it there, or answers
 304, touches no database at all.  The cache follows the same roster
-revision as the ``oncall`` cache (:class:`plantao.services.oncall.RosterCache`):
-a change committed by this instance drops it at once, one committed by
-another instance within a second.
+revision as the ``oncall`` cache (:class:`plantao.revision.RosterRevision`,
+which builds both): a change committed by this instance drops it at once,
+one committed by another instance within a second.
 
 The shifts of a feed are exactly those ``GET /api/v1/teams/{slug}/shifts``
 returns for the same interval, role and person (:meth:`OnCallService.shifts`);
@@ -20,7 +20,7 @@ import hashlib
 import threading
 import time as clock
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -34,9 +34,9 @@ from ..models.meta import new_feed_token
 from . import audit
 from .context import ServiceContext
 from .errors import NotFound
-from .oncall import FRESHNESS, OnCallService, PersonView, RosterCache
+from ..revision import FRESHNESS, RosterRevision, bump_revision
+from .oncall import OnCallService, PersonView
 from .contacts import ContactPolicy
-from .roster import bump_revision
 
 #: Rendered bodies kept per process, and the bytes they may hold together.
 MAX_ENTRIES = 512
@@ -301,13 +301,13 @@ class FeedCache:
 
     def __init__(
         self,
-        roster_cache: RosterCache,
+        revision: RosterRevision,
         *,
         max_entries: int = MAX_ENTRIES,
         max_bytes: int = MAX_BYTES,
         freshness: float = FRESHNESS,
     ):
-        self.roster_cache = roster_cache
+        self.roster_revision = revision
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.freshness = freshness
@@ -318,15 +318,14 @@ class FeedCache:
         self.rendering: dict[tuple, threading.Lock] = {}
         self.renders = 0
 
-    def revision(self, session_factory: Callable[[], Session]) -> int:
-        """The roster revision, as the ``oncall`` cache last saw it (re-read when stale)."""
-        # The roster cache re-reads it at most once per second, and at once
-        # after this instance committed a roster change.
-        return self.roster_cache.revision(session_factory)
+    def revision(self) -> int:
+        """The roster revision, re-read at most once per second, and at once
+        after this instance committed a roster change."""
+        return self.roster_revision.current()
 
     def subject(self, session_factory, kind: str, ident, timezone_name: str):
         """The detached owner of a feed: a :class:`TeamSubject` or a :class:`PersonSubject`."""
-        revision = self.revision(session_factory)
+        revision = self.revision()
         now = clock.monotonic()
         with self.lock:
             if self.subjects.revision != revision:
@@ -346,7 +345,7 @@ class FeedCache:
 
     def feed(self, session_factory, request: FeedRequest) -> RenderedFeed:
         """The rendered feed, from memory when the roster has not changed since."""
-        revision = self.revision(session_factory)
+        revision = self.revision()
         key = request.key(revision)
         with self.lock:
             found = self.bodies.get(key)
@@ -383,20 +382,6 @@ class FeedCache:
             self.bodies.clear()
             self.size = 0
             self.subjects = _Subjects()
-
-
-def feed_cache(registry) -> FeedCache:
-    """The application's feed cache, made on first use beside its roster cache."""
-    cache = getattr(registry, "feed_cache", None)
-    if cache is None:
-        with _CREATE_LOCK:
-            cache = getattr(registry, "feed_cache", None)
-            if cache is None:
-                cache = registry.feed_cache = FeedCache(registry.roster_cache)
-    return cache
-
-
-_CREATE_LOCK = threading.Lock()
 
 
 # -- feed tokens ---------------------------------------------------------------------------

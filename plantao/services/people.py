@@ -12,7 +12,8 @@ from .context import ServiceContext
 from .errors import Conflict, Invalid, NotFound
 from .locking import lock_teams
 from .representations import leave_json, person_json
-from .roster import RosterService, bump_revision, refuse_past_only, teams_involving
+from ..revision import bump_revision
+from .roster import RosterService, refuse_past_only, teams_involving
 from .validation import name_schema, validate
 
 PERSON_PROPERTIES = {

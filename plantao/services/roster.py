@@ -15,14 +15,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import engine as roster_engine
 from ..datetimes import isoformat, utcnow
 from ..engine.materialize import Handover, effective_instant, plan_materialization
-from ..models import Leave, Override, Person, RosterState, Rotation, Shift, Team
+from ..models import Leave, Override, Person, Rotation, Shift, Team
 from ..notifications.outbox import record_roster_changes
+from ..revision import bump_revision
 from .errors import Invalid
 from .gaps import store_gaps
 
@@ -91,36 +92,6 @@ def refuse_past_only(what: str, start: datetime, end: datetime, tz, now: datetim
             "it would only change the past."
         )
     raise Invalid(message, [{"field": "end", "message": message}])
-
-
-def bump_revision(dbsession: Session) -> None:
-    """Tell every instance that some roster changed (their caches compare this).
-
-    The shared revision row is incremented once, just before the transaction
-    commits (see :func:`increment_revision_before_commit`), so that writers
-    lock it last and briefly: locking it while regenerating teams would
-    deadlock writers that touch several teams.  Within a request, this
-    instance's own cache is dropped as soon as the transaction commits, so
-    the change is served at once.
-    """
-    dbsession.info["roster_changed"] = True
-    request = dbsession.info.get("request")
-    if request is not None and not dbsession.info.get("roster_cache_hooked"):
-        dbsession.info["roster_cache_hooked"] = True
-        cache = request.registry.roster_cache
-        request.tm.get().addAfterCommitHook(lambda committed: committed and cache.invalidate())
-
-
-def increment_revision_before_commit(dbsession: Session) -> None:
-    """SQLAlchemy ``before_commit`` listener: one increment per changed transaction."""
-    if dbsession.info.pop("roster_changed", False):
-        dbsession.execute(
-            update(RosterState).where(RosterState.id == 1).values(revision=RosterState.revision + 1)
-        )
-
-
-def current_revision(dbsession: Session) -> int:
-    return dbsession.scalar(select(RosterState.revision).where(RosterState.id == 1)) or 0
 
 
 def restriction_spec(data: dict | None) -> roster_engine.Restriction | None:

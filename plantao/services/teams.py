@@ -16,7 +16,8 @@ from .context import ServiceContext
 from .errors import Conflict, Invalid, NotFound
 from .locking import lock_team
 from .representations import team_json
-from .roster import RosterService, bump_revision
+from ..revision import bump_revision
+from .roster import RosterService
 from .validation import MAX_ID, name_schema, validate
 
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"

@@ -13,7 +13,12 @@ import webtest
 
 from plantao.app import make_app
 from plantao.datetimes import utcnow
+from plantao.db import run_in_transaction
+from plantao.models import Person
+from plantao.services.audit import Actor
+from plantao.services.context import ServiceContext
 from plantao.services.oncall import FRESHNESS
+from plantao.services.people import PersonService
 
 
 def holder(app, slug="ops"):
@@ -79,3 +84,18 @@ def test_a_cached_answer_still_moves_its_clock(testapp, admin_headers):
     time.sleep(0.01)
     second = testapp.get("/api/v1/teams/ops/oncall").json["at"]
     assert second > first
+
+
+def test_a_change_committed_outside_a_request_is_served_at_once(app, testapp, admin_headers, settings, plugins):
+    # The horizon keeper and the CLI commit through the app's own sessions.
+    ana, bia = setup_team(testapp, admin_headers)
+    assert holder(testapp) == ["Ana"]
+    # Only the commit itself may drop the cache: waiting cannot.
+    app.registry.roster_revision.freshness = 3600
+
+    def rename(dbsession):
+        ctx = ServiceContext(dbsession, settings, plugins, Actor("test"))
+        PersonService(ctx).update(dbsession.get(Person, ana["id"]), {"name": "Ana Maria"})
+
+    run_in_transaction(app.registry, rename)
+    assert holder(testapp) == ["Ana Maria"]

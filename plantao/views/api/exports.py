@@ -19,7 +19,7 @@ from ...datetimes import zone
 from ...routes import public_route_url
 from ...security import ADMIN, VIEWER, same_secret
 from ...services.errors import BadRequest, NotFound, ServiceError
-from ...services.exports import FeedRequest, FeedTokenService, RenderedFeed, feed_cache
+from ...services.exports import FeedRequest, FeedTokenService, RenderedFeed
 from ...services.people import PersonService
 from ...services.representations import FULL_CONTACTS
 from ...services.teams import TeamService
@@ -130,7 +130,7 @@ def answer(request, rendered: RenderedFeed, revision: int):
     # Clients may keep the body, but must ask (cheaply: 304) before using it.
     response.headers["Cache-Control"] = "private, no-cache"
     # The next revalidation of this very request is answered in front of
-    # Pyramid (plantao.conditional), as long as the roster stays the same.
+    # Pyramid (plantao.revision.ConditionalFeeds), as long as the roster stays the same.
     fast_path = getattr(request.registry, "conditional_feeds", None)
     if fast_path is not None:
         fast_path.remember(
@@ -152,23 +152,23 @@ def answer(request, rendered: RenderedFeed, revision: int):
 @view_config(route_name="api.team.export", request_method="GET")
 def team_export(request):
     """A team's shifts in ``[start, end)`` (default: 30 days back to the horizon's end)."""
-    cache = feed_cache(request.registry)
+    cache = request.registry.feed_cache
     factory = request.registry["dbsession_factory"]
     subject = cache.subject(factory, "team", request.matchdict["slug"], None)
     # Read before rendering: should the roster change meanwhile, the
     # remembered ETag is simply never used.
-    revision = cache.revision(factory)
+    revision = cache.revision()
     return answer(request, cache.feed(factory, feed_request(request, "team", subject)), revision)
 
 
 @view_config(route_name="api.person.export", request_method="GET")
 def person_export(request):
     """One person's shifts across every team."""
-    cache = feed_cache(request.registry)
+    cache = request.registry.feed_cache
     factory = request.registry["dbsession_factory"]
     person_id = path_int(request, "id")
     subject = cache.subject(factory, "person", person_id, request.plantao_settings.timezone)
-    revision = cache.revision(factory)
+    revision = cache.revision()
     return answer(request, cache.feed(factory, feed_request(request, "person", subject)), revision)
 
 

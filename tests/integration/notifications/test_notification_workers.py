@@ -169,3 +169,29 @@ def test_a_second_worker_on_sqlite_refuses_to_start(tmp_path):
     finally:
         stop(first, signal.SIGTERM)
     assert first.returncode == 0
+
+
+def test_serve_keeps_the_dispatcher_lock_it_checked(tmp_path, monkeypatch, plugins):
+    from plantao.cli import _start_dispatcher_thread
+    from plantao.config import Settings
+    from plantao.notifications.dispatcher import DispatcherLocked, DispatcherThread, SQLiteLock
+
+    url = f"sqlite:///{tmp_path / 'plantao.sqlite3'}"
+    settings = Settings(database_url=url, admin_password="worker test password", data_dir=tmp_path / "var",
+                        session_secret="test-session-secret-" + "x" * 32)
+    started = []
+    monkeypatch.setattr(DispatcherThread, "start", lambda thread: started.append(thread))
+    _start_dispatcher_thread(settings, plugins, None)
+    (thread,) = started
+    try:
+        # Between serve's check and the thread's first round, no worker may take the lock.
+        with pytest.raises(DispatcherLocked):
+            SQLiteLock(url).acquire()
+        # The thread lets it go when it stops.
+        thread.dispatcher.stop()
+        thread.run()
+        other = SQLiteLock(url)
+        other.acquire()
+        other.release()
+    finally:
+        thread.dispatcher.lock.release()
