@@ -87,9 +87,6 @@ def _start_up(settings: Settings):
 
 def cmd_serve(args) -> int:
     """Migrate to head, then serve the app with waitress."""
-    from .app import make_app
-    from .horizon import HorizonKeeper
-
     settings = _settings(announce_password=False)
     host = args.host or settings.host
     port = args.port or settings.port
@@ -97,6 +94,20 @@ def cmd_serve(args) -> int:
     # yet); a wildcard listen address is no place to open in a browser.
     visible_host = "localhost" if host in ("0.0.0.0", "::", "") else _url_host(host)
     base_url = f"http://{visible_host}:{port}"
+    try:
+        return _serve(args, settings, host, port, base_url)
+    except CommandError:
+        # This run generated the password but ends before serving (a port
+        # in use, say): it is still the run that must show it, once.
+        if settings.admin_password_generated:
+            _announce_admin_password(settings, f"{base_url}/admin/login")
+        raise
+
+
+def _serve(args, settings: Settings, host: str, port: int, base_url: str) -> int:
+    from .app import make_app
+    from .horizon import HorizonKeeper
+
     plugins, engine = _start_up(settings)
     if args.demo_if_empty:
         if _load_demo(settings, engine, plugins, only_if_empty=True):
@@ -187,7 +198,8 @@ def _start_dispatcher_thread(settings: Settings, plugins, session_factory) -> No
     except DispatcherLocked as error:
         log.error("not delivering notifications from serve: %s", error)
         return
-    dispatcher.lock.release()
+    # The thread keeps the lock just taken: letting it go before the thread
+    # takes it again would let a worker slip in between.
     DispatcherThread(dispatcher).start()
 
 
@@ -311,6 +323,22 @@ def _check_phones(engine) -> None:
         print(f"[WARN] person {person_id} ({name}): phone {phone!r} is not a valid number; correct it in the admin panel")
 
 
+def _list_plugin_variables(settings: Settings) -> None:
+    """The variables plugins declare, checked with the core ones: secrets are only said to be set."""
+    from .config import installed_variables
+    from .plugin_api import MASK
+
+    shown = []
+    for variable in installed_variables():
+        value = settings.plugin_variables.get(variable.name)
+        if value is None or value == "":
+            shown.append(f"{variable.name} (unset)")
+        else:
+            shown.append(f"{variable.name}={MASK if variable.secret else value}")
+    if shown:
+        print(f"[ OK ] plugin variables: {', '.join(shown)}")
+
+
 def cmd_check(args) -> int:
     """Print a diagnosis of configuration, database and plugins."""
     problems = 0
@@ -321,6 +349,7 @@ def cmd_check(args) -> int:
         return EXIT_CONFIG
     print(f"[ OK ] configuration ({settings.env}), time zone {settings.timezone}")
     print(f"[ OK ] data directory {settings.data_dir.absolute()}")
+    _list_plugin_variables(settings)
     for warning in settings.warnings:
         print(f"[WARN] {warning}")
     if settings.admin_password_generated:

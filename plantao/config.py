@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -24,6 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from . import passwords
+from .plugin_api import Variable
 
 # The example value of the first version's manual: a password everybody who
 # read the manual knows.
@@ -34,8 +36,10 @@ ADMIN_PASSWORD_FILE = "admin_password"
 
 ENVIRONMENTS = ("development", "production")
 
-#: Every variable Plantão reads, with its default and meaning.  ``.env.example``
-#: and the README's configuration table are checked against this by a test.
+#: Every variable Plantão's core reads, with its default and meaning; plugins
+#: add theirs (``variables`` of their declarations, ``SMTP_*`` of the email
+#: channel): :func:`all_variables` lists both.  ``.env.example`` and the
+#: README's configuration table are checked against that by a test.
 VARIABLES: dict[str, tuple[str | None, str]] = {
     "DB_HOST": (None, "PostgreSQL host; when set, the DB_* variables build the database URL"),
     "DB_PORT_EXTERNAL": ("15432", "PostgreSQL port (the port Docker Compose publishes)"),
@@ -57,12 +61,6 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "PUBLIC_ROSTER": ("true", "false makes every page and read API need a login"),
     "PUBLIC_CONTACTS": ("true", "false hides every phone and chat contact from anonymous visitors"),
     "VIEWER_PASSWORD": (None, "read-only password for a private roster (PUBLIC_ROSTER=false)"),
-    "SMTP_HOST": (None, "SMTP server of the email channel (teams may set their own)"),
-    "SMTP_PORT": ("587", "SMTP port"),
-    "SMTP_SECURITY": ("starttls", "starttls, tls (implicit TLS, port 465) or none"),
-    "SMTP_USER": (None, "SMTP user; empty sends without logging in"),
-    "SMTP_PASSWORD": (None, "SMTP password"),
-    "SMTP_FROM": ("plantao@localhost", "sender address of notification emails"),
     "NOTIFY_ADMIN_EMAILS": (None, "comma-separated addresses told about coverage gaps"),
     "NOTIFY_MAX_ATTEMPTS": ("8", "tries before a delivery is given up (then retried by hand)"),
     "NOTIFY_BACKOFF_SECONDS": ("30", "first retry delay; doubles each try, with jitter"),
@@ -75,8 +73,6 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "CHANNEL_TIMEOUT_SECONDS": ("120", "waitress closes a connection idle this long"),
     "CONNECTION_LIMIT": ("100", "connections waitress serves at once; more wait to be accepted"),
 }
-
-SMTP_SECURITY = ("starttls", "tls", "none")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -117,12 +113,8 @@ class Settings:
     public_roster: bool = True
     public_contacts: bool = True
     viewer_password: str = ""
-    smtp_host: str | None = None
-    smtp_port: int = 587
-    smtp_security: str = "starttls"
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_from: str = "plantao@localhost"
+    #: The values of the variables plugins declare, by name (parsed by their schema).
+    plugin_variables: Mapping[str, Any] = field(default_factory=dict)
     notify_admin_emails: tuple[str, ...] = ()
     notify_max_attempts: int = 8
     notify_backoff_seconds: int = 30
@@ -186,13 +178,15 @@ def load_settings(
     dotenv_path: Path | str | None = ".env",
     overrides: Mapping[str, str] | None = None,
     create_data_dir: bool = True,
+    variables: Iterable[Variable] | None = None,
 ) -> Settings:
     """Build validated :class:`Settings`, or raise :class:`ConfigurationError`.
 
     ``environ`` defaults to the process environment and ``overrides`` win
     over everything (tests use it).  With ``create_data_dir`` the data
     directory is created and a session secret generated there when none is
-    configured.
+    configured.  ``variables`` are those the plugins declare, by default the
+    installed plugins'; they are checked with the core ones.
     """
     values = read_environment(environ, dotenv_path)
     values.update(overrides or {})
@@ -286,10 +280,15 @@ def load_settings(
     public_roster = boolean("PUBLIC_ROSTER")
     public_contacts = boolean("PUBLIC_CONTACTS")
 
-    smtp_port = integer("SMTP_PORT", 1, 65535)
-    smtp_security = (get("SMTP_SECURITY") or "").lower()
-    if smtp_security not in SMTP_SECURITY:
-        errors.append(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {smtp_security!r}")
+    plugin_variables: dict[str, Any] = {}
+    for variable in installed_variables() if variables is None else variables:
+        if variable.name in VARIABLES:
+            errors.append(f"{variable.name} is a Plantão variable: a plugin cannot declare it")
+            continue
+        try:
+            plugin_variables[variable.name] = variable.parse(values.get(variable.name))
+        except ValueError as error:
+            errors.append(str(error))
     notify_max_attempts = integer("NOTIFY_MAX_ATTEMPTS", 1, 100)
     notify_backoff_seconds = integer("NOTIFY_BACKOFF_SECONDS", 1, 86400)
     notify_poll_seconds = integer("NOTIFY_POLL_SECONDS", 1, 3600)
@@ -322,12 +321,7 @@ def load_settings(
         public_roster=public_roster,
         public_contacts=public_contacts,
         viewer_password=viewer_password,
-        smtp_host=get("SMTP_HOST"),
-        smtp_port=smtp_port,
-        smtp_security=smtp_security,
-        smtp_user=get("SMTP_USER") or "",
-        smtp_password=values.get("SMTP_PASSWORD") or "",
-        smtp_from=get("SMTP_FROM"),
+        plugin_variables=plugin_variables,
         notify_admin_emails=admin_emails,
         notify_max_attempts=notify_max_attempts,
         notify_backoff_seconds=notify_backoff_seconds,
@@ -341,6 +335,28 @@ def load_settings(
         connection_limit=connection_limit,
         warnings=tuple(warnings),
     )
+
+
+def installed_variables() -> list[Variable]:
+    """The variables the installed plugins declare.
+
+    A plugin that cannot be loaded declares none here: building the plugin
+    registry, right after the settings, stops start-up naming it.
+    """
+    from .plugins import PluginError, declared_variables
+
+    try:
+        return declared_variables()
+    except PluginError:
+        return []
+
+
+def all_variables(variables: Iterable[Variable] | None = None) -> dict[str, tuple[str | None, str]]:
+    """Every variable read, the core's then the plugins' (default: installed), as in :data:`VARIABLES`."""
+    found = dict(VARIABLES)
+    for variable in installed_variables() if variables is None else variables:
+        found.setdefault(variable.name, (variable.default, variable.description))
+    return found
 
 
 def _database_url(get, db_port: int, data_dir: Path, errors: list[str]) -> str:

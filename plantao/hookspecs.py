@@ -10,7 +10,10 @@ through the ``plantao`` entry-point group of its distribution::
 
 Each ``register_*`` hook returns a list of *declarations*.  Plantão collects
 them into registries keyed by the declaration's ``name``; two plugins
-declaring the same name stop start-up with a message naming both.  Built-in
+declaring the same name stop start-up with a message naming both, unless a
+third-party declaration replaces a built-in (``replaces_builtin = True``).
+Plugin authors import everything, this module's :data:`hookimpl` included,
+from :mod:`plantao.plugin_api`.  Built-in
 plugins (the ``plantao_plugins`` package) use exactly the same hooks and
 entry-point group, so anything a built-in does, a third-party plugin can do.
 
@@ -31,7 +34,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 @hookspec
 def register_rotation_policies():
-    """Return a list of :class:`plantao.engine.policies.RotationPolicy`.
+    """Return a list of :class:`plantao.plugin_api.RotationPolicy`.
 
     A rotation policy turns a rotation (its start, members and parameters)
     into the time slots to be filled and the member queue each slot draws
@@ -41,7 +44,7 @@ def register_rotation_policies():
 
 @hookspec
 def register_scheduling_rules():
-    """Return a list of :class:`plantao.engine.rules.SchedulingRule`.
+    """Return a list of :class:`plantao.plugin_api.SchedulingRule`.
 
     A scheduling rule decides whether a member may take a slot (minimum rest,
     maximum consecutive shifts, leave) or ranks the eligible members (holidays
@@ -52,7 +55,7 @@ def register_scheduling_rules():
 
 @hookspec
 def register_notification_channels():
-    """Return a list of notification channel declarations.
+    """Return a list of :class:`plantao.plugin_api.NotificationChannel`.
 
     A channel delivers a rendered notification (shift reminder, handoff,
     roster change, coverage gap, weekly digest) to a person or a team:
@@ -62,7 +65,7 @@ def register_notification_channels():
 
 @hookspec
 def register_export_formats():
-    """Return a list of export format declarations.
+    """Return a list of :class:`plantao.plugin_api.ExportFormat`.
 
     An export format renders a list of shifts into a downloadable body served
     at ``/api/v1/teams/{slug}/export.{format}``: ``ics``, ``csv`` and ``json``

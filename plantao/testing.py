@@ -10,7 +10,9 @@ pytest then runs every check on it, the same ones Plantão's built-ins pass::
 
 The suites need only pytest and jsonschema.  They check the declaration's
 metadata and, for a policy, the shape of its slots in a few zones chosen for
-their daylight-saving rules (none, northern, southern-hemisphere history).
+their daylight-saving rules (none, northern, southern-hemisphere history);
+for a channel, its destinations and the masking of its secrets; for an
+export format, its media type and the bodies it renders.
 """
 
 from __future__ import annotations
@@ -23,14 +25,35 @@ from zoneinfo import ZoneInfo
 import jsonschema
 
 from plantao.engine.model import LeaveSpec
-from plantao.engine.policies import LANGUAGES, SLUG, PolicyContext, RotationPolicy, Slot
-from plantao.engine.rules import AssignmentHistory, LeaveCalendar, RuleContext, SchedulingRule
+from plantao.plugin_api import (
+    LANGUAGES,
+    SLUG,
+    AssignmentHistory,
+    ExportContext,
+    ExportFormat,
+    ExportShift,
+    ExportTeam,
+    LeaveCalendar,
+    NotificationChannel,
+    PersonView,
+    PolicyContext,
+    RotationPolicy,
+    RuleContext,
+    SchedulingRule,
+    Slot,
+    is_masked,
+)
 
-__all__ = ["RotationPolicyContract", "SchedulingRuleContract"]
+__all__ = [
+    "ExportFormatContract",
+    "NotificationChannelContract",
+    "RotationPolicyContract",
+    "SchedulingRuleContract",
+]
 
 
-class _DeclarationContract:
-    """Checks every declaration kind shares: name, texts and parameter schema."""
+class _MetadataContract:
+    """Checks every declaration kind shares: name, texts and a parameter schema."""
 
     def declaration(self) -> Any:
         raise NotImplementedError
@@ -54,6 +77,10 @@ class _DeclarationContract:
         schema = self.declaration().params_schema
         jsonschema.Draft202012Validator.check_schema(schema)
         assert schema.get("type") == "object", "params_schema must describe an object"
+
+
+class _DeclarationContract(_MetadataContract):
+    """Checks of the kinds whose parameters all have defaults (all but channels)."""
 
     def test_every_parameter_has_a_default(self) -> None:
         properties = self.declaration().params_schema.get("properties", {})
@@ -272,3 +299,137 @@ class SchedulingRuleContract(_DeclarationContract):
             for ctx, slot in self.contexts_with_history()
         ]
         assert first == second
+
+
+#: Somebody with every contact, and somebody with none (as an anonymous reader sees them).
+_REACHABLE = PersonView(
+    id=11, name="Ana Souza", email="ana@example.org", phone="+5511912345678",
+    telegram_chat_id="123456789", chat={"slack": "U123"}, active=True,
+)
+_UNREACHABLE = PersonView(
+    id=12, name="Bruno Lima", email=None, phone=None, telegram_chat_id=None, chat={}, active=True,
+)
+
+
+class NotificationChannelContract(_MetadataContract):
+    """The behaviour every notification channel must have.
+
+    Set ``channel`` and ``params``: parameters a team would save to make the
+    channel work (secrets included, so that their masking is checked).  The
+    suite never calls :meth:`~plantao.plugin_api.NotificationChannel.send`,
+    which reaches the outside world: test that with your own server.
+    """
+
+    channel: ClassVar[NotificationChannel]
+    params: ClassVar[Mapping[str, Any]] = {}
+
+    def declaration(self) -> NotificationChannel:
+        return self.channel
+
+    def test_is_a_notification_channel_implementing_send(self) -> None:
+        assert isinstance(self.channel, NotificationChannel)
+        assert type(self.channel).send is not NotificationChannel.send, "implement send()"
+
+    def test_the_sample_params_are_valid(self) -> None:
+        jsonschema.validate(dict(self.params), self.channel.params_schema, jsonschema.Draft202012Validator)
+
+    def test_secret_params_are_parameters_of_the_schema(self) -> None:
+        secrets = self.channel.secret_params
+        assert isinstance(secrets, tuple) and all(isinstance(name, str) for name in secrets)
+        properties = self.channel.params_schema.get("properties", {})
+        unknown = [name for name in secrets if name not in properties]
+        assert not unknown, f"secret_params not in params_schema: {unknown}"
+
+    def test_the_sample_params_make_it_available(self) -> None:
+        assert self.channel.available(dict(self.params)) is True
+
+    def test_available_answers_a_boolean_for_no_params(self) -> None:
+        assert isinstance(self.channel.available({}), bool)
+
+    def test_it_reaches_somebody_with_the_sample_params(self) -> None:
+        params = dict(self.params)
+        person = self.channel.person_destination(_REACHABLE, params)
+        team = self.channel.team_destination(params)
+        assert person is not None or team is not None, "neither a person nor a team destination"
+        for destination in (person, team):
+            assert destination is None or isinstance(destination, dict)
+
+    def test_a_person_without_contacts_has_no_destination(self) -> None:
+        assert self.channel.person_destination(_UNREACHABLE, dict(self.params)) is None
+
+    def test_mask_hides_every_secret_and_keeps_the_rest(self) -> None:
+        params = dict(self.params)
+        masked = self.channel.mask(params)
+        assert set(masked) == set(params)
+        for name, value in params.items():
+            if name in self.channel.secret_params and value:
+                assert is_masked(masked[name]) and masked[name] != value, f"{name} is shown in full"
+            else:
+                assert masked[name] == value
+
+
+class ExportFormatContract(_DeclarationContract):
+    """The behaviour every export format must have.  Set ``format`` in a subclass.
+
+    The sample feed holds two shifts of one team, the second an override,
+    one holder with every contact and one with none.
+    """
+
+    format: ClassVar[ExportFormat]
+
+    def declaration(self) -> ExportFormat:
+        return self.format
+
+    def sample(self, params: Mapping[str, str] | None = None) -> tuple[list[ExportShift], ExportContext]:
+        """The sample feed's shifts and context, with ``params`` read as from a query string."""
+        team = ExportTeam(id=1, slug="infra", name="Infra", timezone="America/Sao_Paulo")
+        start = datetime(2024, 3, 4, 12, tzinfo=timezone.utc)
+        updated = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
+        shifts = [
+            ExportShift(
+                id=number + 1, team=team, role="primary", person=person,
+                start=start + timedelta(days=number), end=start + timedelta(days=number + 1),
+                source="override" if number else "rotation", rotation_id=None if number else 7,
+                override_id=3 if number else None, key=f"rotation-7-{number}", sequence=number,
+                updated_at=updated, reason="troca" if number else "",
+            )
+            for number, person in enumerate((_REACHABLE, _UNREACHABLE))
+        ]
+        context = ExportContext(
+            title="Infra", timezone=team.timezone, start=start, end=start + timedelta(days=30),
+            teams=(team,), team=team, params=self.format.params(params or {}),
+            url="https://plantao.example.org/api/v1/teams/infra/export." + self.format.name,
+            domain="plantao.example.org", generated_at=updated,
+        )
+        return shifts, context
+
+    def test_is_an_export_format_implementing_render(self) -> None:
+        assert isinstance(self.format, ExportFormat)
+        assert type(self.format).render is not ExportFormat.render, "implement render()"
+
+    def test_media_type_and_extension(self) -> None:
+        kind, _, subtype = self.format.media_type.partition("/")
+        assert kind and subtype, f"media_type {self.format.media_type!r} is not type/subtype"
+        assert SLUG.match(self.format.extension.lower()), f"extension {self.format.extension!r}"
+        assert self.format.content_type.startswith(self.format.media_type)
+
+    def test_empty_query_parameters_give_the_defaults(self) -> None:
+        assert self.format.params({}) == self.format.defaults({})
+
+    def test_render_gives_bytes(self) -> None:
+        shifts, context = self.sample()
+        assert isinstance(self.format.render(shifts, context), bytes)
+
+    def test_an_empty_feed_renders(self) -> None:
+        _, context = self.sample()
+        assert isinstance(self.format.render([], context), bytes)
+
+    def test_text_bodies_decode_in_their_charset(self) -> None:
+        if not self.format.media_type.startswith("text/") or not self.format.charset:
+            return
+        shifts, context = self.sample()
+        self.format.render(shifts, context).decode(self.format.charset)
+
+    def test_the_same_feed_gives_the_same_bytes(self) -> None:
+        shifts, context = self.sample()
+        assert self.format.render(shifts, context) == self.format.render(list(shifts), context)

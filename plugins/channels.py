@@ -21,13 +21,14 @@ import urllib.request
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from plantao.hookspecs import hookimpl
-from plantao.notifications.channels import Delivery, DeliveryError, Message, NotificationChannel
+from plantao.plugin_api import Delivery, DeliveryError, Message, NotificationChannel, Variable, hookimpl
 
 USER_AGENT = "Plantao-Notifier/1"
 SIGNATURE_HEADER = "X-Plantao-Signature"
 
 _LANGUAGE = {"enum": ["pt-BR", "en"]}
+
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -107,17 +108,29 @@ class EmailChannel(NotificationChannel):
     }
     secret_params = ("password",)
 
+    variables = (
+        Variable("SMTP_HOST", "default SMTP server of the email channel, which is off until a team enables it (teams may set their own)"),
+        Variable("SMTP_PORT", "SMTP port", "587", {"type": "integer", "minimum": 1, "maximum": 65535}),
+        Variable("SMTP_SECURITY", "starttls, tls (implicit TLS, port 465) or none", "starttls",
+                 {"enum": list(SMTP_SECURITY)}),
+        Variable("SMTP_USER", "SMTP user; empty sends without logging in"),
+        Variable("SMTP_PASSWORD", "SMTP password", secret=True),
+        Variable("SMTP_FROM", "sender address of notification emails", "plantao@localhost"),
+    )
+
     def defaults(self, settings) -> dict:
         # Defaults only: the channel sends for a team once the team enables it.
-        if not settings.smtp_host:
+        smtp = {variable.name: variable.parse(None) for variable in self.variables}
+        smtp.update(settings.plugin_variables)
+        if not smtp["SMTP_HOST"]:
             return {}
         return {
-            "host": settings.smtp_host,
-            "port": settings.smtp_port,
-            "security": settings.smtp_security,
-            "user": settings.smtp_user,
-            "password": settings.smtp_password,
-            "from": settings.smtp_from,
+            "host": smtp["SMTP_HOST"],
+            "port": smtp["SMTP_PORT"],
+            "security": smtp["SMTP_SECURITY"],
+            "user": smtp["SMTP_USER"] or "",
+            "password": smtp["SMTP_PASSWORD"] or "",
+            "from": smtp["SMTP_FROM"],
         }
 
     def available(self, params: dict) -> bool:

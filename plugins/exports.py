@@ -19,9 +19,7 @@ from functools import lru_cache
 
 import icalendar
 
-from plantao.datetimes import isoformat
-from plantao.exports import ExportContext, ExportFormat, ExportShift
-from plantao.hookspecs import hookimpl
+from plantao.plugin_api import ExportContext, ExportFormat, ExportShift, hookimpl, isoformat
 
 #: How often calendar clients are asked to poll (REFRESH-INTERVAL, X-PUBLISHED-TTL).
 REFRESH = timedelta(hours=1)

@@ -14,17 +14,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from plantao.engine.policies import (
+from plantao.plugin_api import (
     CLOCK_SCHEMA,
     PolicyContext,
     RotationPolicy,
     Slot,
+    hookimpl,
     local_date,
     parse_clock,
     slot_labels,
     wall_clock,
 )
-from plantao.hookspecs import hookimpl
 
 MEMBERS = "members"
 BUSINESS = "business"

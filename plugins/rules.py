@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from plantao.engine.policies import Slot
-from plantao.engine.rules import RuleContext, SchedulingRule
-from plantao.hookspecs import hookimpl
+from plantao.plugin_api import RuleContext, SchedulingRule, Slot, hookimpl
 
 
 class RespectLeave(SchedulingRule):

@@ -11,26 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from typing import Any, Literal
+
+from plantao.plugin_api import as_utc  # noqa: F401  (engine code imports it from here)
 
 TurnMode = Literal["calendar", "active"]
 ShiftSource = Literal["rotation", "override", "fallback"]
 
 TURN_MODES: frozenset[str] = frozenset({"calendar", "active"})
-
-
-def as_utc(value: datetime, what: str = "datetime") -> datetime:
-    """Return ``value`` in UTC, refusing naive datetimes.
-
-    A naive datetime has no defined instant, and guessing a zone here would
-    silently move shifts by hours, so it is an error.
-    """
-    if not isinstance(value, datetime):
-        raise TypeError(f"{what} must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what} must be timezone-aware: {value!r}")
-    return value.astimezone(timezone.utc)
 
 
 def _set_utc(instance: object, *names: str) -> None:

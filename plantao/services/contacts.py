@@ -21,7 +21,7 @@ and link them as ``tel:+5511912345678``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
@@ -30,6 +30,14 @@ from sqlalchemy.orm import Session
 
 from ..datetimes import utcnow
 from ..models import Person, Shift
+# The rule itself is plain data that export formats receive: it lives in the plugin API.
+from ..plugin_api import (  # noqa: F401  (re-exported)
+    FULL_CONTACTS,
+    NO_CONTACTS,
+    ON_DUTY_CONTACTS,
+    ContactPolicy,
+    Contacts,
+)
 
 #: Numbers typed without a country code are read as Brazilian.
 DEFAULT_REGION = "BR"
@@ -148,65 +156,6 @@ class OnDuty:
 
 
 # -- the rule ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Contacts:
-    """The contacts of one person that one reader may see (``None``/empty: hidden)."""
-
-    email: str | None = None
-    phone: str | None = None
-    telegram_chat_id: str | None = None
-    chat: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ContactPolicy:
-    """Which personal contacts a kind of reader may see.
-
-    ``phone`` covers the phone and every chat handle (Telegram's included);
-    with ``on_duty_only`` they show only for people on call now or next
-    (see :class:`OnDuty`), and for nobody when who that is is not known.
-    """
-
-    email: bool = True
-    phone: bool = True
-    on_duty_only: bool = False
-
-    @classmethod
-    def for_reader(cls, is_authenticated: bool, public_contacts: bool) -> ContactPolicy:
-        """Logged-in readers (and feed links) see all; anonymous ones, the on-duty phones."""
-        if is_authenticated:
-            return FULL_CONTACTS
-        return ON_DUTY_CONTACTS if public_contacts else NO_CONTACTS
-
-    def for_export(self) -> ContactPolicy:
-        """The policy of an export body, which is cached per roster revision and
-        so cannot follow handoffs: "now and next only" becomes "none"."""
-        return NO_CONTACTS if self.on_duty_only else self
-
-    def shown(
-        self,
-        person,
-        on_duty: OnDuty | None = None,
-        team_id: int | None = None,
-        role: str | None = None,
-    ) -> Contacts:
-        """What of ``person``'s contacts this reader sees (in ``team_id``/``role`` when given)."""
-        phone = self.phone and (
-            not self.on_duty_only or (on_duty is not None and on_duty.covers(person.id, team_id, role))
-        )
-        return Contacts(
-            email=person.email if self.email else None,
-            phone=person.phone if phone else None,
-            telegram_chat_id=person.telegram_chat_id if phone else None,
-            chat=dict(person.chat or {}) if phone else {},
-        )
-
-
-FULL_CONTACTS = ContactPolicy(email=True, phone=True)
-NO_CONTACTS = ContactPolicy(email=False, phone=False)
-ON_DUTY_CONTACTS = ContactPolicy(email=False, phone=True, on_duty_only=True)
 
 
 class ReaderContacts:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-import time as clock
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,28 +22,14 @@ from sqlalchemy.orm import Session
 
 from ..datetimes import isoformat, utcnow
 from ..models import Override, Rotation, Shift, Team
+from ..plugin_api import PersonView
 from .errors import BadRequest, NotFound
 from .contacts import ContactPolicy, OnDuty, ReaderContacts
 from .representations import person_json
-from .roster import current_revision
+from ..revision import FRESHNESS, RosterRevision  # noqa: F401  (FRESHNESS: re-exported)
 
-#: How long another instance's change may take to show here.
-FRESHNESS = 1.0
 #: How long the answer for a team with no shift ahead at all is kept.
 IDLE_ENTRY_LIFETIME = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class PersonView:
-    """A detached snapshot of a person, safe to keep across requests and threads."""
-
-    id: int
-    name: str
-    email: str | None
-    phone: str | None
-    telegram_chat_id: str | None
-    chat: dict
-    active: bool
 
 
 @dataclass(frozen=True)
@@ -246,39 +231,25 @@ class OnCallService:
 
 
 class RosterCache:
-    """Per-process cache of ``oncall`` answers, keyed by the roster revision."""
+    """Per-process cache of ``oncall`` answers, keyed by the roster revision.
 
-    def __init__(self, freshness: float = FRESHNESS):
-        self.freshness = freshness
-        self.known_revision: int | None = None
-        self.checked_at = 0.0
+    Built and dropped by :mod:`plantao.revision`, which tells it the revision.
+    """
+
+    def __init__(self, revision: RosterRevision):
+        self.roster_revision = revision
         # (slug, role) -> (revision, valid from, valid until, the answer)
         self.entries: dict[tuple, tuple[int, datetime, datetime, TeamOnCall]] = {}
         # (slug, role, contacts, revision, valid from) -> the JSON body around "at"
         self.bodies: dict[tuple, tuple[bytes, bytes]] = {}
         self.lock = threading.Lock()
+        revision.on_change(self.clear)
 
-    def invalidate(self) -> None:
-        """Forget everything (called after this instance commits a roster change)."""
+    def clear(self) -> None:
+        """Forget everything (the revision moved, or this instance committed a roster change)."""
         with self.lock:
             self.entries.clear()
             self.bodies.clear()
-            self.checked_at = 0.0
-
-    def revision(self, session_factory: Callable[[], Session]) -> int:
-        """The roster revision, re-read at most once per ``freshness`` seconds
-        and at once after this instance committed a roster change."""
-        now = clock.monotonic()
-        if self.known_revision is None or now - self.checked_at >= self.freshness:
-            with session_factory() as dbsession:
-                revision = current_revision(dbsession)
-            with self.lock:
-                if revision != self.known_revision:
-                    self.entries.clear()
-                    self.bodies.clear()
-                self.known_revision = revision
-                self.checked_at = now
-        return self.known_revision
 
     def oncall(self, session_factory: Callable[[], Session], slug: str, role: str | None = None) -> TeamOnCall:
         """Who is on call in team ``slug`` now, answered from memory when fresh.
@@ -321,7 +292,7 @@ class RosterCache:
         return around[0] + at.encode() + around[1]
 
     def _entry(self, session_factory, slug: str, role: str | None, moment: datetime) -> tuple:
-        revision = self.revision(session_factory)
+        revision = self.roster_revision.current()
         key = (slug, role)
         entry = self.entries.get(key)
         if entry is not None and entry[0] == revision and entry[1] <= moment < entry[2]:

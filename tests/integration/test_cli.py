@@ -52,6 +52,20 @@ def test_check_diagnoses_a_healthy_instance(tmp_path):
     assert "schema at head" in result.stdout and "Everything looks fine." in result.stdout
 
 
+def test_check_lists_the_variables_plugins_declare_without_showing_secrets(tmp_path):
+    env = {"SMTP_HOST": "smtp.example.org", "SMTP_PASSWORD": "smtp-secret-value"}
+    result = plantao(tmp_path, "check", env=env)
+    line = next(line for line in result.stdout.splitlines() if "plugin variables:" in line)
+    assert "SMTP_HOST=smtp.example.org" in line and "SMTP_PORT=587" in line and "SMTP_USER (unset)" in line
+    assert "SMTP_PASSWORD=********" in line and "smtp-secret-value" not in result.stdout
+
+
+def test_check_reports_a_bad_plugin_variable_with_the_core_ones(tmp_path):
+    result = plantao(tmp_path, "check", env={"SMTP_PORT": "smtp", "PORT": "eighty"})
+    assert result.returncode != 0
+    assert "SMTP_PORT must be a whole number" in result.stdout and "PORT must be a whole number" in result.stdout
+
+
 def test_check_warns_loudly_about_the_manuals_example_password(tmp_path):
     result = plantao(tmp_path, "check", env={"ADMIN_PASSWORD": "admin123"})
     assert "[WARN] ADMIN_PASSWORD is the manual's example value" in result.stdout

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from plantao.config import VARIABLES, ConfigurationError, load_settings
+from plantao.config import ConfigurationError, all_variables, load_settings
 
 
 def load(tmp_path, env=None, **kwargs):
@@ -70,6 +70,40 @@ def test_all_configuration_errors_are_reported_together_naming_each_variable(tmp
     for expected in ("PORT", "DB_PORT_EXTERNAL", "PLANTAO_TIMEZONE", "PLANTAO_ENV", "DB_USER", "DB_NAME"):
         assert expected in message
     assert len(caught.value.errors) == 6
+
+
+def test_the_email_channels_smtp_variables_are_read_and_checked_by_the_configuration(tmp_path):
+    from plantao_plugins.channels import EmailChannel
+
+    settings = load(tmp_path, {
+        "SMTP_HOST": " smtp.example.org ", "SMTP_PORT": "465", "SMTP_SECURITY": "TLS",
+        "SMTP_USER": "plantao", "SMTP_PASSWORD": " pw ", "SMTP_FROM": "escala@example.org",
+    })
+    assert EmailChannel().defaults(settings) == {
+        "host": "smtp.example.org", "port": 465, "security": "tls", "user": "plantao",
+        "password": " pw ", "from": "escala@example.org",
+    }
+    assert EmailChannel().defaults(load(tmp_path)) == {}
+
+
+def test_plugin_variables_are_reported_with_the_core_errors(tmp_path):
+    from plantao.plugin_api import Variable
+
+    declared = [
+        Variable("PAGER_RETRIES", "retries", "3", {"type": "integer", "minimum": 0, "maximum": 9}),
+        Variable("PAGER_URL", "where", None, {"type": "string", "pattern": "^https://"}),
+        Variable("PORT", "a plugin cannot take over a core variable"),
+    ]
+    with pytest.raises(ConfigurationError) as caught:
+        load(tmp_path, {"PORT": "eighty", "PAGER_RETRIES": "ten", "PAGER_URL": "http://x"}, variables=declared)
+    assert caught.value.errors == [
+        "PORT must be a whole number, got 'eighty'",
+        "PAGER_RETRIES must be a whole number, got 'ten'",
+        "PAGER_URL: 'http://x' does not match '^https://'",
+        "PORT is a Plantão variable: a plugin cannot declare it",
+    ]
+    settings = load(tmp_path, {"PAGER_URL": "https://pager.example.org"}, variables=declared[:2])
+    assert settings.plugin_variables == {"PAGER_RETRIES": 3, "PAGER_URL": "https://pager.example.org"}
 
 
 def test_the_manuals_example_password_warns_in_development(tmp_path):
@@ -139,7 +173,7 @@ def test_env_example_documents_every_variable():
     from plantao.resources import PACKAGE_DIR
 
     example = (PACKAGE_DIR.parent / ".env.example").read_text()
-    for name in VARIABLES:
+    for name in all_variables():
         assert f"{name}=" in example, f"{name} missing from .env.example"
 
 
@@ -147,7 +181,7 @@ def test_the_readme_configuration_table_lists_every_variable():
     from plantao.resources import PACKAGE_DIR
 
     readme = (PACKAGE_DIR.parent / "README.md").read_text()
-    for name in VARIABLES:
+    for name in all_variables():
         assert f"`{name}`" in readme, f"{name} missing from the README"
 
 
@@ -160,13 +194,13 @@ def _manual_section(start: str, end: str) -> str:
 
 def test_the_operators_manual_variable_table_lists_every_variable():
     table = _manual_section("### 7.1", "### 7.2")
-    missing = [name for name in VARIABLES if f"| `{name}` |" not in table]
+    missing = [name for name in all_variables() if f"| `{name}` |" not in table]
     assert not missing, f"missing from docs/operacao.md, 7.1: {missing}"
 
 
 def test_the_operators_manual_env_template_sets_the_notification_variables():
     template = _manual_section("### 7.2", "## 8.")
-    names = [name for name in VARIABLES if name.startswith(("SMTP_", "NOTIFY_")) or name == "PLANTAO_WORKER_IN_SERVE"]
+    names = [name for name in all_variables() if name.startswith(("SMTP_", "NOTIFY_")) or name == "PLANTAO_WORKER_IN_SERVE"]
     missing = [name for name in names if f"\n{name}=" not in template]
     assert not missing, f"missing from the .env template of docs/operacao.md, 7.2: {missing}"
 

@@ -20,12 +20,14 @@ def test_smtp_host_alone_emails_nobody_until_a_team_enables_the_channel(
 ):
     instance = dataclasses.replace(
         settings,
-        smtp_host=smtp.hostname,
-        smtp_port=smtp.port,
-        smtp_security="none",
-        smtp_user="plantao",
-        smtp_password="pw",
-        smtp_from="plantao@example.org",
+        plugin_variables={
+            "SMTP_HOST": smtp.hostname,
+            "SMTP_PORT": smtp.port,
+            "SMTP_SECURITY": "none",
+            "SMTP_USER": "plantao",
+            "SMTP_PASSWORD": "pw",
+            "SMTP_FROM": "plantao@example.org",
+        },
     )
     dispatcher = Dispatcher(session_factory, instance, plugins, name="test-dispatcher")
 

@@ -1,0 +1,52 @@
+"""The layer rules, checked by importing each module in a fresh interpreter.
+
+A module's imports are what it drags in for everybody who imports it (alembic
+imports ``plantao.db``, plugin authors the plugin API): each case names a
+module and the packages it must not load.  Add a rule as one more case.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def loaded_modules(module: str) -> set[str]:
+    """Every module loaded by ``import module`` in a fresh interpreter."""
+    script = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def loaded_from(modules: set[str], package: str) -> list[str]:
+    return sorted(name for name in modules if name == package or name.startswith(package + "."))
+
+
+@pytest.mark.parametrize(
+    ("module", "forbidden"),
+    [
+        # Alembic's env.py imports the database layer: it knows nothing above the models.
+        ("plantao.db", ("plantao.services", "plantao.notifications", "plantao.engine", "plantao.routes")),
+        # The services import the revision module, so it stays beneath them.
+        ("plantao.revision", ("plantao.services", "plantao.notifications", "plantao.engine", "plantao.views")),
+        # Plugin authors import the plugin API, and the built-ins are plugins like
+        # theirs: none of it reaches the database, the web or the service layer.
+        ("plantao.plugin_api", ("sqlalchemy", "pyramid", "plantao.services", "plantao.models", "plantao.views")),
+        ("plantao.engine", ("sqlalchemy", "pyramid", "plantao.services", "plantao.models", "plantao.views")),
+        ("plantao.testing", ("sqlalchemy", "pyramid", "plantao.services", "plantao.models")),
+        ("plantao.exports", ("sqlalchemy", "pyramid", "plantao.services", "plantao.models")),
+        ("plantao_plugins.exports", ("sqlalchemy", "pyramid", "plantao.services", "plantao.models")),
+        ("plantao_plugins.policies", ("sqlalchemy", "pyramid", "plantao.services", "plantao.models")),
+        ("plantao_plugins.rules", ("sqlalchemy", "pyramid", "plantao.services", "plantao.models")),
+        ("plantao_plugins.channels", ("sqlalchemy", "pyramid", "plantao.services", "plantao.models")),
+    ],
+)
+def test_a_module_loads_nothing_above_its_layer(module, forbidden):
+    modules = loaded_modules(module)
+    assert module in modules
+    for package in forbidden:
+        assert loaded_from(modules, package) == [], f"import {module} loads {package}"
