@@ -222,3 +222,22 @@ def test_two_servers_started_together_on_an_empty_database_both_serve_one_demo(s
     # Both kept the one generated password.
     password = GENERATED.search("".join(logs)).group(1)
     assert log_in(first.port, password) == log_in(second.port, password) == "/admin/teams"
+
+
+def test_a_first_run_that_cannot_listen_still_shows_the_password_it_generated(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(PLANTAO), "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PLANTAO_DATA_DIR": str(tmp_path / "var")},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 6, result.stderr
+    found = GENERATED.search(result.stderr + result.stdout)
+    assert found, result.stderr
+    assert (tmp_path / "var" / "admin_password").read_text().strip() == found.group(1)
