@@ -150,6 +150,25 @@ def app(settings, clean_engine, plugins):
 
 
 @pytest.fixture
+def serve_behind_proxy(settings, plugins, clean_engine):
+    """``serve_behind_proxy(trusted_proxy)``: the app under a real waitress; answers its port."""
+    import contextlib
+    import dataclasses
+
+    from plantao.app import make_app
+    from tests.live_server import waitress_in_thread
+
+    with contextlib.ExitStack() as servers:
+
+        def start(trusted_proxy: str) -> int:
+            proxied = dataclasses.replace(settings, trusted_proxy=trusted_proxy)
+            app = make_app(proxied, plugins=plugins, engine=clean_engine)
+            return servers.enter_context(waitress_in_thread(app, proxied))
+
+        yield start
+
+
+@pytest.fixture
 def testapp(app):
     """A WebTest client of the whole app, as an anonymous visitor."""
     import webtest

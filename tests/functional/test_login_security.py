@@ -9,15 +9,12 @@ from __future__ import annotations
 import dataclasses
 import http.client
 import re
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import waitress
 import webtest
 
 from plantao.app import make_app
-from plantao.cli import waitress_options
 from plantao.db import create_database_engine
 from tests.conftest import ADMIN_PASSWORD
 
@@ -276,32 +273,6 @@ def test_a_viewer_posting_an_admin_form_gets_a_403_page_not_the_login_form(priva
 # -- the cookie over HTTPS -------------------------------------------------------
 
 
-def run_until_closed(server) -> None:
-    # Closing the server from the test thread makes its select() loop fail
-    # with EBADF; that is how this loop ends, not an error.
-    try:
-        server.run()
-    except (OSError, ValueError):
-        pass
-
-
-@pytest.fixture
-def serve(settings, plugins, clean_engine):
-    servers = []
-
-    def start(trusted_proxy: str) -> int:
-        proxied = dataclasses.replace(settings, trusted_proxy=trusted_proxy)
-        app = make_app(proxied, plugins=plugins, engine=clean_engine)
-        server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2, **waitress_options(proxied))
-        threading.Thread(target=run_until_closed, args=(server,), daemon=True).start()
-        servers.append(server)
-        return server.effective_port
-
-    yield start
-    for server in servers:
-        server.close()
-
-
 def session_cookie(port: int, headers: dict) -> str:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", "/admin/login", headers=headers)
@@ -313,11 +284,11 @@ def session_cookie(port: int, headers: dict) -> str:
     return cookie
 
 
-def test_the_cookie_is_secure_when_the_trusted_proxy_says_https(serve):
-    cookie = session_cookie(serve("127.0.0.1"), {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+def test_the_cookie_is_secure_when_the_trusted_proxy_says_https(serve_behind_proxy):
+    cookie = session_cookie(serve_behind_proxy("127.0.0.1"), {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
     assert "; secure" in cookie.lower()
 
 
-def test_plain_http_and_untrusted_forwarding_get_no_secure_cookie(serve):
-    assert "secure" not in session_cookie(serve("127.0.0.1"), {}).lower()
-    assert "secure" not in session_cookie(serve("192.0.2.1"), {"X-Forwarded-Proto": "https"}).lower()
+def test_plain_http_and_untrusted_forwarding_get_no_secure_cookie(serve_behind_proxy):
+    assert "secure" not in session_cookie(serve_behind_proxy("127.0.0.1"), {}).lower()
+    assert "secure" not in session_cookie(serve_behind_proxy("192.0.2.1"), {"X-Forwarded-Proto": "https"}).lower()

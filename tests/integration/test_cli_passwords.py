@@ -2,27 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
-
-def plantao(tmp_path, *args, env):
-    environment = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "PLANTAO_DATA_DIR": str(tmp_path / "var"),
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "plantao.cli", *args],
-        cwd=tmp_path,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
+from tests.integration.test_cli import plantao
 
 WEAK = {"ADMIN_PASSWORD": "a", "VIEWER_PASSWORD": "qwerty123456"}
 

@@ -187,7 +187,8 @@ def test_a_fresh_clone_prints_a_generated_password_once_and_it_opens_the_admin_p
     assert log_in(second.port, password) == "/admin/teams"
 
 
-def test_a_port_in_use_ends_serve_with_a_plain_message(tmp_path):
+def serve_on_a_taken_port(tmp_path, **env) -> tuple[subprocess.CompletedProcess, int]:
+    """``plantao serve`` on a port another socket holds: its result and the port."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -195,16 +196,16 @@ def test_a_port_in_use_ends_serve_with_a_plain_message(tmp_path):
         result = subprocess.run(
             [str(PLANTAO), "serve", "--port", str(port)],
             cwd=tmp_path,
-            env={
-                "PATH": os.environ["PATH"],
-                "HOME": str(tmp_path),
-                "PLANTAO_DATA_DIR": str(tmp_path / "var"),
-                "ADMIN_PASSWORD": "a-strong-test-password",
-            },
+            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PLANTAO_DATA_DIR": str(tmp_path / "var"), **env},
             capture_output=True,
             text=True,
             timeout=120,
         )
+    return result, port
+
+
+def test_a_port_in_use_ends_serve_with_a_plain_message(tmp_path):
+    result, port = serve_on_a_taken_port(tmp_path, ADMIN_PASSWORD="a-strong-test-password")
     assert result.returncode == 6, result.stderr
     assert f"Cannot listen on 127.0.0.1:{port}: the port is already in use" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -225,18 +226,7 @@ def test_two_servers_started_together_on_an_empty_database_both_serve_one_demo(s
 
 
 def test_a_first_run_that_cannot_listen_still_shows_the_password_it_generated(tmp_path):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        result = subprocess.run(
-            [str(PLANTAO), "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PLANTAO_DATA_DIR": str(tmp_path / "var")},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    result, _ = serve_on_a_taken_port(tmp_path)
     assert result.returncode == 6, result.stderr
     found = GENERATED.search(result.stderr + result.stdout)
     assert found, result.stderr

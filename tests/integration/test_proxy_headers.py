@@ -2,42 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import http.client
 import json
-import threading
-
-import pytest
-import waitress
-
-from plantao.app import make_app
-from plantao.cli import waitress_options
-
-
-def run_until_closed(server) -> None:
-    # Closing the server from the test thread makes its select() loop fail
-    # with EBADF; that is how this loop ends, not an error.
-    try:
-        server.run()
-    except (OSError, ValueError):
-        pass
-
-
-@pytest.fixture
-def serve(settings, plugins, clean_engine):
-    servers = []
-
-    def start(trusted_proxy: str):
-        proxied = dataclasses.replace(settings, trusted_proxy=trusted_proxy)
-        app = make_app(proxied, plugins=plugins, engine=clean_engine)
-        server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2, **waitress_options(proxied))
-        threading.Thread(target=run_until_closed, args=(server,), daemon=True).start()
-        servers.append(server)
-        return server.effective_port
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def create_person(port: int) -> dict:
@@ -63,13 +29,13 @@ def create_person(port: int) -> dict:
     return {"location": location, "client_addr": audit["entries"][0]["client_addr"]}
 
 
-def test_the_trusted_proxy_tells_the_client_address_and_scheme(serve):
-    seen = create_person(serve("127.0.0.1"))
+def test_the_trusted_proxy_tells_the_client_address_and_scheme(serve_behind_proxy):
+    seen = create_person(serve_behind_proxy("127.0.0.1"))
     assert seen["client_addr"] == "203.0.113.9"
     assert seen["location"].startswith("https://")
 
 
-def test_anybody_else_cannot_forge_them(serve):
-    seen = create_person(serve("192.0.2.1"))
+def test_anybody_else_cannot_forge_them(serve_behind_proxy):
+    seen = create_person(serve_behind_proxy("192.0.2.1"))
     assert seen["client_addr"] == "127.0.0.1"
     assert seen["location"].startswith("http://")

@@ -12,15 +12,14 @@ runs the same attack through Caddy, which holds it off.
 from __future__ import annotations
 
 import http.client
-import threading
 from pathlib import Path
 
 import pytest
-import waitress
 
 from plantao.app import make_app
 from plantao.cli import waitress_options
 from plantao.config import Settings
+from tests.live_server import waitress_in_thread
 from tests.ops.slow_clients import LOOPBACK, TricklingClients, healthz_seconds
 
 LIMIT = 20
@@ -38,22 +37,8 @@ def waitress_port(tmp_path: Path, plugins):
         connection_limit=LIMIT,
         max_request_body_bytes=4096,
     )
-    server = waitress.create_server(
-        make_app(settings, plugins=plugins), host=LOOPBACK, port=0, threads=2, **waitress_options(settings)
-    )
-    thread = threading.Thread(target=_run_until_closed, args=(server,), daemon=True)
-    thread.start()
-    yield server.effective_port
-    server.close()
-    thread.join(timeout=5)
-
-
-def _run_until_closed(server) -> None:
-    # Closing the server from the test thread ends its select() loop with EBADF.
-    try:
-        server.run()
-    except (OSError, ValueError):
-        pass
+    with waitress_in_thread(make_app(settings, plugins=plugins), settings) as port:
+        yield port
 
 
 def test_waitress_gets_the_configured_limits():

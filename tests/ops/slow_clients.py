@@ -123,7 +123,7 @@ def plain_http_caddy_config(caddy: str, env: dict[str, str], listen_port: int, u
     (server,) = http_app["servers"].values()
     server["listen"] = [f"{LOOPBACK}:{listen_port}"]
     server["automatic_https"] = {"disable": True}
-    for node in _walk(server["routes"]):
+    for node in walk(server["routes"]):
         if node.get("handler") == "reverse_proxy":
             node["upstreams"] = [{"dial": f"{LOOPBACK}:{upstream_port}"}]
     config["admin"] = {"disabled": True}
@@ -131,14 +131,15 @@ def plain_http_caddy_config(caddy: str, env: dict[str, str], listen_port: int, u
     return config
 
 
-def _walk(node) -> Iterator[dict]:
+def walk(node) -> Iterator[dict]:
+    """Every JSON object in an adapted Caddy configuration, depth first."""
     if isinstance(node, dict):
         yield node
         for child in node.values():
-            yield from _walk(child)
+            yield from walk(child)
     elif isinstance(node, list):
         for child in node:
-            yield from _walk(child)
+            yield from walk(child)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ import pytest
 
 from plantao.config import VARIABLES
 
-from .slow_clients import LOOPBACK, TricklingClients, caddy_in_front, healthz_seconds
+from .slow_clients import LOOPBACK, TricklingClients, caddy_in_front, healthz_seconds, walk
 from .system_tools import SYSTEMD_DIR, require_tool, tool_environment
 
 CADDYFILE = SYSTEMD_DIR / "Caddyfile"
@@ -49,15 +49,6 @@ def adapt(home: Path, **env: str) -> dict:
     return json.loads(result.stdout)
 
 
-def walk(node) -> Iterator[dict]:
-    """Every JSON object in the adapted configuration, depth first."""
-    if isinstance(node, dict):
-        yield node
-        for child in node.values():
-            yield from walk(child)
-    elif isinstance(node, list):
-        for child in node:
-            yield from walk(child)
 
 
 def handlers(config: dict, name: str) -> list[dict]:
@@ -369,11 +360,9 @@ SLOW_CLIENTS = 98
 
 @pytest.fixture
 def application_port(tmp_path):
-    import waitress
-
     from plantao.app import make_app
-    from plantao.cli import waitress_options
     from plantao.config import Settings
+    from tests.live_server import waitress_in_thread
 
     # /healthz and refused bodies never touch the (empty) database.
     settings = Settings(
@@ -383,20 +372,8 @@ def application_port(tmp_path):
         session_secret="test-session-secret-" + "x" * 32,
         connection_limit=WAITRESS_LIMIT,
     )
-    server = waitress.create_server(make_app(settings), host=LOOPBACK, port=0, threads=2, **waitress_options(settings))
-    thread = threading.Thread(target=_run_until_closed, args=(server,), daemon=True)
-    thread.start()
-    yield server.effective_port
-    server.close()
-    thread.join(timeout=5)
-
-
-def _run_until_closed(server) -> None:
-    # Closing the server from the test thread ends its select() loop with EBADF.
-    try:
-        server.run()
-    except (OSError, ValueError):
-        pass
+    with waitress_in_thread(make_app(settings), settings) as port:
+        yield port
 
 
 @pytest.mark.slow

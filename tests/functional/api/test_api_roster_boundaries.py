@@ -236,7 +236,9 @@ def test_leave_that_would_only_change_the_past_is_a_422(admin, weekly, people, n
     assert admin.get(f"/api/v1/people/{people['Ana']['id']}/leave").json["leave"] == []
 
 
-def test_deleting_an_override_that_ended_is_a_422_and_keeps_it(admin, weekly, people, now, this_monday, monkeypatch):
+@pytest.fixture
+def ended_override(admin, weekly, people, now, this_monday, monkeypatch) -> dict:
+    """Davi's override of Wednesday 12:00-13:00, with the clock moved on to 14:00."""
     wednesday = this_monday + timedelta(days=2)
     override = admin.post(
         "/api/v1/teams/infra/overrides",
@@ -246,7 +248,11 @@ def test_deleting_an_override_that_ended_is_a_422_and_keeps_it(admin, weekly, pe
     later = at_local(wednesday, "14:00").astimezone(UTC)
     for module in CLOCK_READERS:
         monkeypatch.setattr(f"{module}.utcnow", lambda: later)
+    return override
 
+
+def test_deleting_an_override_that_ended_is_a_422_and_keeps_it(admin, ended_override):
+    override = ended_override
     response = admin.delete(f"/api/v1/teams/infra/overrides/{override['id']}", status=422)
 
     assert "only change the past" in response.json["error"]
@@ -338,22 +344,12 @@ def test_json_export_times_carry_no_microseconds(admin, testapp, weekly, people,
     assert iso_local(wednesday, "10:31") in body
 
 
-def test_the_admin_panel_says_why_an_ended_override_cannot_be_removed(
-    app, admin, weekly, people, now, this_monday, monkeypatch
-):
+def test_the_admin_panel_says_why_an_ended_override_cannot_be_removed(app, admin, ended_override):
     import webtest
 
     from tests.conftest import ADMIN_PASSWORD
 
-    wednesday = this_monday + timedelta(days=2)
-    override = admin.post(
-        "/api/v1/teams/infra/overrides",
-        {"person": people["Davi"]["id"], "start": iso_local(wednesday, "12:00"), "end": iso_local(wednesday, "13:00")},
-        status=201,
-    ).json
-    later = at_local(wednesday, "14:00").astimezone(UTC)
-    for module in CLOCK_READERS:
-        monkeypatch.setattr(f"{module}.utcnow", lambda: later)
+    override = ended_override
     browser = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.21"})
     form = browser.get("/admin/login").forms[0]
     form["password"] = ADMIN_PASSWORD
