@@ -664,7 +664,7 @@ def measure_exports(port: int, team: FeedTarget, client: str, slugs_file: Path, 
 
 
 def print_exports(timings: dict, measures: list[Measure], engine, settings: Settings, plugins, team: FeedTarget) -> None:
-    from plantao.services.exports import FeedRequest, _team_subject, render_feed
+    from plantao.services.feeds import FeedRequest, _team_subject, render_feed
     from plantao.services.representations import FULL_CONTACTS
 
     renders = []

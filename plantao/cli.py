@@ -371,7 +371,7 @@ def cmd_check(args) -> int:
             print(f"[ OK ] database reachable, schema at head ({state.head})")
             _check_phones(engine)
         elif state.current is None:
-            print(f"[WARN] database reachable but empty: `plantao db upgrade` (or serve) creates the schema")
+            print("[WARN] database reachable but empty: `plantao db upgrade` (or serve) creates the schema")
         else:
             print(f"[WARN] schema at {state.current}, head is {state.head}: run `plantao db upgrade`")
     try:

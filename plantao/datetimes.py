@@ -45,13 +45,6 @@ def parse_instant(value: str, tz: ZoneInfo) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-def parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except (AttributeError, ValueError):
-        raise DateTimeError(f"{value!r} is not an ISO 8601 date such as 2026-03-01") from None
-
-
 def isoformat(moment: datetime | None, tz: ZoneInfo) -> str | None:
     """ISO 8601 with the offset of ``tz`` at that instant."""
     if moment is None:

@@ -83,10 +83,6 @@ def includeme(config) -> None:
     config.registry["dbsession_factory"] = session_factory
 
     def dbsession(request) -> Session:
-        # Tests may inject a session of their own through the environ.
-        injected = request.environ.get("app.dbsession")
-        if injected is not None:
-            return injected
         return get_tm_session(session_factory, request.tm)
 
     config.add_request_method(dbsession, reify=True)

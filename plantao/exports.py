@@ -3,7 +3,7 @@
 An export format turns the shifts of a feed (a team's, or one person's
 across every team) into a downloadable body: an iCalendar file that
 calendar clients subscribe to, a spreadsheet, JSON.  The feed service
-(:mod:`plantao.services.exports`) selects the shifts exactly as
+(:mod:`plantao.services.feeds`) selects the shifts exactly as
 ``GET /api/v1/teams/{slug}/shifts`` does, applies the reader's contact
 policy, calls :meth:`ExportFormat.render` once per roster change and serves
 the bytes with ``ETag`` and ``Last-Modified``.

@@ -28,7 +28,7 @@ from .services.rotations import (
 from .services.teams import TEAM_CREATE_SCHEMA, TEAM_UPDATE_SCHEMA
 from .notifications.events import KINDS as NOTIFY_KINDS
 from .notifications.events import LANGUAGES as NOTIFY_LANGUAGES
-from .services.notifications import (
+from .services.notification_settings import (
     CHANNEL_CONFIG_SCHEMA,
     CHANNEL_TEST_SCHEMA,
     DELIVERY_STATUSES,

@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 import jsonschema
@@ -56,7 +56,6 @@ __all__ = [
     "ContactPolicy",
     "Contacts",
     "Declaration",
-    "Delivery",
     "DeliveryError",
     "ExportContext",
     "ExportFormat",
@@ -70,6 +69,7 @@ __all__ = [
     "RotationPolicy",
     "RuleContext",
     "SchedulingRule",
+    "SendAttempt",
     "Slot",
     "Variable",
     "as_utc",
@@ -518,6 +518,12 @@ class Contacts:
     chat: dict = field(default_factory=dict)
 
 
+class OnDutyLookup(Protocol):
+    """Who is on call now or next (``plantao.services.contacts.OnDuty`` is one)."""
+
+    def covers(self, person_id: int, team_id: int | None = None, role: str | None = None) -> bool: ...
+
+
 @dataclass(frozen=True)
 class ContactPolicy:
     """Which personal contacts a kind of reader may see.
@@ -546,7 +552,7 @@ class ContactPolicy:
     def shown(
         self,
         person,
-        on_duty: OnDuty | None = None,
+        on_duty: OnDutyLookup | None = None,
         team_id: int | None = None,
         role: str | None = None,
     ) -> Contacts:
@@ -785,13 +791,18 @@ class Message:
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """What :meth:`NotificationChannel.send` gets about the delivery itself."""
+class SendAttempt:
+    """What :meth:`NotificationChannel.send` gets about this attempt at a delivery."""
 
     id: int
     idempotency_key: str
     attempt: int
     timeout: float
+
+
+#: The name :class:`SendAttempt` had before 1.0's architecture pass; channels
+#: written against it keep working.
+Delivery = SendAttempt
 
 
 class NotificationChannel(Declaration):
@@ -838,7 +849,7 @@ class NotificationChannel(Declaration):
         """The team-wide destination configured in ``params``, or None."""
         return None
 
-    def send(self, message: Message, destination: dict, params: dict, delivery: Delivery) -> None:
+    def send(self, message: Message, destination: dict, params: dict, delivery: SendAttempt) -> None:
         """Send ``message``; raise :class:`DeliveryError` on failure."""
         raise NotImplementedError
 

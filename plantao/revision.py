@@ -1,19 +1,15 @@
-"""The roster revision and every cache built on it.
+"""Every cache built on the roster revision, and when they are dropped.
 
-One row (:class:`plantao.models.RosterState`) holds a revision that grows
-with every roster change, on any instance.  Services only flag their
-session (:func:`bump_revision`); the revision is incremented once, just
-before that transaction commits, and once it has committed this instance
-drops its caches at once, while other instances notice the new revision
-within :data:`FRESHNESS` seconds.
-
-The caches this module builds and keeps on the registry, all keyed by the
-revision: ``roster_cache`` (who is on call now,
-:class:`plantao.services.oncall.RosterCache`), ``feed_cache`` (rendered
-feeds, :class:`plantao.services.exports.FeedCache`) and ``conditional_feeds``
-(feed revalidations answered before Pyramid, :class:`ConditionalFeeds`).
-
-Importing this module loads only the models: the services import it.
+The revision itself (the row, the flag services set with
+:func:`bump_revision`, each process's :class:`RosterRevision`) lives with the
+models in :mod:`plantao.models.revision`.  This module, included by the app
+factory, builds on it the caches kept on the registry: ``roster_cache`` (who
+is on call now, :class:`plantao.services.oncall.RosterCache`),
+``feed_cache`` (rendered feeds, :class:`plantao.services.feeds.FeedCache`)
+and ``conditional_feeds`` (feed revalidations answered before Pyramid,
+:class:`ConditionalFeeds`); it drops them the moment this instance commits a
+roster change, while other instances notice within
+:data:`~plantao.models.revision.FRESHNESS` seconds.
 """
 
 from __future__ import annotations
@@ -21,95 +17,21 @@ from __future__ import annotations
 import threading
 import time as clock
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .models import RosterState
+from .models.revision import (  # noqa: F401  (bump_revision, current_revision, FRESHNESS: re-exported)
+    COMMITTING,
+    FRESHNESS,
+    RosterRevision,
+    bump_revision,
+    current_revision,
+)
 from .routes import is_cached_read, is_feed_path
-
-#: How long another instance's change may take to show here.
-FRESHNESS = 1.0
-
-# Session.info keys: a roster change is pending in this transaction; the
-# transaction being committed carries one.
-_CHANGED = "plantao.roster_changed"
-_COMMITTING = "plantao.roster_committing"
-
-
-def bump_revision(dbsession: Session) -> None:
-    """Tell every instance that some roster changed (their caches compare this).
-
-    The shared revision row is incremented once, just before the transaction
-    commits, so that writers lock it last and briefly: locking it while
-    regenerating teams would deadlock writers that touch several teams.
-    The application's own caches are dropped as soon as the transaction
-    commits (see :func:`includeme`), so the change is served at once.
-    """
-    dbsession.info[_CHANGED] = True
-
-
-def current_revision(dbsession: Session) -> int:
-    """The shared roster revision, as stored."""
-    return dbsession.scalar(select(RosterState.revision).where(RosterState.id == 1)) or 0
-
-
-@event.listens_for(Session, "before_commit")
-def _increment_revision(dbsession: Session) -> None:
-    # Every session, whichever factory made it (the app's, the CLI's, a
-    # test's): a flagged transaction must never commit without its increment.
-    # A savepoint's release is no commit: the increment waits for the real one.
-    if dbsession.in_nested_transaction():
-        return
-    if dbsession.info.pop(_CHANGED, False):
-        dbsession.info[_COMMITTING] = True
-        dbsession.execute(
-            update(RosterState).where(RosterState.id == 1).values(revision=RosterState.revision + 1)
-        )
-
-
-class RosterRevision:
-    """This process's view of the roster revision, shared by its caches."""
-
-    def __init__(self, session_factory: Callable[[], Session], freshness: float = FRESHNESS):
-        self.session_factory = session_factory
-        self.freshness = freshness
-        self.known: int | None = None
-        self.checked_at = 0.0
-        self.lock = threading.Lock()
-        self.listeners: list[Callable[[], None]] = []
-
-    def on_change(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` (a cache's ``clear``) whenever the revision moves or is invalidated."""
-        self.listeners.append(listener)
-
-    def current(self) -> int:
-        """The revision, re-read at most once per ``freshness`` seconds and at
-        once after this instance committed a roster change."""
-        now = clock.monotonic()
-        if self.known is None or now - self.checked_at >= self.freshness:
-            # A short session of its own, outside any request transaction.
-            with self.session_factory() as dbsession:
-                revision = current_revision(dbsession)
-            with self.lock:
-                changed = revision != self.known
-                self.known = revision
-                self.checked_at = now
-            if changed:
-                self._notify()
-        return self.known
-
-    def invalidate(self) -> None:
-        """Forget everything (called after this instance commits a roster change)."""
-        with self.lock:
-            self.checked_at = 0.0
-        self._notify()
-
-    def _notify(self) -> None:
-        for listener in self.listeners:
-            listener()
+from .services.feeds import FeedCache
+from .services.oncall import RosterCache
 
 
 # -- calendar clients' revalidations ------------------------------------------------------
@@ -194,10 +116,6 @@ def wrap(app, registry) -> ConditionalFeeds:
 
 def includeme(config) -> None:
     """Build the caches on the app's session factory and drop them when it commits a roster change."""
-    # Built here, not imported at the top: the services import this module.
-    from .services.exports import FeedCache
-    from .services.oncall import RosterCache
-
     registry = config.registry
     session_factory = registry["dbsession_factory"]
     revision = registry.roster_revision = RosterRevision(session_factory)
@@ -205,7 +123,7 @@ def includeme(config) -> None:
     registry.feed_cache = FeedCache(revision)
 
     def after_commit(dbsession: Session) -> None:
-        if not dbsession.in_nested_transaction() and dbsession.info.pop(_COMMITTING, False):
+        if not dbsession.in_nested_transaction() and dbsession.info.pop(COMMITTING, False):
             revision.invalidate()
 
     event.listen(session_factory, "after_commit", after_commit)

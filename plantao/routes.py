@@ -141,7 +141,7 @@ def includeme(config) -> None:
 
     # Exports and calendar feeds: a team's or a person's shifts as ics, csv,
     # json or any installed export format; secret token links for private
-    # rosters, rotated by admins (plantao/views/api/exports.py).
+    # rosters, rotated by admins (plantao/views/api/feeds.py).
     config.add_route("api.team.export", f"{API}/teams/{{slug}}/export.{{format}}")
     config.add_route("api.team.feeds", f"{API}/teams/{{slug}}/feeds")
     config.add_route("api.team.feed_token", f"{API}/teams/{{slug}}/feed-token")

@@ -21,7 +21,7 @@ import urllib.request
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from plantao.plugin_api import Delivery, DeliveryError, Message, NotificationChannel, Variable, hookimpl
+from plantao.plugin_api import DeliveryError, Message, NotificationChannel, Variable, hookimpl, SendAttempt
 
 USER_AGENT = "Plantao-Notifier/1"
 SIGNATURE_HEADER = "X-Plantao-Signature"
@@ -49,7 +49,7 @@ def verify(secret: str, header: str, body: bytes, tolerance: int = 300, now: flo
     return hmac.compare_digest(sign(secret, timestamp, body), f"t={timestamp},v1={parts.get('v1', '')}")
 
 
-def post_json(url: str, payload: dict, delivery: Delivery, headers: dict | None = None,
+def post_json(url: str, payload: dict, delivery: SendAttempt, headers: dict | None = None,
               body: bytes | None = None) -> bytes:
     """POST JSON; a 4xx other than 408/429 is permanent, everything else is retried."""
     data = body if body is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -142,7 +142,7 @@ class EmailChannel(NotificationChannel):
     def team_destination(self, params):
         return {"to": params["team_address"]} if params.get("team_address") else None
 
-    def send(self, message: Message, destination: dict, params: dict, delivery: Delivery) -> None:
+    def send(self, message: Message, destination: dict, params: dict, delivery: SendAttempt) -> None:
         email = EmailMessage()
         email["Subject"] = message.subject
         email["From"] = params.get("from") or "plantao@localhost"

@@ -6,10 +6,10 @@ policy and rule registries, and stores the :class:`RosterResult`.  The same
 input always gives the same roster, down to each shift's ``key``.
 """
 
-from plantao.engine.calendar import holiday_calendar
+from plantao.engine.holidays import holiday_calendar
 from plantao.engine.diff import Reassignment, RosterDiff, diff_rosters
 from plantao.engine.model import (
-    Conflict,
+    RuleConflict,
     Gap,
     LeaveSpec,
     OverrideSpec,
@@ -17,8 +17,8 @@ from plantao.engine.model import (
     RosterInput,
     RosterResult,
     RotationSpec,
-    RotationVersion,
-    Shift,
+    RotationVersionSpec,
+    RosterShift,
 )
 from plantao.engine.policies import PolicyContext, RotationPolicy, Slot, wall_clock
 from plantao.engine.restrictions import active_pieces
@@ -27,7 +27,7 @@ from plantao.engine.rules import AssignmentHistory, LeaveCalendar, RuleContext, 
 
 __all__ = [
     "AssignmentHistory",
-    "Conflict",
+    "RuleConflict",
     "Gap",
     "LeaveCalendar",
     "LeaveSpec",
@@ -40,10 +40,10 @@ __all__ = [
     "RosterResult",
     "RotationPolicy",
     "RotationSpec",
-    "RotationVersion",
+    "RotationVersionSpec",
     "RuleContext",
     "SchedulingRule",
-    "Shift",
+    "RosterShift",
     "Slot",
     "active_pieces",
     "build_roster",

@@ -9,7 +9,7 @@ from typing import Protocol
 
 
 class ShiftLike(Protocol):
-    """Anything shaped like a shift: an engine :class:`Shift` or a stored row."""
+    """Anything shaped like a shift: an engine :class:`RosterShift` or a stored row."""
 
     key: str
     role: str

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from plantao.engine.model import Shift
+from plantao.engine.model import RosterShift
 
 #: Separates an engine key from the start of a later stored piece of it.
 CONTINUATION = "~"
@@ -77,18 +77,18 @@ class MaterializePlan:
     """What to do to the stored shifts.
 
     ``update`` pairs a stored shift with the values it takes (an engine
-    :class:`Shift` carrying the stored key); ``cuts`` maps each role whose
+    :class:`RosterShift` carrying the stored key); ``cuts`` maps each role whose
     roster changes to the instant the change takes effect, and
     ``handovers`` lists the stretches from then on that change hands.
     """
 
-    insert: list[Shift] = field(default_factory=list)
-    update: list[tuple[StoredShift, Shift]] = field(default_factory=list)
+    insert: list[RosterShift] = field(default_factory=list)
+    update: list[tuple[StoredShift, RosterShift]] = field(default_factory=list)
     delete: list[StoredShift] = field(default_factory=list)
     cuts: dict[str, datetime] = field(default_factory=dict)
     handovers: list[Handover] = field(default_factory=list)
 
-    def result(self, stored: Iterable[StoredShift]) -> list[Shift]:
+    def result(self, stored: Iterable[StoredShift]) -> list[RosterShift]:
         """The stored shifts after the plan, as engine shifts sorted by start."""
         updated = {id(row): new for row, new in self.update}
         deleted = {id(row) for row in self.delete}
@@ -99,13 +99,13 @@ class MaterializePlan:
         return sorted(shifts, key=lambda s: (s.start, s.role, s.key))
 
 
-def merge_pieces(shifts: Iterable[Shift]) -> list[Shift]:
+def merge_pieces(shifts: Iterable[RosterShift]) -> list[RosterShift]:
     """Join consecutive pieces of one role with the same person and source.
 
     The merged shift takes the first piece's key and references, so its
     identity is that of the piece where it begins.
     """
-    merged: list[Shift] = []
+    merged: list[RosterShift] = []
     last: dict[str, int] = {}
     for shift in sorted(shifts, key=lambda s: (s.start, s.role, s.key)):
         index = last.get(shift.role)
@@ -119,7 +119,7 @@ def merge_pieces(shifts: Iterable[Shift]) -> list[Shift]:
 
 def plan_materialization(
     stored: Sequence[StoredShift],
-    wanted: Sequence[Shift],
+    wanted: Sequence[RosterShift],
     now: datetime,
     taken_keys: Iterable[str] = (),
     ended: Iterable[StoredShift] = (),
@@ -223,7 +223,7 @@ def _uncovered_start(live, new, now, history) -> datetime | None:
     return start
 
 
-def _handovers(role: str, old: list, new: list[Shift], cut: datetime) -> list[Handover]:
+def _handovers(role: str, old: list, new: list[RosterShift], cut: datetime) -> list[Handover]:
     """Where, from ``cut`` on, the person holding ``role`` differs between the two rosters."""
     edges = sorted(
         {cut} | {t for item in old + new for t in (item.start, item.end) if t > cut}
@@ -245,7 +245,7 @@ def _handovers(role: str, old: list, new: list[Shift], cut: datetime) -> list[Ha
     return found
 
 
-def _first_difference(old: list, new: list[Shift], now: datetime) -> datetime | None:
+def _first_difference(old: list, new: list[RosterShift], now: datetime) -> datetime | None:
     """The first instant at or after ``now`` where the two rosters of a role differ.
 
     They differ where a different person (or source) holds the role, or
@@ -301,7 +301,7 @@ def _start(shift) -> datetime:
     return shift.start
 
 
-def _as_shift(row, key: str, **changes) -> Shift:
+def _as_shift(row, key: str, **changes) -> RosterShift:
     values = dict(
         role=row.role,
         person_id=row.person_id,
@@ -313,10 +313,10 @@ def _as_shift(row, key: str, **changes) -> Shift:
         override_id=row.override_id,
     )
     values.update(changes)
-    return Shift(**values)
+    return RosterShift(**values)
 
 
-def _update(plan: MaterializePlan, row, new: Shift) -> None:
+def _update(plan: MaterializePlan, row, new: RosterShift) -> None:
     if (row.person_id, row.start, row.end, row.source, row.rotation_id, row.override_id) == (
         new.person_id, new.start, new.end, new.source, new.rotation_id, new.override_id
     ):

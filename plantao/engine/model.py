@@ -62,7 +62,7 @@ class Restriction:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RotationVersion:
+class RotationVersionSpec:
     """The settings of a rotation from ``effective_from`` until the next version.
 
     The version in effect at a slot's start decides that slot's parameters,
@@ -102,7 +102,7 @@ class RotationSpec:
     name: str
     policy: str
     anchor: datetime
-    versions: tuple[RotationVersion, ...]
+    versions: tuple[RotationVersionSpec, ...]
     role: str = "primary"
     priority: int = 0
 
@@ -148,7 +148,7 @@ class RosterInput:
     """Everything the engine needs to build a team's roster.
 
     ``tz`` is the team's IANA zone; ``holidays`` maps local dates to names
-    (see :func:`plantao.engine.calendar.holiday_calendar`).  People in
+    (see :func:`plantao.engine.holidays.holiday_calendar`).  People in
     ``inactive_people`` are never assigned, by a rotation, an override or as
     the fallback.
     """
@@ -163,7 +163,7 @@ class RosterInput:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Shift:
+class RosterShift:
     """One person on duty for one role, from ``start`` to ``end`` (UTC).
 
     ``key`` identifies the shift across regenerations, so a calendar event
@@ -201,7 +201,7 @@ class Gap:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Conflict:
+class RuleConflict:
     """A slot whose rules could not all be satisfied, in plain English.
 
     ``rule`` names the rule that was relaxed (or that left the slot empty);
@@ -229,7 +229,7 @@ class RosterResult:
     surprising roster.
     """
 
-    shifts: tuple[Shift, ...] = ()
-    layers: tuple[Shift, ...] = ()
+    shifts: tuple[RosterShift, ...] = ()
+    layers: tuple[RosterShift, ...] = ()
     gaps: tuple[Gap, ...] = ()
-    conflicts: tuple[Conflict, ...] = ()
+    conflicts: tuple[RuleConflict, ...] = ()

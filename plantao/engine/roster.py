@@ -39,14 +39,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from plantao.engine.model import (
-    Conflict,
+    RuleConflict,
     Gap,
     OverrideSpec,
     RosterInput,
     RosterResult,
     RotationSpec,
-    RotationVersion,
-    Shift,
+    RotationVersionSpec,
+    RosterShift,
     as_utc,
 )
 from plantao.engine.policies import PolicyContext, RotationPolicy, Slot
@@ -107,7 +107,7 @@ def build_roster(
     if fallback in data.inactive_people:
         fallback = None
     roles = {rotation.role for rotation in data.rotations} | {o.role for o in data.overrides}
-    final: list[Shift] = []
+    final: list[RosterShift] = []
     gaps: list[Gap] = []
     for role in sorted(roles):
         layers = _RoleLayers(
@@ -151,16 +151,16 @@ def build_roster(
     )
 
 
-def _shift_order(shift: Shift) -> tuple[datetime, str, str]:
+def _shift_order(shift: RosterShift) -> tuple[datetime, str, str]:
     return (shift.start, shift.role, shift.key)
 
 
-def _overlaps(item: Shift | Conflict | Gap, start: datetime, end: datetime) -> bool:
+def _overlaps(item: RosterShift | RuleConflict | Gap, start: datetime, end: datetime) -> bool:
     return item.start < end and item.end > start
 
 
-def _override_shift(override: OverrideSpec) -> Shift:
-    return Shift(
+def _override_shift(override: OverrideSpec) -> RosterShift:
+    return RosterShift(
         role=override.role,
         person_id=override.person_id,
         start=override.start,
@@ -247,8 +247,8 @@ class _RotationScheduler:
         self.exhausted = False
         self.queues: dict[str, _TurnQueue] = {}
         self.ordinals: dict[str, int] = {}
-        self.shifts: list[Shift] = []
-        self.conflicts: list[Conflict] = []
+        self.shifts: list[RosterShift] = []
+        self.conflicts: list[RuleConflict] = []
         # Rule contexts are built once per version, not once per slot, and
         # every version is checked now so that a bad one dated far in the
         # future fails today rather than when the calendar gets there.
@@ -269,7 +269,7 @@ class _RotationScheduler:
             self._assign(version, slot)
             self.frontier = slot.start
 
-    def _slots(self) -> Iterator[tuple[RotationVersion, Slot]]:
+    def _slots(self) -> Iterator[tuple[RotationVersionSpec, Slot]]:
         """Each slot with the version in effect at its start.
 
         When a new version cuts time differently (another handoff time or
@@ -278,7 +278,7 @@ class _RotationScheduler:
         runs on to the new version's first handoff rather than leaving a
         stub of a turn; otherwise the new slot starts where the last ended.
         """
-        pending: tuple[RotationVersion, Slot] | None = None
+        pending: tuple[RotationVersionSpec, Slot] | None = None
         for version, slot, bridging in self._policy_slots():
             if bridging and pending is not None and pending[1].queue == slot.queue:
                 held = pending[1]
@@ -293,7 +293,7 @@ class _RotationScheduler:
         if pending is not None:
             yield pending
 
-    def _policy_slots(self) -> Iterator[tuple[RotationVersion, Slot, bool]]:
+    def _policy_slots(self) -> Iterator[tuple[RotationVersionSpec, Slot, bool]]:
         """The policy's slots, each version's from where the last one stopped.
 
         The third item says whether the slot had to be cut to start where
@@ -340,7 +340,7 @@ class _RotationScheduler:
                     # The policy has nothing more to give.
                     return
 
-    def _rules_for(self, version: RotationVersion) -> _VersionRules:
+    def _rules_for(self, version: RotationVersionSpec) -> _VersionRules:
         cache = self.rules_by_version
         if id(version) in cache:
             return cache[id(version)]
@@ -367,7 +367,7 @@ class _RotationScheduler:
         cache[id(version)] = chosen
         return chosen
 
-    def _assign(self, version: RotationVersion, slot: Slot) -> None:
+    def _assign(self, version: RotationVersionSpec, slot: Slot) -> None:
         queue = self.queues.setdefault(slot.queue, _TurnQueue())
         candidates = tuple(
             dict.fromkeys(person for person in slot.candidates if person not in self.inactive)
@@ -402,7 +402,7 @@ class _RotationScheduler:
         restricted = version.restriction is not None and not version.restriction.is_unrestricted
         for number, (piece_start, piece_end) in enumerate(pieces):
             self.shifts.append(
-                Shift(
+                RosterShift(
                     role=rotation.role,
                     person_id=person,
                     start=piece_start,
@@ -460,7 +460,7 @@ class _RotationScheduler:
 
     def _conflict(self, slot: Slot, rule: str | None, message: str) -> None:
         self.conflicts.append(
-            Conflict(
+            RuleConflict(
                 rotation_id=self.rotation.id,
                 role=self.rotation.role,
                 start=slot.start,
@@ -475,7 +475,7 @@ class _RotationScheduler:
 class _Active:
     precedence: tuple[int, ...]
     sequence: int
-    shift: Shift = field(compare=False)
+    shift: RosterShift = field(compare=False)
 
 
 class _RoleLayers:
@@ -486,13 +486,13 @@ class _RoleLayers:
     """
 
     def __init__(
-        self, role: str, schedulers: list[_RotationScheduler], overrides: list[Shift]
+        self, role: str, schedulers: list[_RotationScheduler], overrides: list[RosterShift]
     ) -> None:
         self.role = role
         self.schedulers = schedulers
         self.overrides = [((0, -(shift.override_id or 0)), shift) for shift in overrides]
 
-    def items(self) -> list[tuple[tuple[int, ...], Shift]]:
+    def items(self) -> list[tuple[tuple[int, ...], RosterShift]]:
         """Every shift known so far, with its precedence."""
         items = list(self.overrides)
         for scheduler in self.schedulers:
@@ -524,7 +524,7 @@ class _RoleLayers:
 
     def flatten(
         self, start: datetime, end: datetime, fallback: int | None
-    ) -> tuple[list[Shift], list[Gap]]:
+    ) -> tuple[list[RosterShift], list[Gap]]:
         """Resolve the layers into non-overlapping shifts overlapping ``[start, end)``.
 
         Shifts are returned whole, so the work covers the hull of everything
@@ -565,7 +565,7 @@ class _RoleLayers:
             else:
                 runs.append([winner, left, right])
 
-        shifts: list[Shift] = []
+        shifts: list[RosterShift] = []
         gaps: list[Gap] = []
         seen: set[int] = set()
         for winner, left, right in runs:
@@ -601,7 +601,7 @@ class _RoleLayers:
                 else:
                     key = f"f:{self.role}:until:{right.isoformat()}"
                 shifts.append(
-                    Shift(
+                    RosterShift(
                         role=self.role,
                         person_id=fallback,
                         start=left,

@@ -20,7 +20,8 @@ from .notification import (
 from .person import Leave, Person
 from .rotation import Rotation, RotationVersion
 from .shift import Override, Shift
-from .team import CustomHoliday, RosterState, Team
+from .revision import RosterState
+from .team import CustomHoliday, Team
 
 __all__ = [
     "AuditEntry",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, UTCDateTime, new_feed_token, utcnow
@@ -50,17 +50,3 @@ class CustomHoliday(Base):
     name: Mapped[str] = mapped_column(String(200))
 
     team: Mapped[Team] = relationship(back_populates="custom_holidays")
-
-
-class RosterState(Base):
-    """One row whose revision grows with every roster change, anywhere.
-
-    Instances compare it with the revision their in-process caches were built
-    from, so a change committed by one instance reaches the others quickly
-    without each request asking the database for the roster itself.
-    """
-
-    __tablename__ = "roster_state"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    revision: Mapped[int] = mapped_column(Integer, default=0)

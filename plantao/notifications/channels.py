@@ -13,6 +13,7 @@ between sending and recording the send.
 from ..plugin_api import (  # noqa: F401  (re-exported)
     MASK,
     Delivery,
+    SendAttempt,
     DeliveryError,
     Message,
     NotificationChannel,
@@ -20,4 +21,4 @@ from ..plugin_api import (  # noqa: F401  (re-exported)
     mask_secret,
 )
 
-__all__ = ["MASK", "Delivery", "DeliveryError", "Message", "NotificationChannel", "is_masked", "mask_secret"]
+__all__ = ["MASK", "Delivery", "SendAttempt", "DeliveryError", "Message", "NotificationChannel", "is_masked", "mask_secret"]

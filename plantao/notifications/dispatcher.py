@@ -47,7 +47,7 @@ from sqlalchemy.engine import make_url
 from ..datetimes import utcnow
 from ..db import get_tm_session
 from ..models import Delivery, DeliveryAttempt, OutboxEvent
-from .channels import Delivery as ChannelDelivery
+from ..plugin_api import SendAttempt
 from .channels import DeliveryError, Message
 from .fanout import channel_params, fan_out
 from .scheduler import Scheduler, ensure_state
@@ -234,7 +234,7 @@ class Dispatcher:
                     Message.from_json(job.message),
                     job.destination,
                     job.params,
-                    ChannelDelivery(job.id, job.idempotency_key, job.attempt, self.send_timeout),
+                    SendAttempt(job.id, job.idempotency_key, job.attempt, self.send_timeout),
                 )
             except DeliveryError as failure:
                 error = failure

@@ -26,7 +26,7 @@ from ..plugin_api import PersonView
 from .errors import BadRequest, NotFound
 from .contacts import ContactPolicy, OnDuty, ReaderContacts
 from .representations import person_json
-from ..revision import FRESHNESS, RosterRevision  # noqa: F401  (FRESHNESS: re-exported)
+from ..models.revision import FRESHNESS, RosterRevision  # noqa: F401  (FRESHNESS: re-exported)
 
 #: How long the answer for a team with no shift ahead at all is kept.
 IDLE_ENTRY_LIFETIME = timedelta(minutes=5)

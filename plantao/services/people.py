@@ -12,7 +12,7 @@ from .context import ServiceContext
 from .errors import Conflict, Invalid, NotFound
 from .locking import lock_teams
 from .representations import leave_json, person_json
-from ..revision import bump_revision
+from ..models.revision import bump_revision
 from .roster import RosterService, refuse_past_only, teams_involving
 from .validation import name_schema, validate
 

@@ -23,7 +23,7 @@ from ..datetimes import isoformat, utcnow
 from ..engine.materialize import Handover, effective_instant, plan_materialization
 from ..models import Leave, Override, Person, Rotation, Shift, Team
 from ..notifications.outbox import record_roster_changes
-from ..revision import bump_revision
+from ..models.revision import bump_revision
 from .errors import Invalid
 from .gaps import store_gaps
 
@@ -108,7 +108,7 @@ def restriction_spec(data: dict | None) -> roster_engine.Restriction | None:
 def rotation_spec(rotation: Rotation) -> roster_engine.RotationSpec:
     """The engine's view of a rotation (stored or not yet saved)."""
     versions = tuple(
-        roster_engine.RotationVersion(
+        roster_engine.RotationVersionSpec(
             effective_from=version.effective_from,
             params=dict(version.params or {}),
             members=tuple(version.members or ()),

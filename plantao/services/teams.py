@@ -16,7 +16,7 @@ from .context import ServiceContext
 from .errors import Conflict, Invalid, NotFound
 from .locking import lock_team
 from .representations import team_json
-from ..revision import bump_revision
+from ..models.revision import bump_revision
 from .roster import RosterService
 from .validation import MAX_ID, name_schema, validate
 

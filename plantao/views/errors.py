@@ -20,7 +20,6 @@ from pyramid.httpexceptions import (
     HTTPException,
     HTTPForbidden,
     HTTPMovedPermanently,
-    HTTPNotFound,
     HTTPPermanentRedirect,
     HTTPSeeOther,
 )

@@ -33,9 +33,9 @@ from ..i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, Formatter, countdown, safe
 from ..models import Person
 from ..resources import STATIC_DIR, template
 from ..routes import public_route_url
-from ..services.calendar import CalendarService, first_of_month
+from ..services.month import CalendarService, first_of_month
 from ..services.errors import Invalid, NotFound
-from ..services.notifications import NotificationService
+from ..services.notification_settings import NotificationService
 from ..services.oncall import OnCallService, ShiftView, TeamOnCall
 from ..security import ADMIN
 from ..services.contacts import FULL_CONTACTS, OnDuty, ReaderContacts, display_phone, phone_uri
@@ -50,7 +50,7 @@ from .preferences import (
 PALETTE_SIZE = 8
 #: The days of the home page strip.
 STRIP_DAYS = 7
-#: The export routes of the iCalendar feeds (plantao/views/api/exports.py).
+#: The export routes of the iCalendar feeds (plantao/views/api/feeds.py).
 TEAM_FEED_ROUTE = "api.team.export"
 PERSON_FEED_ROUTE = "api.person.export"
 

@@ -18,7 +18,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo

@@ -31,8 +31,9 @@ def loaded_from(modules: set[str], package: str) -> list[str]:
     [
         # Alembic's env.py imports the database layer: it knows nothing above the models.
         ("plantao.db", ("plantao.services", "plantao.notifications", "plantao.engine", "plantao.routes")),
-        # The services import the revision module, so it stays beneath them.
-        ("plantao.revision", ("plantao.services", "plantao.notifications", "plantao.engine", "plantao.views")),
+        # The services flag the roster revision, so it stays beneath them (the
+        # caches built on it, plantao.revision, sit above).
+        ("plantao.models.revision", ("plantao.services", "plantao.notifications", "plantao.engine", "plantao.routes")),
         # Plugin authors import the plugin API, and the built-ins are plugins like
         # theirs: none of it reaches the database, the web or the service layer.
         ("plantao.plugin_api", ("sqlalchemy", "pyramid", "plantao.services", "plantao.models", "plantao.views")),

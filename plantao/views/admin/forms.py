@@ -139,18 +139,6 @@ def moved(post, name: str) -> list[str] | None:
     return order
 
 
-def local_datetime(raw: str) -> str | None:
-    """A ``datetime-local`` value as the API reads it (naive: the team's zone)."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    return raw
-
-
-def clock_value(value) -> str:
-    return value if isinstance(value, str) and CLOCK.match(value) else (value or "")
-
-
 def datetime_input(iso: str | None) -> str:
     """An ISO date-time with offset as a ``datetime-local`` input's value."""
     if not iso:

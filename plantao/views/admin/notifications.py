@@ -19,7 +19,7 @@ from ...models import Person, Team
 from ...notifications.channels import is_masked
 from ...notifications.events import KINDS
 from ...services.errors import Conflict, Invalid
-from ...services.notifications import DELIVERY_STATUSES, NotificationService
+from ...services.notification_settings import DELIVERY_STATUSES, NotificationService
 from ...services.people import PersonService
 from ...services.teams import TeamService
 from ..api import path_int

@@ -13,7 +13,7 @@ from pyramid.view import view_config, view_defaults
 
 from ...security import ADMIN, same_secret
 from ...services.errors import BadRequest
-from ...services.notifications import DELIVERY_STATUSES, NotificationService, delivery_json
+from ...services.notification_settings import DELIVERY_STATUSES, NotificationService, delivery_json
 from ...services.people import PersonService
 from ...services.teams import TeamService
 from ..preferences import own_link_context

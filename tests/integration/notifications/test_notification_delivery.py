@@ -12,7 +12,6 @@ import email
 import email.policy
 from datetime import timedelta
 
-import pytest
 import transaction
 from sqlalchemy import func, select
 
@@ -29,7 +28,7 @@ from plantao.models import (
 from plantao.notifications.dispatcher import Dispatcher
 from plantao.notifications.events import KINDS
 from plantao.services.context import ServiceContext
-from plantao.services.notifications import NotificationService
+from plantao.services.notification_settings import NotificationService
 from plantao.services.roster import RosterService
 from plantao_plugins.channels import verify
 

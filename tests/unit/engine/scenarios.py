@@ -15,8 +15,8 @@ from plantao.engine import (
     RosterInput,
     RosterResult,
     RotationSpec,
-    RotationVersion,
-    Shift,
+    RotationVersionSpec,
+    RosterShift,
     build_roster,
 )
 from plantao.engine.model import Restriction
@@ -47,8 +47,8 @@ def version(
     rules: Mapping[str, Mapping[str, Any]] | None = None,
     restriction: Restriction | None = None,
     turn_mode: str = "calendar",
-) -> RotationVersion:
-    return RotationVersion(
+) -> RotationVersionSpec:
+    return RotationVersionSpec(
         effective_from=effective_from,
         members=tuple(members),
         params=dict(params or {}),
@@ -66,7 +66,7 @@ def rotation(
     id: int = 1,
     role: str = "primary",
     priority: int = 0,
-    later: Iterable[RotationVersion] = (),
+    later: Iterable[RotationVersionSpec] = (),
     **version_fields: Any,
 ) -> RotationSpec:
     """A rotation whose first version starts at the anchor; ``later`` versions follow."""
@@ -89,12 +89,12 @@ def build(
     return build_roster(data, start, end, policies=POLICIES, rules=RULES)
 
 
-def people(shifts: Iterable[Shift]) -> list[int]:
+def people(shifts: Iterable[RosterShift]) -> list[int]:
     """Who is on duty, shift after shift."""
     return [shift.person_id for shift in shifts]
 
 
-def local_spans(shifts: Iterable[Shift], zone: str) -> list[tuple[str, str]]:
+def local_spans(shifts: Iterable[RosterShift], zone: str) -> list[tuple[str, str]]:
     """Each shift's local start and end as ``"2025-03-08 09:00"`` strings."""
     tz = ZoneInfo(zone)
     return [

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from plantao.engine import Shift
+from plantao.engine import RosterShift
 from plantao.engine.materialize import effective_instant, merge_pieces, plan_materialization
 
 UTC = timezone.utc
@@ -30,8 +30,8 @@ class Row:
     override_id: int | None = None
 
 
-def shift(key, person, start, end, source="rotation", **kw) -> Shift:
-    return Shift(role="primary", person_id=person, start=start, end=end, source=source, key=key,
+def shift(key, person, start, end, source="rotation", **kw) -> RosterShift:
+    return RosterShift(role="primary", person_id=person, start=start, end=end, source=source, key=key,
                  rotation_id=kw.get("rotation_id", 1 if source == "rotation" else None),
                  override_id=kw.get("override_id"))
 

@@ -19,7 +19,7 @@ from ...datetimes import zone
 from ...routes import public_route_url
 from ...security import ADMIN, VIEWER, same_secret
 from ...services.errors import BadRequest, NotFound, ServiceError
-from ...services.exports import FeedRequest, FeedTokenService, RenderedFeed
+from ...services.feeds import FeedRequest, FeedTokenService, RenderedFeed
 from ...services.people import PersonService
 from ...services.representations import FULL_CONTACTS
 from ...services.teams import TeamService

@@ -19,7 +19,7 @@ from ..models import (
     TeamNotificationSettings,
 )
 from ..notifications import events as notify_events
-from ..notifications.channels import Delivery as ChannelDelivery
+from ..plugin_api import SendAttempt
 from ..notifications.channels import DeliveryError, is_masked
 from ..notifications.fanout import team_channels
 from ..notifications.scheduler import (
@@ -203,7 +203,7 @@ class NotificationService:
         message = notify_events.render(notify_events.TEST, payload, language, self.ctx.settings.base_url, recipient)
         key = f"plantao-test-{utcnow():%Y%m%dT%H%M%S%f}"
         try:
-            plugin.send(message, destination, active.params, ChannelDelivery(0, key, 1, 10.0))
+            plugin.send(message, destination, active.params, SendAttempt(0, key, 1, 10.0))
         except DeliveryError as error:
             return {"ok": False, "error": str(error), "destination": destination}
         return {"ok": True, "error": None, "destination": destination}

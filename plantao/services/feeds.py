@@ -34,7 +34,7 @@ from ..models.meta import new_feed_token
 from . import audit
 from .context import ServiceContext
 from .errors import NotFound
-from ..revision import FRESHNESS, RosterRevision, bump_revision
+from ..models.revision import FRESHNESS, RosterRevision, bump_revision
 from .oncall import OnCallService, PersonView
 from .contacts import ContactPolicy
 
