@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 import jsonschema
@@ -39,9 +39,6 @@ from jsonschema import Draft202012Validator
 # in a zone (export formats write it the same way).
 from .datetimes import isoformat
 from .hookspecs import hookimpl
-
-if TYPE_CHECKING:
-    from .engine.model import LeaveSpec
 
 __all__ = [
     "CLOCK",
@@ -62,6 +59,7 @@ __all__ = [
     "ExportShift",
     "ExportTeam",
     "LeaveCalendar",
+    "LeaveSpec",
     "Message",
     "NotificationChannel",
     "PersonView",
@@ -346,7 +344,24 @@ class RotationPolicy(Declaration):
         """
         raise NotImplementedError
 
+
 # -- scheduling rules -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeaveSpec:
+    """A person is away (vacation, sick leave...) from ``start`` to ``end`` (UTC)."""
+
+    person_id: int
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", as_utc(self.start, "start"))
+        object.__setattr__(self, "end", as_utc(self.end, "end"))
+        if not self.start < self.end:
+            raise ValueError(f"a leave must end after it starts: {self!r}")
 
 
 class LeaveCalendar:

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Literal
 
-from plantao.plugin_api import as_utc  # noqa: F401  (engine code imports it from here)
+# Leave is data rules receive, so it belongs to the plugin API; engine code
+# imports both names from here.
+from plantao.plugin_api import LeaveSpec, as_utc  # noqa: F401
 
 TurnMode = Literal["calendar", "active"]
 ShiftSource = Literal["rotation", "override", "fallback"]
@@ -127,20 +129,6 @@ class OverrideSpec:
     def __post_init__(self) -> None:
         _set_utc(self, "start", "end")
         _check_interval(self, "an override")
-
-
-@dataclass(frozen=True, kw_only=True)
-class LeaveSpec:
-    """A person is away (vacation, sick leave...) from ``start`` to ``end``."""
-
-    person_id: int
-    start: datetime
-    end: datetime
-    reason: str = ""
-
-    def __post_init__(self) -> None:
-        _set_utc(self, "start", "end")
-        _check_interval(self, "a leave")
 
 
 @dataclass(frozen=True, kw_only=True)
