@@ -28,6 +28,7 @@ def create_database_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 15})
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -35,7 +36,27 @@ def create_database_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+#: Execution option of an engine whose transactions will write (see :func:`writing`).
+WRITES = "plantao_writes"
+
+
+def writing(engine: Engine) -> Engine:
+    """``engine`` for transactions that will write.
+
+    On SQLite they begin with ``BEGIN IMMEDIATE``: a transaction that read
+    first and then tried to write would find its snapshot stale whenever
+    another writer committed meanwhile, and SQLite answers that with
+    "database is locked" at once, without waiting.  Taking the write lock
+    at the start makes concurrent writers queue (up to the busy timeout)
+    instead.  PostgreSQL ignores the option.
+    """
+    return engine.execution_options(**{WRITES: True})
+
+
 def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    # The driver would emit its own deferred BEGIN; SQLAlchemy emits it
+    # instead (_begin_sqlite), so a writer can ask for BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
     # SQLite enforces foreign keys only when asked, per connection; WAL lets
     # readers go on while a writer commits.
     cursor = dbapi_connection.cursor()
@@ -43,6 +64,11 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
+
+
+def _begin_sqlite(connection) -> None:
+    writes = connection.get_execution_options().get(WRITES)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def get_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -64,6 +90,10 @@ def get_tm_session(session_factory, transaction_manager) -> Session:
     return dbsession
 
 
+#: Methods that never write: their transactions begin as plain readers.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def includeme(config) -> None:
     """Wire the engine, pyramid_tm and pyramid_retry into the app."""
     plantao_settings: Settings = config.registry.plantao_settings
@@ -82,8 +112,12 @@ def includeme(config) -> None:
     config.registry["dbengine"] = engine
     config.registry["dbsession_factory"] = session_factory
 
+    writer_engine = writing(engine)
+
     def dbsession(request) -> Session:
-        return get_tm_session(session_factory, request.tm)
+        if request.method in SAFE_METHODS:
+            return get_tm_session(session_factory, request.tm)
+        return get_tm_session(lambda: session_factory(bind=writer_engine), request.tm)
 
     config.add_request_method(dbsession, reify=True)
 
@@ -94,6 +128,7 @@ def run_in_transaction(registry, work):
     For code outside a request: the CLI, start-up tasks and the worker.
     """
     manager = transaction.TransactionManager(explicit=True)
+    factory = registry["dbsession_factory"]
     with manager:
-        dbsession = get_tm_session(registry["dbsession_factory"], manager)
+        dbsession = get_tm_session(lambda: factory(bind=writing(registry["dbengine"])), manager)
         return work(dbsession)
