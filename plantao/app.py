@@ -51,6 +51,8 @@ def make_app(
         config.include(".i18n")
         # Every URL of the application, in one place.
         config.include(".routes")
+        # The one door from views to services: request.find_service(TeamService).
+        config.include(".views.services")
         config.scan(".views")
     # Calendar clients' 304s are answered in front of Pyramid.
     app = revision.wrap(config.make_wsgi_app(), config.registry)

@@ -13,7 +13,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
 class DateTimeError(ValueError):
-    """A value that is not a date or date-time we understand."""
+    """A value that is not a date or date-time we understand.
+
+    ``code`` says which way (``datetime``, ``date_out_of_range``,
+    ``timezone``, ``datetime.empty``) and ``params`` what it needs to be
+    said in other words: services pass both on in their error details.
+    """
+
+    def __init__(self, message: str, code: str = "datetime", **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 #: Instants outside these years are refused: nobody plans a roster there, and
@@ -25,7 +35,7 @@ LAST_YEAR = 2200
 def parse_instant(value: str, tz: ZoneInfo) -> datetime:
     """An aware UTC datetime from ISO 8601 text, reading naive values in ``tz``."""
     if not isinstance(value, str) or not value.strip():
-        raise DateTimeError(f"expected an ISO 8601 date or date-time, got {value!r}")
+        raise DateTimeError(f"expected an ISO 8601 date or date-time, got {value!r}", "datetime.empty")
     text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
@@ -36,10 +46,15 @@ def parse_instant(value: str, tz: ZoneInfo) -> datetime:
             parsed = datetime.fromisoformat(text)
     except ValueError:
         raise DateTimeError(
-            f"{value!r} is not an ISO 8601 date (2026-03-01) or date-time (2026-03-01T09:00-03:00)"
+            f"{value!r} is not an ISO 8601 date (2026-03-01) or date-time (2026-03-01T09:00-03:00)", "datetime"
         ) from None
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
-        raise DateTimeError(f"{value!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+        raise DateTimeError(
+            f"{value!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}",
+            "date_out_of_range",
+            first_year=FIRST_YEAR,
+            last_year=LAST_YEAR,
+        )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(timezone.utc)
@@ -64,11 +79,11 @@ def _known_zones() -> frozenset[str]:
 def zone(name: str) -> ZoneInfo:
     """The IANA zone ``name``; host-specific names such as ``localtime`` are refused."""
     if name not in _known_zones():
-        raise DateTimeError(f"{name!r} is not a known IANA time zone")
+        raise DateTimeError(f"{name!r} is not a known IANA time zone", "timezone", name=name)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise DateTimeError(f"{name!r} is not a known IANA time zone") from None
+        raise DateTimeError(f"{name!r} is not a known IANA time zone", "timezone", name=name) from None
 
 
 def utcnow() -> datetime:

@@ -8,7 +8,9 @@ port or user involved and say what to look at, instead of a traceback.
 from __future__ import annotations
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from . import schema
 
 
 def explain_database_error(error: Exception, database_url: str) -> str:
@@ -61,3 +63,23 @@ def is_database_unavailable(error: Exception) -> bool:
     if isinstance(error, OperationalError):
         return True
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def database_readiness(engine) -> tuple[int, dict]:
+    """``(status, body)`` of the readiness probe: the database answers and its schema is at the newest migration."""
+    try:
+        state = schema.status(engine)
+    except SQLAlchemyError as error:
+        return 503, {
+            "status": "unavailable",
+            "database": "unreachable",
+            "error": explain_database_error(error, engine.url.render_as_string(hide_password=False)),
+        }
+    if not state.at_head:
+        return 503, {
+            "status": "unavailable",
+            "database": "ok",
+            "schema": {"current": state.current, "head": state.head},
+            "error": "the database schema is not at the newest migration: run `plantao db upgrade`",
+        }
+    return 200, {"status": "ok", "database": "ok", "schema": {"current": state.current, "head": state.head}}

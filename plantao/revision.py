@@ -119,7 +119,7 @@ def includeme(config) -> None:
     registry = config.registry
     session_factory = registry["dbsession_factory"]
     revision = registry.roster_revision = RosterRevision(session_factory)
-    registry.roster_cache = RosterCache(revision)
+    registry.roster_cache = RosterCache(revision, registry.plantao_settings, registry.plugins)
     registry.feed_cache = FeedCache(revision)
 
     def after_commit(dbsession: Session) -> None:

@@ -35,6 +35,15 @@ NIGHT = "night"
 _WORKING_DAY_SEARCH = 366
 
 
+class BusinessHoursError(ValueError):
+    """Business hours that end before they start: a roster the split policy cannot cut.
+
+    Its ``code`` is what the admin panel translates (see ``ServiceError.code``).
+    """
+
+    code = "business_hours"
+
+
 def _handoff_time_schema(default: str = "09:00") -> dict[str, Any]:
     return {
         **CLOCK_SCHEMA,
@@ -291,7 +300,7 @@ class SplitPolicy(RotationPolicy):
         opens = parse_clock(params["business_start"])
         closes = parse_clock(params["business_end"])
         if not opens < closes:
-            raise ValueError("split: business_end must be after business_start")
+            raise BusinessHoursError("split: business_end must be after business_start")
         business_days = frozenset(params["business_days"])
         members = {
             BUSINESS: tuple(params["business_members"]) or ctx.members,

@@ -1,13 +1,18 @@
-"""Recording every write in the audit log."""
+"""Recording every write in the audit log, and reading it back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry
+
+if TYPE_CHECKING:
+    # context.py builds on this module's Actor.
+    from .context import ServiceContext
 
 
 @dataclass(frozen=True)
@@ -42,3 +47,31 @@ def record(
     )
     dbsession.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the audit log, newest first, and whether older entries follow."""
+
+    entries: list[AuditEntry]
+    more: bool
+
+
+class AuditService:
+    """The audit log as the API and the admin panel page through it."""
+
+    def __init__(self, ctx: ServiceContext):
+        self.dbsession = ctx.dbsession
+
+    def page(self, size: int, *, before: int | None = None, entity: str | None = None) -> AuditPage:
+        """Up to ``size`` entries older than entry ``before``, of ``entity`` (any when empty), newest first.
+
+        The next page is the one ``before`` the last entry of this one.
+        """
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(size + 1)
+        if before is not None:
+            query = query.where(AuditEntry.id < before)
+        if entity:
+            query = query.where(AuditEntry.entity == entity)
+        entries = list(self.dbsession.scalars(query))
+        return AuditPage(entries[:size], len(entries) > size)

@@ -47,7 +47,13 @@ DEFAULT_REGION = "BR"
 
 
 class InvalidPhone(ValueError):
-    """A phone number that ``phonenumbers`` cannot read as a valid number."""
+    """A phone number that ``phonenumbers`` cannot read as a valid number (code ``phone``)."""
+
+    code = "phone"
+
+    def __init__(self, message: str, raw: str = ""):
+        super().__init__(message)
+        self.params = {"value": raw}
 
 
 def parse_phone(raw: str) -> phonenumbers.PhoneNumber:
@@ -55,10 +61,10 @@ def parse_phone(raw: str) -> phonenumbers.PhoneNumber:
     try:
         number = phonenumbers.parse(raw, DEFAULT_REGION)
     except phonenumbers.NumberParseException:
-        raise InvalidPhone(f"{raw!r} is not a phone number") from None
+        raise InvalidPhone(f"{raw!r} is not a phone number", raw) from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(
-            f"{raw!r} is not a valid phone number (with country and area code, e.g. +55 11 91234-5678)"
+            f"{raw!r} is not a valid phone number (with country and area code, e.g. +55 11 91234-5678)", raw
         )
     return number
 

@@ -35,7 +35,7 @@ from . import audit
 from .context import ServiceContext
 from .errors import NotFound
 from ..models.revision import FRESHNESS, RosterRevision, bump_revision
-from .oncall import OnCallService, PersonView
+from .oncall import PersonView, shifts_between
 from .contacts import ContactPolicy
 
 #: Rendered bodies kept per process, and the bytes they may hold together.
@@ -78,7 +78,7 @@ class PersonSubject:
 def _team_subject(dbsession: Session, slug: str) -> TeamSubject:
     team = dbsession.scalar(select(Team).where(Team.slug == slug))
     if team is None:
-        raise NotFound(f"No team with slug {slug!r}.")
+        raise NotFound(f"No team with slug {slug!r}.", code="not_found.team", params={"slug": slug})
     return TeamSubject(
         ExportTeam(team.id, team.slug, team.name, team.timezone),
         team.feed_token,
@@ -90,7 +90,7 @@ def _team_subject(dbsession: Session, slug: str) -> TeamSubject:
 def _person_subject(dbsession: Session, person_id: int, timezone_name: str) -> PersonSubject:
     person = dbsession.get(Person, person_id)
     if person is None:
-        raise NotFound(f"No person with id {person_id}.")
+        raise NotFound(f"No person with id {person_id}.", code="not_found.person", params={"id": person_id})
     # The person's shifts end, at the latest, where the furthest team's do.
     horizon_end = dbsession.scalar(select(func.max(Team.materialized_until)))
     view = PersonView(
@@ -219,8 +219,11 @@ def render_feed(dbsession: Session, request: FeedRequest) -> RenderedFeed:
         subject: TeamSubject = request.subject  # type: ignore[assignment]
         team = dbsession.get(Team, subject.team.id)
         if team is None:
-            raise NotFound(f"No team with slug {subject.team.slug!r}.")
-        stored = OnCallService(dbsession).shifts(
+            raise NotFound(
+                f"No team with slug {subject.team.slug!r}.", code="not_found.team", params={"slug": subject.team.slug}
+            )
+        stored = shifts_between(
+            dbsession,
             team, request.start, request.end, role=request.role, person_id=request.person_id
         )
         teams = {subject.team.id: subject.team}

@@ -19,6 +19,7 @@ from ..engine.materialize import effective_instant
 from ..models import RosterConflict, RosterGap, Shift, Team
 from ..notifications.events import COVERAGE_GAP
 from ..notifications.outbox import add_event
+from .context import ServiceContext
 
 
 def store_gaps(dbsession: Session, team: Team, result, now: datetime) -> list[RosterGap]:
@@ -127,3 +128,24 @@ def conflicts_between(
 ) -> list[RosterConflict]:
     """Stored conflicts overlapping ``[start, end)`` by start, then id, after ``after`` (start, id)."""
     return list(dbsession.scalars(_window(RosterConflict, team, start, end, after, limit)))
+
+
+class GapService:
+    """The stored gaps and conflicts of a team, as the gaps API and the admin report read them."""
+
+    def __init__(self, ctx: ServiceContext):
+        self.dbsession = ctx.dbsession
+
+    def gaps(
+        self, team: Team, start: datetime, end: datetime, *,
+        after: tuple[datetime, int] | None = None, limit: int | None = None,
+    ) -> list[RosterGap]:
+        """:func:`gaps_between` on this request's session."""
+        return gaps_between(self.dbsession, team, start, end, after=after, limit=limit)
+
+    def conflicts(
+        self, team: Team, start: datetime, end: datetime, *,
+        after: tuple[datetime, int] | None = None, limit: int | None = None,
+    ) -> list[RosterConflict]:
+        """:func:`conflicts_between` on this request's session."""
+        return conflicts_between(self.dbsession, team, start, end, after=after, limit=limit)

@@ -46,7 +46,11 @@ def lock_team(dbsession: Session, team: Team, *reload) -> Team:
             dbsession.refresh(instance)
         except InvalidRequestError:
             what = type(instance).__name__.lower()
-            raise NotFound(f"The {what} {identity} was just removed by another request.") from None
+            raise NotFound(
+                f"The {what} {identity} was just removed by another request.",
+                code="removed_meanwhile",
+                params={"what": what, "id": identity},
+            ) from None
     return team
 
 

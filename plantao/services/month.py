@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from ..engine import holiday_calendar
 from ..models import Leave, Person, Rotation, RotationVersion, Shift, Team
+from .context import ServiceContext
 from .oncall import OnCallService, ShiftView
 
 #: Shifts read for one person's page.
@@ -71,9 +72,9 @@ class MonthCalendar:
 class CalendarService:
     """Month calendars of a team and upcoming shifts of a person."""
 
-    def __init__(self, dbsession, settings=None):
-        self.dbsession = dbsession
-        self.oncall = OnCallService(dbsession, settings)
+    def __init__(self, ctx: ServiceContext):
+        self.dbsession = ctx.dbsession
+        self.oncall = OnCallService(ctx)
 
     def members(self, team: Team) -> list[Person]:
         """Everybody who appears in any version of the team's rotations."""

@@ -7,6 +7,8 @@ masked value sent back unchanged keeps the stored secret.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from ..datetimes import isoformat, utcnow, zone
@@ -29,8 +31,10 @@ from ..notifications.scheduler import (
     DEFAULT_REMINDER_LEADS,
 )
 from . import audit
+from .audit import Actor
 from .context import ServiceContext
 from .errors import Conflict, Invalid, NotFound
+from .response_schemas import DATE_TIME, closed_object, page_of, ref
 from .validation import ID_SCHEMA, validate
 
 LANGUAGE_SCHEMA = {"enum": list(notify_events.LANGUAGES)}
@@ -99,19 +103,90 @@ PREFERENCES_SCHEMA = {
 
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
 
+# The answers of NotificationService: channel_json, send_test,
+# team_settings_json and preferences_json, in that order.
+CHANNEL_CONFIG_RESPONSE = closed_object(
+    {
+        "channel": {"type": "string", "description": "a notification channel plugin"},
+        "enabled": {"type": "boolean"},
+        "params": {"type": "object", "description": "the channel's parameters; secrets masked (********abcd)"},
+        "events": {
+            "type": "array",
+            "items": {"enum": list(notify_events.KINDS)},
+            "description": "events the team-wide destination receives",
+        },
+        "language": {"enum": list(notify_events.LANGUAGES)},
+    },
+    "a notification channel configured for a team",
+)
+#: What ``GET /teams/{slug}/notification-channels`` answers.
+CHANNEL_CONFIG_LIST_RESPONSE = closed_object({"channels": {"type": "array", "items": ref("ChannelConfig")}})
+CHANNEL_TEST_RESPONSE = closed_object(
+    {
+        "ok": {"type": "boolean"},
+        "error": {"type": ["string", "null"], "description": "why sending failed"},
+        "destination": {"type": "object"},
+    },
+    "how sending the test message went (it is sent at once, not through the outbox)",
+)
+TEAM_SETTINGS_RESPONSE = closed_object(
+    {
+        "reminder_leads": {"type": "array", "items": {"type": "integer"}, "description": "minutes before a shift"},
+        "digest_weekday": {"type": "integer", "description": "0 = Monday"},
+        "digest_time": {"type": "string", "description": "local HH:MM"},
+        "gap_lookahead_hours": {"type": "integer"},
+    },
+    "when a team's reminders, weekly digest and gap warnings go out",
+)
+PREFERENCES_RESPONSE = closed_object(
+    {
+        "person": {"type": "integer"},
+        "language": {"enum": list(notify_events.LANGUAGES)},
+        "events": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "channels per event kind; a missing kind means every channel reaching the person",
+        },
+        "reminders": {"type": "boolean"},
+        "quiet_hours": {
+            "type": ["object", "null"],
+            "properties": {"start": {"type": "string"}, "end": {"type": "string"}},
+        },
+        "timezone": {"type": ["string", "null"]},
+        "channels": {"type": "array", "items": {"type": "string"}, "description": "installed channels"},
+    },
+    "what reaches a person, where and when",
+)
+
+#: ``models.AuditEntry.actor``'s length.
+ACTOR_LENGTH = 64
+
 
 class NotificationService:
     def __init__(self, ctx: ServiceContext):
         self.ctx = ctx
         self.dbsession = ctx.dbsession
 
+    def through_own_link(self, person: Person) -> NotificationService:
+        """The same service acting as ``person`` through their own secret link: the audit log names them.
+
+        The one service built outside ``request.find_service``: its actor is
+        the person, not the request's credential.
+        """
+        credential = f"person-{person.id}-link ({person.name})"[:ACTOR_LENGTH]
+        actor = Actor(credential=credential, client_addr=self.ctx.actor.client_addr)
+        return NotificationService(replace(self.ctx, actor=actor))
+
     # -- channels ---------------------------------------------------------------------
 
     def plugin(self, name: str):
         plugin = self.ctx.plugins.channels.get(name)
         if plugin is None:
+            installed = ", ".join(sorted(self.ctx.plugins.channels))
             raise NotFound(
-                f"No notification channel {name!r}; installed: {', '.join(sorted(self.ctx.plugins.channels))}."
+                f"No notification channel {name!r}; installed: {installed}.",
+                code="not_found.channel",
+                params={"name": name, "installed": installed},
             )
         return plugin
 
@@ -139,7 +214,11 @@ class NotificationService:
             select(ChannelConfig).where(ChannelConfig.team_id == team.id, ChannelConfig.channel == name)
         ).first()
         if config is None:
-            raise NotFound(f"The channel {name!r} is not configured for team {team.slug!r}.")
+            raise NotFound(
+                f"The channel {name!r} is not configured for team {team.slug!r}.",
+                code="not_found.channel_config",
+                params={"channel": name, "team": team.slug},
+            )
         return config
 
     def put_channel(self, team: Team, name: str, body: dict) -> ChannelConfig:
@@ -155,7 +234,11 @@ class NotificationService:
             # A masked secret sent back unchanged means "keep it".
             if key in plugin.secret_params and is_masked(value):
                 if key not in stored:
-                    raise Invalid(f"params.{key}: send the secret itself, not a masked value.")
+                    raise Invalid(
+                        f"params.{key}: send the secret itself, not a masked value.",
+                        code="masked_secret",
+                        params={"key": key},
+                    )
                 params[key] = stored[key]
         validate(plugin.params_schema, params, "channel parameters")
         if config is None:
@@ -184,12 +267,18 @@ class NotificationService:
         plugin = self.plugin(name)
         active = team_channels(self.dbsession, team.id, self.ctx.settings, self.ctx.plugins).get(name)
         if active is None:
-            raise Invalid(f"The channel {name!r} is not configured (or is disabled) for team {team.slug!r}.")
+            raise Invalid(
+                f"The channel {name!r} is not configured (or is disabled) for team {team.slug!r}.",
+                code="channel_not_configured",
+                params={"channel": name, "team": team.slug},
+            )
         payload = {"team": notify_events.team_payload(team), "channel": name}
         if body.get("person"):
             person = self.dbsession.get(Person, body["person"])
             if person is None:
-                raise Invalid(f"person: no person with id {body['person']}.")
+                raise Invalid(
+                    f"person: no person with id {body['person']}.", code="unknown_person", params={"id": body["person"]}
+                )
             destination = plugin.person_destination(person, active.params)
             pref = self.dbsession.get(NotificationPreference, person.id)
             language = pref.language if pref else notify_events.DEFAULT_LANGUAGE
@@ -199,7 +288,10 @@ class NotificationService:
             language = active.config.language if active.config else notify_events.DEFAULT_LANGUAGE
             recipient = None
         if not destination:
-            raise Invalid("This channel has no destination for that recipient (no team address, chat or contact).")
+            raise Invalid(
+                "This channel has no destination for that recipient (no team address, chat or contact).",
+                code="no_destination",
+            )
         message = notify_events.render(notify_events.TEST, payload, language, self.ctx.settings.base_url, recipient)
         key = f"plantao-test-{utcnow():%Y%m%dT%H%M%S%f}"
         try:
@@ -256,12 +348,16 @@ class NotificationService:
             - set(self.ctx.plugins.channels)
         )
         if unknown:
-            raise Invalid(f"events: unknown channel(s) {', '.join(unknown)}.")
+            raise Invalid(
+                f"events: unknown channel(s) {', '.join(unknown)}.",
+                code="unknown_channel",
+                params={"channels": ", ".join(unknown)},
+            )
         if body.get("timezone"):
             try:
                 zone(body["timezone"])
             except ValueError as error:
-                raise Invalid(f"timezone: {error}") from None
+                raise Invalid(f"timezone: {error}", code="timezone", params={"name": body["timezone"]}) from None
         before = self.preferences_json(person)
         pref = self.dbsession.get(NotificationPreference, person.id)
         if pref is None:
@@ -304,19 +400,60 @@ class NotificationService:
     def delivery(self, delivery_id: int) -> Delivery:
         delivery = self.dbsession.get(Delivery, delivery_id)
         if delivery is None:
-            raise NotFound(f"No delivery with id {delivery_id}.")
+            raise NotFound(f"No delivery with id {delivery_id}.", code="not_found.delivery", params={"id": delivery_id})
         return delivery
 
     def retry(self, delivery: Delivery) -> Delivery:
         """Send a given-up (or waiting) delivery again now, with a fresh budget of attempts."""
         if delivery.status in ("sent", "sending"):
-            raise Conflict(f"Delivery {delivery.id} is {delivery.status}; only pending or failed ones are retried.")
+            raise Conflict(
+                f"Delivery {delivery.id} is {delivery.status}; only pending or failed ones are retried.",
+                code="delivery.not_retryable",
+                params={"id": delivery.id, "status": delivery.status},
+            )
         delivery.status = "pending"
         delivery.attempts = 0
         delivery.next_attempt_at = utcnow()
         self.dbsession.flush()
         audit.record(self.dbsession, self.ctx.actor, "retry", "delivery", delivery.id, None, None)
         return delivery
+
+
+_WHEN = {"type": ["string", "null"], "format": "date-time"}
+DELIVERY_RESPONSE = closed_object(
+    {
+        "id": {"type": "integer"},
+        "event_id": {"type": "integer"},
+        "kind": {"enum": [*notify_events.KINDS, "test"]},
+        "team_id": {"type": ["integer", "null"]},
+        "person": {"type": ["integer", "null"], "description": "null for a team-wide destination"},
+        "channel": {"type": "string"},
+        "status": {"enum": list(DELIVERY_STATUSES)},
+        "attempts": {"type": "integer", "description": "tries since created or last retried by hand"},
+        "next_attempt_at": _WHEN,
+        "sent_at": _WHEN,
+        "last_error": {"type": ["string", "null"]},
+        "idempotency_key": {"type": "string", "description": "sent as Idempotency-Key / Message-ID"},
+        "subject": {"type": "string"},
+        "attempt_log": {
+            "type": "array",
+            "items": closed_object(
+                {
+                    "number": {"type": "integer"},
+                    "worker": {"type": "string", "description": "the dispatcher that tried"},
+                    "started_at": DATE_TIME,
+                    "finished_at": DATE_TIME,
+                    "ok": {"type": "boolean"},
+                    "error": {"type": ["string", "null"]},
+                },
+                "one try at sending",
+            ),
+        },
+    },
+    "one message for one recipient on one channel",
+)
+#: What ``GET /notifications/deliveries`` answers: a page of :func:`delivery_json`.
+DELIVERY_LIST_RESPONSE = page_of("deliveries", "Delivery", "deliveries by id")
 
 
 def delivery_json(delivery: Delivery, tz=None) -> dict:

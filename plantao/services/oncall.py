@@ -20,11 +20,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from ..config import Settings
 from ..datetimes import isoformat, utcnow
 from ..models import Override, Rotation, Shift, Team
 from ..plugin_api import PersonView
+from ..plugins import PluginRegistry
+from .context import ServiceContext
 from .errors import BadRequest, NotFound
 from .contacts import ContactPolicy, OnDuty, ReaderContacts
+from .response_schemas import DATE_TIME, closed_object, nullable, ref
 from .representations import person_json
 from ..models.revision import FRESHNESS, RosterRevision  # noqa: F401  (FRESHNESS: re-exported)
 
@@ -116,6 +120,29 @@ class TeamOnCall:
         return moment.astimezone(ZoneInfo(self.team.timezone))
 
 
+_HELD = {
+    "role": {"type": "string"},
+    "person": ref("Person"),
+    "start": DATE_TIME,
+    "end": DATE_TIME,
+    "source": ref("ShiftSource"),
+}
+ONCALL_RESPONSE = closed_object(
+    {
+        "team": {"type": "string"},
+        "at": DATE_TIME,
+        "oncall": {"type": "array", "items": closed_object(_HELD), "description": "who holds each role, by role"},
+        "gap": {"type": "boolean", "description": "true when nobody holds any role"},
+        "next_handoff": nullable(
+            closed_object(
+                {**{k: v for k, v in _HELD.items() if k != "start"}, "at": DATE_TIME},
+                "the next shift to start in a role held now (in a gap: in any role)",
+            )
+        ),
+    }
+)
+
+
 def oncall_json(state: TeamOnCall, contacts: ContactPolicy | ReaderContacts) -> dict:
     """The body of ``GET /api/v1/teams/{slug}/oncall``, with the contacts ``contacts`` shows."""
     tz = ZoneInfo(state.team.timezone)
@@ -150,14 +177,13 @@ def oncall_json(state: TeamOnCall, contacts: ContactPolicy | ReaderContacts) -> 
 class OnCallService:
     """Reads the materialized roster of one or all teams."""
 
-    def __init__(self, dbsession: Session, settings=None):
-        self.dbsession = dbsession
-        self.settings = settings
+    def __init__(self, ctx: ServiceContext):
+        self.dbsession = ctx.dbsession
 
     def team(self, slug: str) -> Team:
         team = self.dbsession.scalar(select(Team).where(Team.slug == slug))
         if team is None:
-            raise NotFound(f"No team with slug {slug!r}.")
+            raise NotFound(f"No team with slug {slug!r}.", code="not_found.team", params={"slug": slug})
         return team
 
     def roles(self, team: Team) -> set[str]:
@@ -173,7 +199,11 @@ class OnCallService:
         """
         if role is not None and role not in self.roles(team):
             known = ", ".join(sorted(self.roles(team))) or "none yet"
-            raise BadRequest(f"Team {team.slug!r} has no role {role!r}; its roles: {known}.")
+            raise BadRequest(
+                f"Team {team.slug!r} has no role {role!r}; its roles: {known}.",
+                code="unknown_role",
+                params={"team": team.slug, "role": role, "roles": known},
+            )
         moment = moment or utcnow()
         current = self.shifts(team, moment, moment + timedelta(microseconds=1), role=role)
         window = list(current)
@@ -195,6 +225,11 @@ class OnCallService:
             query = query.where(Shift.role == role)
         return self.dbsession.scalar(query.order_by(Shift.start).limit(1))
 
+    def shift(self, team: Team, shift_id: int) -> Shift | None:
+        """The stored shift ``shift_id`` of ``team``, or None (another team's shift is None too)."""
+        shift = self.dbsession.get(Shift, shift_id)
+        return shift if shift is not None and shift.team_id == team.id else None
+
     def board(self, moment: datetime | None = None) -> list[TeamOnCall]:
         """Every team's roster at ``moment``, ordered by team name."""
         teams = self.dbsession.scalars(select(Team).order_by(Team.name)).all()
@@ -215,29 +250,50 @@ class OnCallService:
 
         ``after`` is the (start, id) of the last shift of the previous page.
         """
-        query = select(Shift).where(Shift.team_id == team.id, Shift.start < end, Shift.end > start)
-        if role:
-            query = query.where(Shift.role == role)
-        if person_id is not None:
-            query = query.where(Shift.person_id == person_id)
-        if after is not None:
-            query = query.where(
-                or_(Shift.start > after[0], and_(Shift.start == after[0], Shift.id > after[1]))
-            )
-        query = query.order_by(Shift.start, Shift.id)
-        if limit is not None:
-            query = query.limit(limit)
-        return list(self.dbsession.scalars(query))
+        return shifts_between(
+            self.dbsession, team, start, end, role=role, person_id=person_id, after=after, limit=limit
+        )
+
+
+def shifts_between(
+    dbsession: Session,
+    team: Team,
+    start: datetime,
+    end: datetime,
+    *,
+    role: str | None = None,
+    person_id: int | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+) -> list[Shift]:
+    """:meth:`OnCallService.shifts` on a session of the caller's (the feed cache reads through its own)."""
+    query = select(Shift).where(Shift.team_id == team.id, Shift.start < end, Shift.end > start)
+    if role:
+        query = query.where(Shift.role == role)
+    if person_id is not None:
+        query = query.where(Shift.person_id == person_id)
+    if after is not None:
+        query = query.where(
+            or_(Shift.start > after[0], and_(Shift.start == after[0], Shift.id > after[1]))
+        )
+    query = query.order_by(Shift.start, Shift.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(dbsession.scalars(query))
 
 
 class RosterCache:
     """Per-process cache of ``oncall`` answers, keyed by the roster revision.
 
     Built and dropped by :mod:`plantao.revision`, which tells it the revision.
+    ``settings`` and ``plugins`` make the context of the :class:`OnCallService`
+    it reads through, on sessions of its own.
     """
 
-    def __init__(self, revision: RosterRevision):
+    def __init__(self, revision: RosterRevision, settings: Settings, plugins: PluginRegistry):
         self.roster_revision = revision
+        self.settings = settings
+        self.plugins = plugins
         # (slug, role) -> (revision, valid from, valid until, the answer)
         self.entries: dict[tuple, tuple[int, datetime, datetime, TeamOnCall]] = {}
         # (slug, role, contacts, revision, valid from) -> the JSON body around "at"
@@ -298,7 +354,7 @@ class RosterCache:
         if entry is not None and entry[0] == revision and entry[1] <= moment < entry[2]:
             return entry
         with session_factory() as dbsession:
-            service = OnCallService(dbsession)
+            service = OnCallService(ServiceContext(dbsession, self.settings, self.plugins))
             team = service.team(slug)
             state = service.at(team, moment, role)
             next_start = service.next_start(team, moment, role)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from ..datetimes import DateTimeError, parse_instant, zone
 from ..models import Override, Person, Shift, Team
 from . import audit
 from .context import ServiceContext
-from .errors import Invalid, NotFound
+from .errors import Detail, Invalid, NotFound
 from .locking import lock_team
 from .representations import override_json
 from .roster import RosterService, refuse_past_only
@@ -63,10 +64,22 @@ class OverrideService:
             )
         )
 
+    def ending_after(self, team: Team, moment: datetime) -> list[Override]:
+        """The team's overrides that end after ``moment``, by start."""
+        return list(
+            self.dbsession.scalars(
+                select(Override).where(Override.team_id == team.id, Override.end > moment).order_by(Override.start)
+            )
+        )
+
     def get(self, team: Team, override_id: int) -> Override:
         override = self.dbsession.get(Override, override_id)
         if override is None or override.team_id != team.id:
-            raise NotFound(f"Team {team.slug!r} has no override with id {override_id}.")
+            raise NotFound(
+                f"Team {team.slug!r} has no override with id {override_id}.",
+                code="not_found.override",
+                params={"team": team.slug, "id": override_id},
+            )
         return override
 
     def create(self, team: Team, body: dict) -> Override:
@@ -76,19 +89,25 @@ class OverrideService:
         errors = []
         person = self.dbsession.get(Person, body["person"])
         if person is None:
-            errors.append({"field": "person", "message": f"no person with id {body['person']}"})
+            errors.append(
+                Detail("person", f"no person with id {body['person']}", "unknown_person", {"id": body["person"]})
+            )
         elif not person.active:
-            errors.append({"field": "person", "message": f"{person.name} is deactivated"})
+            errors.append(Detail("person", f"{person.name} is deactivated", "deactivated", {"name": person.name}))
         try:
             start = parse_instant(body["start"], tz)
             end = parse_instant(body["end"], tz)
         except DateTimeError as error:
-            errors.append({"field": "start/end", "message": str(error)})
+            errors.append(Detail.of("start/end", error))
         else:
             if end <= start:
-                errors.append({"field": "end", "message": "must be after start"})
+                errors.append(Detail("end", "must be after start", "after_start"))
         if errors:
-            raise Invalid("Invalid override: " + "; ".join(f"{e['field']} {e['message']}" for e in errors), errors)
+            raise Invalid(
+                "Invalid override: " + "; ".join(f"{e['field']} {e['message']}" for e in errors),
+                errors,
+                code="invalid.override",
+            )
         refuse_past_only("This override", start, end, tz)
         override = Override(
             team_id=team.id,
@@ -108,10 +127,14 @@ class OverrideService:
         shifts = [self.dbsession.get(Shift, shift_id) for shift_id in (first_id, second_id)]
         for shift_id, shift in zip((first_id, second_id), shifts):
             if shift is None or shift.team_id != team.id:
-                raise NotFound(f"Team {team.slug!r} has no shift with id {shift_id}.")
+                raise NotFound(
+                    f"Team {team.slug!r} has no shift with id {shift_id}.",
+                    code="not_found.shift",
+                    params={"team": team.slug, "id": shift_id},
+                )
         first, second = shifts
         if first.person_id == second.person_id:
-            raise Invalid("Both shifts belong to the same person; there is nothing to swap.")
+            raise Invalid("Both shifts belong to the same person; there is nothing to swap.", code="same_person_swap")
         for shift in shifts:
             refuse_past_only(f"Shift {shift.id}", shift.start, shift.end, zone(team.timezone))
         swap_id = str(uuid.uuid4())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from ..datetimes import DateTimeError, parse_instant, utcnow, zone
@@ -9,7 +11,7 @@ from ..models import Leave, Person, Team
 from . import audit
 from .contacts import InvalidPhone, normalize_phone
 from .context import ServiceContext
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Detail, Invalid, NotFound
 from .locking import lock_teams
 from .representations import leave_json, person_json
 from ..models.revision import bump_revision
@@ -61,7 +63,7 @@ class PersonService:
     def get(self, person_id) -> Person:
         person = self.dbsession.get(Person, person_id) if isinstance(person_id, int) else None
         if person is None:
-            raise NotFound(f"No person with id {person_id}.")
+            raise NotFound(f"No person with id {person_id}.", code="not_found.person", params={"id": person_id})
         return person
 
     def list(self, after_id: int = 0, limit: int = 100, active: bool | None = None) -> list[Person]:
@@ -69,6 +71,25 @@ class PersonService:
         if active is not None:
             query = query.where(Person.active.is_(active))
         return list(self.dbsession.scalars(query.order_by(Person.id).limit(limit)))
+
+    def find(self, person_id: int) -> Person | None:
+        """The person with ``person_id``, or None: for callers that decide themselves what an unknown id means."""
+        return self.dbsession.get(Person, person_id)
+
+    def active(self) -> list[Person]:
+        """Everybody who takes shifts, by name: the choices of every form that picks a person."""
+        return list(self.dbsession.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name)))
+
+    def everyone(self) -> list[Person]:
+        """Every person, the active ones first, each group by name."""
+        return list(self.dbsession.scalars(select(Person).order_by(Person.active.desc(), Person.name)))
+
+    def names(self, ids: set[int] | None = None) -> dict[int, str]:
+        """``{id: name}`` of the people with ``ids``, or of everybody when ``ids`` is None."""
+        query = select(Person.id, Person.name)
+        if ids is not None:
+            query = query.where(Person.id.in_(ids))
+        return {row.id: row.name for row in self.dbsession.execute(query)}
 
     def create(self, body: dict) -> Person:
         validate(PERSON_CREATE_SCHEMA, body)
@@ -111,7 +132,12 @@ class PersonService:
             try:
                 body = {**body, "phone": normalize_phone(body["phone"])}
             except InvalidPhone as error:
-                raise Invalid(f"Invalid request body: phone {error}", [{"field": "phone", "message": str(error)}]) from None
+                raise Invalid(
+                    f"Invalid request body: phone {error}",
+                    [Detail.of("phone", error)],
+                    code=error.code,
+                    params=error.params,
+                ) from None
         for name in ("name", "email", "phone", "telegram_chat_id", "chat"):
             if name in body:
                 setattr(person, name, body[name])
@@ -138,10 +164,21 @@ class PersonService:
             )
         )
 
+    def leaves_ending_after(self, moment: datetime, person_id: int | None = None) -> list[Leave]:
+        """Leave of everybody (or of ``person_id``) that ends after ``moment``, by start."""
+        query = select(Leave).join(Person).where(Leave.end > moment).order_by(Leave.start)
+        if person_id is not None:
+            query = query.where(Leave.person_id == person_id)
+        return list(self.dbsession.scalars(query))
+
     def get_leave(self, person: Person, leave_id: int) -> Leave:
         leave = self.dbsession.get(Leave, leave_id)
         if leave is None or leave.person_id != person.id:
-            raise NotFound(f"Person {person.id} has no leave with id {leave_id}.")
+            raise NotFound(
+                f"Person {person.id} has no leave with id {leave_id}.",
+                code="not_found.leave",
+                params={"person": person.id, "id": leave_id},
+            )
         return leave
 
     def add_leave(self, person: Person, body: dict) -> Leave:
@@ -152,9 +189,15 @@ class PersonService:
             start = parse_instant(body["start"], tz)
             end = parse_instant(body["end"], tz)
         except DateTimeError as error:
-            raise Invalid(f"Invalid leave: {error}", [{"field": "start/end", "message": str(error)}]) from None
+            raise Invalid(
+                f"Invalid leave: {error}", [Detail.of("start/end", error)], code=error.code, params=error.params
+            ) from None
         if end <= start:
-            raise Invalid("Invalid leave: end must be after start.", [{"field": "end", "message": "must be after start"}])
+            raise Invalid(
+                "Invalid leave: end must be after start.",
+                [Detail("end", "must be after start", "after_start")],
+                code="after_start",
+            )
         refuse_past_only("This leave", start, end, tz)
         overlapping = self.dbsession.scalar(
             select(Leave).where(Leave.person_id == person.id, Leave.start < end, Leave.end > start)
@@ -163,6 +206,8 @@ class PersonService:
             raise Conflict(
                 f"This leave overlaps leave {overlapping.id} of the same person.",
                 {"overlaps": leave_json(overlapping, tz)},
+                code="leave_overlaps",
+                params={"id": overlapping.id},
             )
         leave = Leave(person_id=person.id, start=start, end=end, reason=body.get("reason", ""))
         self.dbsession.add(leave)

@@ -24,7 +24,7 @@ from ..engine.materialize import Handover, effective_instant, plan_materializati
 from ..models import Leave, Override, Person, Rotation, Shift, Team
 from ..notifications.outbox import record_roster_changes
 from ..models.revision import bump_revision
-from .errors import Invalid
+from .errors import Detail, Invalid
 from .gaps import store_gaps
 
 #: How long "for good" lasts for somebody who left.
@@ -85,13 +85,15 @@ def refuse_past_only(what: str, start: datetime, end: datetime, tz, now: datetim
         return
     if end <= now:
         message = f"{what} ended at {isoformat(end, tz)}: it would only change the past, which is kept as it was."
+        code, params = "past_only.ended", {"end": isoformat(end, tz)}
     else:
+        code, params = "past_only.before_next_minute", {"end": isoformat(end, tz), "from": isoformat(takes_effect, tz)}
         message = (
             f"{what} ends at {isoformat(end, tz)}, before the next whole minute "
             f"({isoformat(takes_effect, tz)}) from which a change already begun takes effect: "
             "it would only change the past."
         )
-    raise Invalid(message, [{"field": "end", "message": message}])
+    raise Invalid(message, [Detail("end", message, code, params)], code=code, params=params)
 
 
 def restriction_spec(data: dict | None) -> roster_engine.Restriction | None:
@@ -229,7 +231,13 @@ class RosterService:
         except (ValueError, ArithmeticError) as error:
             # Parameters the schema let through may still be impossible
             # (a shift length past the end of the calendar, say).
-            raise Invalid(f"The roster cannot be computed: {error}") from None
+            # A plugin's (or DateTimeError's) own code says more than "uncomputable".
+            code = getattr(error, "code", None)
+            raise Invalid(
+                f"The roster cannot be computed: {error}",
+                code=code if isinstance(code, str) else "roster_uncomputable",
+                params={"detail": str(error)},
+            ) from None
 
     # -- materialization ----------------------------------------------------
 

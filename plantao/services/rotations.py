@@ -18,7 +18,7 @@ from ..engine.materialize import effective_instant
 from ..models import Person, Rotation, RotationVersion, Team
 from . import audit
 from .context import ServiceContext
-from .errors import Invalid, NotFound
+from .errors import Detail, Invalid, NotFound
 from .locking import lock_team
 from .representations import rotation_json
 from .roster import RosterService
@@ -133,7 +133,11 @@ class RotationService:
             .options(selectinload(Rotation.versions))
         )
         if rotation is None:
-            raise NotFound(f"Team {team.slug!r} has no rotation with id {rotation_id}.")
+            raise NotFound(
+                f"Team {team.slug!r} has no rotation with id {rotation_id}.",
+                code="not_found.rotation",
+                params={"team": team.slug, "id": rotation_id},
+            )
         return rotation
 
     def list(self, team: Team, after_id: int = 0, limit: int = 100) -> list[Rotation]:
@@ -146,6 +150,15 @@ class RotationService:
                 .limit(limit)
             )
         )
+
+    def names(self, team: Team) -> dict[int, str]:
+        """``{id: name}`` of the team's rotations."""
+        rows = self.dbsession.execute(select(Rotation.id, Rotation.name).where(Rotation.team_id == team.id))
+        return {row.id: row.name for row in rows}
+
+    def roles(self, team: Team) -> set[str]:
+        """The roles the team's rotations fill."""
+        return set(self.dbsession.scalars(select(Rotation.role).where(Rotation.team_id == team.id)))
 
     @staticmethod
     def version_at(rotation: Rotation, moment: datetime | None = None) -> RotationVersion:
@@ -237,7 +250,7 @@ class RotationService:
         errors.extend(self._check_people(members, params))
         errors.extend(self._check_restriction(restriction))
         if errors:
-            raise Invalid(_summary("Invalid rotation", errors), errors)
+            raise Invalid(_summary("Invalid rotation", errors), errors, code="invalid.rotation")
         rotation = Rotation(
             team_id=team.id,
             name=body["name"],
@@ -272,11 +285,13 @@ class RotationService:
             undatable = [name for name in UNDATED_FIELDS if name in body and self._changes(rotation, name, body[name], tz)]
             if undatable:
                 errors.append(
-                    {
-                        "field": "effective_from",
-                        "message": f"{', '.join(undatable)} cannot change from a date: change them "
+                    Detail(
+                        "effective_from",
+                        f"{', '.join(undatable)} cannot change from a date: change them "
                         "without effective_from, or create a new rotation starting then",
-                    }
+                        "rotation.date_locked",
+                        {"fields": ", ".join(undatable)},
+                    )
                 )
         for name in ("name", "role", "priority"):
             if name in body:
@@ -304,7 +319,7 @@ class RotationService:
             errors.extend(self._check_restriction(restriction))
         errors.extend(self._check_people(changed.get("members", []), changed.get("params", {})))
         if errors:
-            raise Invalid(_summary("Invalid rotation change", errors), errors)
+            raise Invalid(_summary("Invalid rotation change", errors), errors, code="invalid.rotation_change")
 
         if changed:
             # A change holds from effective_from on: the version starting
@@ -320,7 +335,8 @@ class RotationService:
             for version in rotation.versions:
                 problems = self._check_params(policy, version.params or {}, "params")
                 if problems:
-                    raise Invalid(_summary("Invalid rotation change", problems), problems)
+                    summary = _summary("Invalid rotation change", problems)
+                    raise Invalid(summary, problems, code="invalid.rotation_change")
         return effective_from if changed or "effective_from" in body else None
 
     @staticmethod
@@ -397,7 +413,7 @@ class RotationService:
         try:
             return parse_instant(value, tz)
         except DateTimeError as error:
-            errors.append({"field": field, "message": str(error)})
+            errors.append(Detail.of(field, error))
             return None
 
     def _policy(self, name: str, errors: list):
@@ -405,18 +421,20 @@ class RotationService:
         if policy is None:
             available = sorted(self.ctx.plugins.policies)
             errors.append(
-                {
-                    "field": "policy",
-                    "message": f"unknown policy {name!r}; available: {', '.join(available)}",
-                    "available": available,
-                }
+                Detail(
+                    "policy",
+                    f"unknown policy {name!r}; available: {', '.join(available)}",
+                    "unknown_policy",
+                    {"name": name, "options": ", ".join(available)},
+                    available=available,
+                )
             )
         return policy
 
     @staticmethod
     def _check_params(declaration, params: dict, field: str) -> list[dict]:
         return [
-            {"field": f"{field}.{e['field']}" if e["field"] != "(body)" else field, "message": e["message"]}
+            Detail(f"{field}.{e['field']}" if e["field"] != "(body)" else field, e["message"], e.code, e.params)
             for e in schema_errors(declaration.params_schema, params)
         ]
 
@@ -427,7 +445,12 @@ class RotationService:
             rule = self.ctx.plugins.rules.get(name)
             if rule is None:
                 errors.append(
-                    {"field": f"rules.{name}", "message": f"unknown rule {name!r}; available: {', '.join(available)}"}
+                    Detail(
+                        f"rules.{name}",
+                        f"unknown rule {name!r}; available: {', '.join(available)}",
+                        "unknown_rule",
+                        {"name": name, "options": ", ".join(available)},
+                    )
                 )
                 continue
             errors.extend(self._check_params(rule, params, f"rules.{name}"))
@@ -441,7 +464,7 @@ class RotationService:
         ids = {person_id for _, person_id in wanted if 0 < person_id <= MAX_ID}
         known = set(self.dbsession.scalars(select(Person.id).where(Person.id.in_(ids)))) if ids else set()
         return [
-            {"field": field, "message": f"no person with id {person_id}"}
+            Detail(field, f"no person with id {person_id}", "unknown_person", {"id": person_id})
             for field, person_id in sorted(wanted)
             if person_id not in known
         ]
@@ -452,11 +475,11 @@ class RotationService:
             return []
         start, end = restriction.get("start_time"), restriction.get("end_time")
         if (start is None) != (end is None):
-            return [{"field": "restrictions", "message": "start_time and end_time go together"}]
+            return [Detail("restrictions", "start_time and end_time go together", "times_together")]
         if start is not None and start == end:
-            return [{"field": "restrictions", "message": "start_time and end_time must differ"}]
+            return [Detail("restrictions", "start_time and end_time must differ", "times_differ")]
         if restriction.get("weekdays") == []:
-            return [{"field": "restrictions.weekdays", "message": "must name at least one weekday"}]
+            return [Detail("restrictions.weekdays", "must name at least one weekday", "weekday_required")]
         return []
 
 

@@ -13,7 +13,7 @@ from ..engine import holiday_calendar
 from ..models import CustomHoliday, Person, Team
 from . import audit
 from .context import ServiceContext
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Detail, Invalid, NotFound
 from .locking import lock_team
 from .representations import team_json
 from ..models.revision import bump_revision
@@ -80,7 +80,7 @@ class TeamService:
             select(Team).where(Team.slug == slug).options(selectinload(Team.custom_holidays))
         )
         if team is None:
-            raise NotFound(f"No team with slug {slug!r}.")
+            raise NotFound(f"No team with slug {slug!r}.", code="not_found.team", params={"slug": slug})
         return team
 
     def list(self, after_id: int = 0, limit: int = 100) -> list[Team]:
@@ -90,12 +90,18 @@ class TeamService:
             )
         )
 
+    def by_name(self) -> list[Team]:
+        """Every team, by name: the pickers and filters of the admin panel."""
+        return list(self.dbsession.scalars(select(Team).order_by(Team.name)))
+
     def create(self, body: dict) -> Team:
         validate(TEAM_CREATE_SCHEMA, body)
         if body["slug"] in RESERVED_SLUGS:
             raise Invalid(
                 f"The slug {body['slug']!r} is reserved; choose another.",
-                [{"field": "slug", "message": "is reserved"}],
+                [Detail("slug", "is reserved", "reserved_slug", {"slug": body["slug"]})],
+                code="reserved_slug",
+                params={"slug": body["slug"]},
             )
         if self.dbsession.scalar(select(Team.id).where(Team.slug == body["slug"])):
             raise self._slug_taken(body["slug"])
@@ -139,7 +145,9 @@ class TeamService:
 
     @staticmethod
     def _slug_taken(slug: str) -> Conflict:
-        return Conflict(f"A team with slug {slug!r} already exists.", {"field": "slug"})
+        return Conflict(
+            f"A team with slug {slug!r} already exists.", {"field": "slug"}, code="slug_taken", params={"slug": slug}
+        )
 
     def _apply(self, team: Team, body: dict) -> None:
         errors = []
@@ -150,14 +158,18 @@ class TeamService:
                 zone(body["timezone"])
                 team.timezone = body["timezone"]
             except DateTimeError as error:
-                errors.append({"field": "timezone", "message": str(error)})
+                errors.append(Detail.of("timezone", error))
         if "fallback_person" in body:
             person_id = body["fallback_person"]
             person = self.dbsession.get(Person, person_id) if person_id is not None else None
             if person_id is not None and person is None:
-                errors.append({"field": "fallback_person", "message": f"no person with id {person_id}"})
+                errors.append(
+                    Detail("fallback_person", f"no person with id {person_id}", "unknown_person", {"id": person_id})
+                )
             elif person is not None and not person.active:
-                errors.append({"field": "fallback_person", "message": f"{person.name} is deactivated"})
+                errors.append(
+                    Detail("fallback_person", f"{person.name} is deactivated", "deactivated", {"name": person.name})
+                )
             else:
                 # Only a valid id is set: the custom holidays below flush,
                 # and an unknown one would fail there as a foreign key.
@@ -179,11 +191,13 @@ class TeamService:
                     optional=team.holiday_optional,
                 )
             except ValueError as error:
-                errors.append({"field": "holidays", "message": str(error)})
+                region = {"country": team.holiday_country, "subdivision": team.holiday_subdivision}
+                errors.append(Detail("holidays", str(error), "holidays.region", region))
             if "custom" in holidays:
                 errors.extend(self._set_custom_holidays(team, holidays["custom"]))
         if errors:
-            raise Invalid("Invalid team: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+            summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            raise Invalid(f"Invalid team: {summary}", errors, code="invalid.team")
 
     def _set_custom_holidays(self, team: Team, custom: list[dict]) -> list[dict]:
         days: dict[date, str] = {}
@@ -191,9 +205,11 @@ class TeamService:
             try:
                 day = date.fromisoformat(item["date"])
             except ValueError:
-                return [{"field": f"holidays.custom.{index}.date", "message": f"{item['date']!r} is not a date"}]
+                return [Detail(f"holidays.custom.{index}.date", f"{item['date']!r} is not a date", "not_a_date",
+                               {"value": item["date"]})]
             if day in days:
-                return [{"field": f"holidays.custom.{index}.date", "message": f"{day} is listed twice"}]
+                return [Detail(f"holidays.custom.{index}.date", f"{day} is listed twice", "date_twice",
+                               {"date": day.isoformat()})]
             days[day] = item["name"]
         team.custom_holidays.clear()
         self.dbsession.flush()

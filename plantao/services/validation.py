@@ -1,7 +1,10 @@
 """Checking request bodies against JSON Schemas, with errors in plain words.
 
 The same schemas describe the bodies in the OpenAPI document, so what the
-API accepts and what it documents cannot drift apart.
+API accepts and what it documents cannot drift apart.  Each problem is a
+:class:`~plantao.services.errors.Detail` whose code comes from the JSON
+Schema keyword that failed (``minimum``, ``too_long``, ``type.integer``...),
+which is what the admin panel translates.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .errors import Invalid
+from .errors import Detail, Invalid
 
 #: The largest id any table holds (a 32-bit INTEGER on every database); ids
 #: beyond it cannot exist and are refused before reaching the database.
@@ -76,8 +79,8 @@ def _message(error) -> str:
         return f"must be one of {', '.join(map(str, error.validator_value))}"
     if error.validator == "pattern" and error.validator_value == SINGLE_LINE_PATTERN:
         return "must be a single line, without control characters"
-    # jsonschema's own wording (the admin panel translates it), but with a
-    # preview of the value where jsonschema quotes the whole of it.
+    # jsonschema's own wording (what API clients have always read), but with
+    # a preview of the value where jsonschema quotes the whole of it.
     value = preview(error.instance)
     if error.validator in ("minLength", "minItems"):
         return f"{value} is too short"
@@ -98,16 +101,59 @@ def _message(error) -> str:
     return message if len(message) <= 2 * PREVIEW_CHARACTERS else f"{message[: 2 * PREVIEW_CHARACTERS]}…"
 
 
-def schema_errors(schema: dict, instance: Any) -> list[dict]:
-    """Every problem of ``instance`` as ``{"field", "message"}``, in a stable order."""
+#: The codes of JSON Schema keywords whose name is not already one.
+_KEYWORD_CODES = {
+    "additionalProperties": "unknown_field",
+    "minLength": "too_short",
+    "minItems": "too_short",
+    "maxLength": "too_long",
+    "maxItems": "too_long",
+    "uniqueItems": "unique_items",
+}
+
+#: Types whose mismatch has a code of its own (``type.integer``): the admin
+#: panel asks for a number or a yes/no there rather than "the wrong type".
+_TYPE_CODES = {"integer": "type.integer", "number": "type.number", "boolean": "type.boolean"}
+
+
+def _code(error) -> tuple[str, dict]:
+    """The stable code of a jsonschema error and its params, from its keyword and the keyword's value."""
+    keyword, expected = error.validator, error.validator_value
+    if keyword == "type":
+        # The first type listed is what the field is for (["integer", "null"]: a number or nothing).
+        first = expected[0] if isinstance(expected, list) and expected else expected
+        return _TYPE_CODES.get(first, "type"), {"expected": expected}
+    if keyword == "enum":
+        return "enum", {"options": ", ".join(map(str, expected))}
+    if keyword in ("minimum", "maximum"):
+        return keyword, {"limit": expected}
+    if keyword in ("minLength", "minItems", "maxLength", "maxItems"):
+        return _KEYWORD_CODES[keyword], {"limit": expected}
+    if keyword == "minProperties" and expected == 1:
+        # jsonschema says "should be non-empty": an object that must say something.
+        return "too_short", {"limit": expected}
+    if keyword == "pattern" and expected == SINGLE_LINE_PATTERN:
+        return "single_line", {}
+    if keyword == "pattern":
+        return "pattern", {"pattern": expected}
+    return _KEYWORD_CODES.get(keyword, keyword), {}
+
+
+def _detail(error) -> Detail:
+    code, params = _code(error)
+    return Detail(_field(error), _message(error), code, params)
+
+
+def schema_errors(schema: dict, instance: Any) -> list[Detail]:
+    """Every problem of ``instance`` as a :class:`Detail` (``{"field", "message"}``), in a stable order."""
     validator = Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: (list(e.absolute_path), e.message))
-    return [{"field": _field(error), "message": _message(error)} for error in errors]
+    return [_detail(error) for error in errors]
 
 
 def validate(schema: dict, instance: Any, what: str = "request body") -> None:
-    """Raise :class:`Invalid` listing every problem of ``instance``."""
+    """Raise :class:`Invalid` listing every problem of ``instance`` (code ``schema``)."""
     errors = schema_errors(schema, instance)
     if errors:
         summary = "; ".join(f"{e['field']} {e['message']}" for e in errors[:5])
-        raise Invalid(f"Invalid {what}: {summary}", errors)
+        raise Invalid(f"Invalid {what}: {summary}", errors, code="schema")

@@ -72,6 +72,18 @@ def refuse_unreadable_input(event) -> None:
         raise HTTPBadRequest("Text cannot contain the NUL character.")
 
 
+#: The body of every error the API answers (:func:`json_error`).
+ERROR_RESPONSE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["error", "details"],
+    "properties": {
+        "error": {"type": "string", "description": "what went wrong, in plain words"},
+        "details": {"description": "structured details (e.g. a list of {field, message}); often null"},
+    },
+}
+
+
 def json_error(request, status: int, message: str, details=None, headers=None):
     response = request.response
     response.status = status

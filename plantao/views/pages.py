@@ -37,13 +37,13 @@ from ..services.month import CalendarService, first_of_month
 from ..services.errors import Invalid, NotFound
 from ..services.notification_settings import NotificationService
 from ..services.oncall import OnCallService, ShiftView, TeamOnCall
+from ..services.people import PersonService
 from ..security import ADMIN
 from ..services.contacts import FULL_CONTACTS, OnDuty, ReaderContacts, display_phone, phone_uri
 from .admin import localized
 from .api import contacts as request_contacts
-from .api import service_context
 from .preferences import (
-    error_keys, form_values, own_link_context, personal_channels, preferences_body, preferences_matrix,
+    error_keys, form_values, personal_channels, preferences_body, preferences_matrix,
 )
 
 #: Distinct person colours in the stylesheet (``.person-0`` ... ``.person-7``).
@@ -260,7 +260,7 @@ def local_today(tz) -> date:
 
 def service_team(request, slug: str):
     try:
-        return OnCallService(request.dbsession).team(slug)
+        return request.find_service(OnCallService).team(slug)
     except NotFound:
         raise HTTPNotFound() from None
 
@@ -270,8 +270,8 @@ def service_team(request, slug: str):
 
 @view_config(route_name="home", request_method="GET", renderer=template("home.pt"), permission="view")
 def home(request):
-    service = OnCallService(request.dbsession, request.plantao_settings)
-    calendar = CalendarService(request.dbsession, request.plantao_settings)
+    service = request.find_service(OnCallService)
+    calendar = request.find_service(CalendarService)
     boards = []
     for state in service.board():
         team = state.team
@@ -329,11 +329,11 @@ def person_param(request) -> int | None:
 def team_page(request):
     team = service_team(request, request.matchdict["slug"])
     fmt = Formatter(request.locale_name, team.timezone)
-    state = OnCallService(request.dbsession, request.plantao_settings).at(team)
+    state = request.find_service(OnCallService).at(team)
     today = fmt.local(state.at).date()
     month = month_param(request, today)
     person_id = person_param(request)
-    calendar = CalendarService(request.dbsession, request.plantao_settings).month(
+    calendar = request.find_service(CalendarService).month(
         team, month, today=today, first_weekday=fmt.first_weekday, person_id=person_id,
         language=request.html_lang,
     )
@@ -393,7 +393,7 @@ def token_matches(person: Person, token: str | None) -> bool:
 def person_page(request):
     """Open to readers of the roster, and to the person's own secret link."""
     person_id = int(request.matchdict["id"])
-    person = request.dbsession.get(Person, person_id) if person_id < 2**31 else None
+    person = request.find_service(PersonService).find(person_id) if person_id < 2**31 else None
     own_link = person is not None and token_matches(person, request.params.get("token"))
     if not own_link and not request.has_permission("view"):
         raise HTTPForbidden()
@@ -406,7 +406,7 @@ def person_values(request, person: Person, own_link: bool, *, preferences: dict 
                   preference_errors: set[str] | None = None) -> dict:
     """What ``person.pt`` shows; with the own link, the preferences form too."""
     moment = utcnow()
-    upcoming = CalendarService(request.dbsession, request.plantao_settings).upcoming_for_person(person, moment)
+    upcoming = request.find_service(CalendarService).upcoming_for_person(person, moment)
     authenticated = request.plantao_identity is not None
     # The person's own link is their feed's secret: it shows every contact.
     contacts = ReaderContacts(FULL_CONTACTS) if own_link else request_contacts(request)
@@ -439,7 +439,7 @@ def person_values(request, person: Person, own_link: bool, *, preferences: dict 
 
 def own_preferences_form(request, person: Person, posted: dict | None, errors: set[str] | None) -> dict:
     """The person's own notification preferences form: stored values, or what was just posted."""
-    service = NotificationService(service_context(request))
+    service = request.find_service(NotificationService)
     values = posted if posted is not None else service.preferences_json(person)
     channels = personal_channels(request.plugins)
     lang = "en" if request.locale_name.startswith("en") else "pt-BR"
@@ -468,13 +468,13 @@ def save_own_preferences(request):
     form also carries the session's CSRF token, checked like every POST.
     """
     person_id = int(request.matchdict["id"])
-    person = request.dbsession.get(Person, person_id) if person_id < 2**31 else None
+    person = request.find_service(PersonService).find(person_id) if person_id < 2**31 else None
     if person is None or not token_matches(person, request.params.get("token")):
         # One answer for an unknown person and a wrong token: nothing is revealed.
         raise HTTPNotFound()
     body = preferences_body(request.POST, personal_channels(request.plugins), with_timezone=False)
     try:
-        NotificationService(own_link_context(service_context(request), person)).put_preferences(person, body)
+        request.find_service(NotificationService).through_own_link(person).put_preferences(person, body)
     except Invalid as error:
         request.tm.doom()
         request.response.status = 422

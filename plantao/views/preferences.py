@@ -8,22 +8,9 @@ the person's own is on the public person page (``views/pages.py``).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..notifications.channels import NotificationChannel
 from ..notifications.events import KINDS
-from ..services.audit import Actor
-from ..services.context import ServiceContext
 from ..services.errors import Invalid
-
-#: ``models.AuditEntry.actor``'s length.
-ACTOR_LENGTH = 64
-
-
-def own_link_context(ctx: ServiceContext, person) -> ServiceContext:
-    """``ctx`` acting as ``person`` through their own secret link: the audit log names them."""
-    credential = f"person-{person.id}-link ({person.name})"[:ACTOR_LENGTH]
-    return replace(ctx, actor=Actor(credential=credential, client_addr=ctx.actor.client_addr))
 
 
 def personal_channels(plugins) -> list[str]:

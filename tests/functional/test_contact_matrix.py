@@ -20,7 +20,6 @@ import pytest
 import webtest
 from sqlalchemy import select
 
-from plantao.app import make_app
 from plantao.models import Person, Team
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -42,12 +41,11 @@ def email(name: str) -> str:
 
 
 @pytest.fixture
-def client(settings, clean_engine, plugins):
+def client(app_with):
     """``client(public_contacts=...)``: a WebTest client of the app with that setting."""
 
     def build(public_contacts: bool) -> webtest.TestApp:
-        changed = dataclasses.replace(settings, public_contacts=public_contacts, viewer_password=VIEWER_PASSWORD)
-        return webtest.TestApp(make_app(changed, plugins=plugins, engine=clean_engine),
+        return webtest.TestApp(app_with(public_contacts=public_contacts, viewer_password=VIEWER_PASSWORD),
                                extra_environ={"REMOTE_ADDR": "192.0.2.30"})
 
     return build

@@ -8,7 +8,6 @@ private roster's feeds open with a secret token that an admin rotates.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from datetime import date, datetime, time, timedelta, timezone
 from email.utils import format_datetime
@@ -17,8 +16,6 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 import webtest
-
-from plantao.app import make_app
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 VIEWER_PASSWORD = "viewer secret with enough words"
@@ -263,9 +260,8 @@ def test_a_reassigned_shift_keeps_its_uid_and_bumps_sequence(testapp, admin_head
 
 
 @pytest.fixture
-def private(settings, plugins, clean_engine):
-    private_settings = dataclasses.replace(settings, public_roster=False, viewer_password=VIEWER_PASSWORD)
-    app = make_app(private_settings, plugins=plugins, engine=clean_engine)
+def private(app_with):
+    app = app_with(public_roster=False, viewer_password=VIEWER_PASSWORD)
     return webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.30"})
 
 

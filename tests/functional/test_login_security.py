@@ -6,9 +6,7 @@ the proxy's headers matter), on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import dataclasses
 import http.client
-import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -26,12 +24,6 @@ def client(app, address: str = "192.0.2.40") -> webtest.TestApp:
     return webtest.TestApp(app, extra_environ={"REMOTE_ADDR": address})
 
 
-def csrf_of(page) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
-
-
 def log_in(browser, password: str = ADMIN_PASSWORD, **kw):
     # With ``next`` the form shows even to a browser already logged in.
     page = browser.get("/admin/login", params={"next": "/admin"})
@@ -41,20 +33,8 @@ def log_in(browser, password: str = ADMIN_PASSWORD, **kw):
 
 
 @pytest.fixture
-def app(app):
-    app.registry.login_throttle.delay_step = 0
-    return app
-
-
-@pytest.fixture
-def private_app(settings, clean_engine, plugins):
-    app = make_app(
-        dataclasses.replace(settings, public_roster=False, viewer_password=VIEWER_PASSWORD),
-        plugins=plugins,
-        engine=clean_engine,
-    )
-    app.registry.login_throttle.delay_step = 0
-    return app
+def private_app(app_with):
+    return app_with(public_roster=False, viewer_password=VIEWER_PASSWORD)
 
 
 class Clock:
@@ -174,12 +154,12 @@ def test_a_bearer_token_that_authenticates_needs_no_csrf_token(admin, admin_head
 # -- sessions ------------------------------------------------------------------
 
 
-def test_logout_ends_the_session_for_every_copy_of_the_cookie(app, admin):
+def test_logout_ends_the_session_for_every_copy_of_the_cookie(app, admin, csrf):
     thief = client(app, "203.0.113.66")
     thief.set_cookie("plantao_session", admin.cookies["plantao_session"])
     thief.get("/admin/teams", status=200)
 
-    admin.post("/admin/logout", {"csrf_token": csrf_of(admin.get("/admin/teams"))}, status=303)
+    admin.post("/admin/logout", {"csrf_token": csrf(admin.get("/admin/teams"))}, status=303)
 
     assert thief.get("/admin/teams", status=303).location.startswith("http://localhost/admin/login")
     thief.get("/api/v1/audit", status=401)
@@ -205,8 +185,8 @@ def test_a_session_ends_at_its_absolute_lifetime_however_active(app, admin):
     admin.get("/admin/teams", status=303)
 
 
-def test_the_absolute_lifetime_follows_session_max_age_hours(settings, clean_engine, plugins):
-    app = make_app(dataclasses.replace(settings, session_max_age_hours=2), plugins=plugins, engine=clean_engine)
+def test_the_absolute_lifetime_follows_session_max_age_hours(app_with):
+    app = app_with(session_max_age_hours=2)
     clock = Clock()
     app.registry.login_sessions.clock = clock
     browser = client(app)
@@ -251,18 +231,18 @@ def test_a_viewer_token_that_writes_gets_403(private_app, admin_headers):
     api.post_json("/api/v1/people", {"name": "Ana"}, status=401)
 
 
-def test_a_viewer_session_that_writes_gets_403(private_app):
+def test_a_viewer_session_that_writes_gets_403(private_app, csrf):
     browser = client(private_app)
     log_in(browser, VIEWER_PASSWORD, status=303)
-    token = csrf_of(browser.get("/admin/login"))
+    token = csrf(browser.get("/admin/login"))
     browser.post_json("/api/v1/people", {"name": "Ana"}, headers={"X-CSRF-Token": token}, status=403)
 
 
 @pytest.mark.parametrize("path", ["/admin/teams", "/admin/people"])
-def test_a_viewer_posting_an_admin_form_gets_a_403_page_not_the_login_form(private_app, admin_headers, path):
+def test_a_viewer_posting_an_admin_form_gets_a_403_page_not_the_login_form(private_app, admin_headers, csrf, path):
     browser = client(private_app)
     log_in(browser, VIEWER_PASSWORD, status=303)
-    token = csrf_of(browser.get("/admin/login"))
+    token = csrf(browser.get("/admin/login"))
     page = browser.post(path, {"csrf_token": token, "name": "Ana", "slug": "ana"}, status=403)
     assert "Não permitido" in page.text
     # Reading an admin page still offers the login form, to log in as admin.

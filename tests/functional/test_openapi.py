@@ -8,7 +8,6 @@ API really answers, in a realistic session, matches the schemas it declares.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -19,7 +18,8 @@ from pyramid.interfaces import IRoutesMapper
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from plantao.openapi import READ_SECURITY, build_openapi
+from plantao.views.api.documentation import READ_SECURITY
+from plantao.views.api.openapi import UndocumentedView, build_openapi
 from plantao.routes import API
 from tests.conftest import ADMIN_PASSWORD
 
@@ -46,12 +46,10 @@ def test_the_document_names_the_server_it_is_served_from(document):
     assert document["servers"] == [{"url": "http://localhost"}]
 
 
-def test_with_a_domain_name_servers_and_feed_links_name_it_whatever_the_host(settings, clean_engine, plugins):
+def test_with_a_domain_name_servers_and_feed_links_name_it_whatever_the_host(app_with):
     import webtest
 
-    from plantao.app import make_app
-
-    app = make_app(replace(settings, domain_name="plantao.example.org"), plugins=plugins, engine=clean_engine)
+    app = app_with(domain_name="plantao.example.org")
     client = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.10", "HTTP_HOST": "attacker.example:8080"})
     document = client.get(f"{API}/openapi.json").json
     assert document["servers"] == [{"url": "https://plantao.example.org"}]
@@ -159,6 +157,65 @@ def test_every_api_route_and_method_is_documented_and_nothing_else(app, document
     missing = sorted(served - documented)
     extra = sorted(documented - served)
     assert not missing and not extra, f"not documented: {missing}; documented but not served: {extra}"
+
+
+def test_the_operations_are_the_views_with_their_docstrings(app, document):
+    """Each operation comes from one registered view: its docstring is the summary."""
+    operations = {(path, method): op for path, item in document["paths"].items() for method, op in item.items()}
+    patterns = {
+        route.name: re.sub(r"\{(\w+):[^}]*\}", r"{\1}", route.pattern)
+        for route in app.registry.getUtility(IRoutesMapper).get_routes()
+    }
+    seen = 0
+    for view in app.registry.introspector.get_category("views"):
+        intr = view["introspectable"]
+        if not intr["route_name"] or not patterns[intr["route_name"]].startswith(API + "/"):
+            continue
+        function = getattr(intr["callable"], intr["attr"]) if intr["attr"] else intr["callable"]
+        methods = intr["request_methods"]
+        for method in {methods} if isinstance(methods, str) else methods:
+            if method == "HEAD":
+                continue
+            operation = operations[(patterns[intr["route_name"]], method.lower())]
+            first_line = function.__doc__.strip().split("\n\n")[0]
+            assert operation["summary"] == " ".join(first_line.split()).replace("``", "`").removesuffix("."), intr.title
+            seen += 1
+    assert seen == len(operations)
+
+
+def _api_views_and(extra_view):
+    """A registry with the API's routes and views, and one more view on a new API route."""
+    from pyramid.config import Configurator
+
+    config = Configurator()
+    config.include("plantao.routes")
+    config.scan("plantao.views.api")
+    config.add_route("api.extra", f"{API}/extra")
+    extra_view(config)
+    config.commit()
+    return config.registry
+
+
+def _undocumented(request):
+    """A view nobody documented."""
+    return {}
+
+
+@pytest.mark.parametrize(
+    "extra_view",
+    [
+        # A new route and method without @documented.
+        lambda config: config.add_view(_undocumented, route_name="api.extra", request_method="GET", renderer="json"),
+        # A view answering every method: the document could not list them.
+        lambda config: config.add_view(_undocumented, route_name="api.extra", renderer="json"),
+    ],
+    ids=["undocumented", "every-method"],
+)
+def test_a_view_of_the_api_the_document_cannot_describe_stops_it_being_built(plugins, extra_view):
+    registry = _api_views_and(extra_view)
+    registry.plugins = plugins
+    with pytest.raises(UndocumentedView, match="/api/v1/extra|_undocumented"):
+        build_openapi(registry, "http://localhost")
 
 
 def test_writes_and_the_audit_log_need_the_bearer_token(document):
@@ -384,15 +441,11 @@ def test_a_realistic_session_answers_as_documented(api, document):
     assert not untested, f"operations the session did not exercise: {untested}"
 
 
-def test_viewers_writes_throttling_and_unknown_methods_answer_as_documented(settings, clean_engine, plugins):
+def test_viewers_writes_throttling_and_unknown_methods_answer_as_documented(app_with):
     import webtest
 
-    from plantao.app import make_app
-
-    private = replace(settings, public_roster=False, viewer_password="a viewer's own password")
-    client = webtest.TestApp(
-        make_app(private, plugins=plugins, engine=clean_engine), extra_environ={"REMOTE_ADDR": "192.0.2.20"}
-    )
+    private = app_with(public_roster=False, viewer_password="a viewer's own password")
+    client = webtest.TestApp(private, extra_environ={"REMOTE_ADDR": "192.0.2.20"})
     document = client.get(f"{API}/openapi.json", headers=ADMIN).json
     api = Contract(client, document, ADMIN)
     viewer = {"Authorization": "Bearer a viewer's own password"}

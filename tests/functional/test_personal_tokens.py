@@ -3,13 +3,10 @@ and to the person, and what it does is audited in the person's name."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 import webtest
 from sqlalchemy import select
 
-from plantao.app import make_app
 from plantao.models import Person
 
 VIEWER_PASSWORD = "viewer password of the token tests"
@@ -17,9 +14,8 @@ VIEWER = {"Authorization": f"Bearer {VIEWER_PASSWORD}"}
 
 
 @pytest.fixture(params=[False, True], ids=["private_roster", "public_roster"])
-def roster_app(request, settings, clean_engine, plugins):
-    changed = dataclasses.replace(settings, public_roster=request.param, viewer_password=VIEWER_PASSWORD)
-    return webtest.TestApp(make_app(changed, plugins=plugins, engine=clean_engine),
+def roster_app(request, app_with):
+    return webtest.TestApp(app_with(public_roster=request.param, viewer_password=VIEWER_PASSWORD),
                            extra_environ={"REMOTE_ADDR": "192.0.2.40"})
 
 

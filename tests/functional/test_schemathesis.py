@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import text
 
 from plantao.models import Base
-from plantao.openapi import LINKS, build_openapi
+from plantao.views.api.openapi import LINKS, build_openapi
 from plantao.plugins import build_registry
 from plantao.routes import API
 from tests.conftest import ADMIN_PASSWORD

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from plantao.schema import head_revision
+from tests.plugin_distribution import PluginDistribution
 
 
 def plantao(tmp_path, *args, env=None):
@@ -106,11 +107,11 @@ def test_roster_refresh_materializes_every_team(tmp_path):
 
 
 def test_a_broken_plugin_is_reported_without_a_traceback(tmp_path):
-    site = tmp_path / "site"
-    dist = site / "broken_plugin-1.0.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[plantao]\nbroken = broken_plugin_module\n")
+    # Declared, but the module its entry point names was never installed.
+    broken = PluginDistribution(
+        "broken-plugin", "broken_plugin_module", {"broken": "broken_plugin_module"}, version="1.0"
+    )
+    site = broken.write_dist_info(tmp_path / "site")
     result = plantao(tmp_path, "plugins", env={"PYTHONPATH": str(site)})
     assert result.returncode == 4
     assert "broken_plugin_module" in result.stderr and "Traceback" not in result.stderr

@@ -11,40 +11,19 @@ package and that a team's feed downloads in it, with the same shifts as the
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import subprocess
-import sys
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.plugin_distribution import PluginDistribution
+
 pytestmark = pytest.mark.slow
 
 DISTRIBUTION = "plantao-markdown"
 MODULE = "plantao_markdown"
 FORMAT = "md"
-
-PYPROJECT = f"""\
-[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "{DISTRIBUTION}"
-version = "1.0.0"
-description = "Markdown tables of Plantão rosters"
-requires-python = ">=3.11"
-dependencies = ["plantao"]
-
-[project.entry-points.plantao]
-markdown = "{MODULE}"
-
-[tool.setuptools]
-py-modules = ["{MODULE}"]
-"""
 
 # Only the public names of plantao.exports and plantao.hookspecs.
 PLUGIN_SOURCE = '''\
@@ -84,43 +63,19 @@ def register_export_formats():
 '''
 
 
-def run(command: list, timeout: float = 180) -> str:
-    result = subprocess.run(
-        [str(part) for part in command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, timeout=timeout,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"{' '.join(map(str, command))} exited {result.returncode}:\n{result.stdout}", pytrace=False)
-    return result.stdout
+MARKDOWN = PluginDistribution(
+    name=DISTRIBUTION,
+    module=MODULE,
+    entry_points={"markdown": MODULE},
+    source=PLUGIN_SOURCE,
+    description="Markdown tables of Plantão rosters",
+)
 
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory) -> Path:
     """A directory holding the installed ``plantao-markdown`` distribution (no network needed)."""
-    root = tmp_path_factory.mktemp("markdown")
-    source = root / "source"
-    source.mkdir()
-    (source / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
-    (source / f"{MODULE}.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    run([*pip, "wheel", "--no-deps", "--no-index", "--no-build-isolation", "-w", root / "dist", source])
-    wheels = sorted((root / "dist").glob("*.whl"))
-    assert len(wheels) == 1, wheels
-    run([*pip, "install", "--no-deps", "--no-index", "--target", root / "site", wheels[0]])
-    return root / "site"
-
-
-@contextlib.contextmanager
-def plugin_importable(site: Path):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.syspath_prepend(str(site))
-        importlib.invalidate_caches()
-        try:
-            yield
-        finally:
-            for name in [n for n in sys.modules if n == MODULE or n.startswith(f"{MODULE}.")]:
-                del sys.modules[name]
-    importlib.invalidate_caches()
+    return MARKDOWN.install(tmp_path_factory.mktemp("markdown"))
 
 
 @pytest.fixture
@@ -130,7 +85,7 @@ def plugin_testapp(plugin_site, settings, clean_engine):
     from plantao.app import make_app
     from plantao.plugins import build_registry
 
-    with plugin_importable(plugin_site):
+    with MARKDOWN.importable(plugin_site):
         app = make_app(settings, plugins=build_registry(), engine=clean_engine)
         yield webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.50"})
 

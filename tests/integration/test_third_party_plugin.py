@@ -12,11 +12,9 @@ passes the contract suite plugin authors run.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import os
-import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,32 +23,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from plantao.testing import RotationPolicyContract
+from tests.plugin_distribution import PluginDistribution, run_checked
 
 pytestmark = pytest.mark.slow
 
 DISTRIBUTION = "plantao-fortnightly"
 MODULE = "plantao_fortnightly"
 POLICY = "fortnightly"
-BUILD_TIMEOUT = 180
-
-PYPROJECT = f"""\
-[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "{DISTRIBUTION}"
-version = "1.0.0"
-description = "Fortnightly on-call shifts for Plantão"
-requires-python = ">=3.11"
-dependencies = ["plantao"]
-
-[project.entry-points.plantao]
-{POLICY} = "{MODULE}"
-
-[tool.setuptools]
-py-modules = ["{MODULE}"]
-"""
 
 # What a plugin author would write: only the public names of
 # plantao.engine.policies and plantao.hookspecs, nothing private.
@@ -128,65 +107,19 @@ def register_rotation_policies():
 '''
 
 
-def run(command: list, *, timeout: float = BUILD_TIMEOUT, env: dict | None = None) -> str:
-    """Run ``command``; fail the test with its output when it fails."""
-    result = subprocess.run(
-        [str(part) for part in command],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"{' '.join(map(str, command))} exited {result.returncode}:\n{result.stdout}",
-            pytrace=False,
-        )
-    return result.stdout
+FORTNIGHTLY = PluginDistribution(
+    name=DISTRIBUTION,
+    module=MODULE,
+    entry_points={POLICY: MODULE},
+    source=PLUGIN_SOURCE,
+    description="Fortnightly on-call shifts for Plantão",
+)
 
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory) -> Path:
-    """A directory holding the installed ``plantao-fortnightly`` distribution.
-
-    ``--no-build-isolation`` builds with the setuptools of this environment,
-    so no network is needed; ``--target`` keeps the install out of it.
-    """
-    root = tmp_path_factory.mktemp("fortnightly")
-    source = root / "source"
-    source.mkdir()
-    (source / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
-    (source / f"{MODULE}.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
-    dist = root / "dist"
-    site = root / "site"
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    run([*pip, "wheel", "--no-deps", "--no-index", "--no-build-isolation", "-w", dist, source])
-    wheels = sorted(dist.glob("*.whl"))
-    assert len(wheels) == 1, f"expected one wheel, found {wheels}"
-    run([*pip, "install", "--no-deps", "--no-index", "--target", site, wheels[0]])
-    assert (site / f"{MODULE}.py").is_file()
-    return site
-
-
-def forget_plugin_module() -> None:
-    """Drop the plugin's module so that no other test sees it imported."""
-    for name in [n for n in sys.modules if n == MODULE or n.startswith(f"{MODULE}.")]:
-        del sys.modules[name]
-
-
-@contextlib.contextmanager
-def plugin_importable(site: Path):
-    """``site`` on ``sys.path`` (and its module forgotten) for the block's duration."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.syspath_prepend(str(site))
-        importlib.invalidate_caches()
-        try:
-            yield
-        finally:
-            forget_plugin_module()
-    importlib.invalidate_caches()
+    """A directory holding the installed ``plantao-fortnightly`` distribution."""
+    return FORTNIGHTLY.install(tmp_path_factory.mktemp("fortnightly"))
 
 
 # -- the command line -----------------------------------------------------------
@@ -195,7 +128,7 @@ def plugin_importable(site: Path):
 def plantao_plugins(site: Path, *arguments: str) -> str:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     command = Path(sys.executable).with_name("plantao")
-    return run([command, "plugins", *arguments], timeout=60, env=env)
+    return run_checked([command, "plugins", *arguments], timeout=60, env=env)
 
 
 def test_plantao_plugins_lists_the_installed_policy_with_its_package(plugin_site):
@@ -226,7 +159,7 @@ def test_plantao_plugins_lists_the_installed_policy_with_its_package(plugin_site
 def test_without_the_plugin_the_policy_is_not_listed(plugin_site):
     # The installation went to its own directory: the environment itself
     # (what every other test and process sees) does not have it.
-    infos = json.loads(run([Path(sys.executable).with_name("plantao"), "plugins", "--json"], timeout=60))
+    infos = json.loads(run_checked([Path(sys.executable).with_name("plantao"), "plugins", "--json"], timeout=60))
     assert POLICY not in {info["name"] for info in infos}
 
 
@@ -241,7 +174,7 @@ def plugin_testapp(plugin_site, settings, clean_engine):
     from plantao.app import make_app
     from plantao.plugins import build_registry
 
-    with plugin_importable(plugin_site):
+    with FORTNIGHTLY.importable(plugin_site):
         registry = build_registry()
         app = make_app(settings, plugins=registry, engine=clean_engine)
         yield webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.10"})
@@ -320,7 +253,7 @@ def test_a_rotation_can_use_the_policy(plugin_testapp, admin_headers):
 
 def test_the_plugin_module_is_forgotten_afterwards(plugin_site):
     # Nothing of the plugin leaks into the rest of the test session.
-    with plugin_importable(plugin_site):
+    with FORTNIGHTLY.importable(plugin_site):
         importlib.import_module(MODULE)
     assert MODULE not in sys.modules
     assert str(plugin_site) not in sys.path
@@ -339,7 +272,7 @@ class TestFortnightlyPolicyContract(RotationPolicyContract):
     @pytest.fixture(scope="class", autouse=True)
     @classmethod
     def installed_policy(cls, plugin_site):
-        with plugin_importable(plugin_site):
+        with FORTNIGHTLY.importable(plugin_site):
             cls.policy = importlib.import_module(MODULE).FortnightlyPolicy()
             yield
         del cls.policy

@@ -51,3 +51,32 @@ def test_a_module_loads_nothing_above_its_layer(module, forbidden):
     assert module in modules
     for package in forbidden:
         assert loaded_from(modules, package) == [], f"import {module} loads {package}"
+
+
+def test_no_view_module_imports_sqlalchemy():
+    """Views parse, call a service and render: queries live in the services.
+
+    Every module under ``plantao.views`` is imported in a fresh interpreter
+    and none may hold anything of SQLAlchemy's (a module, a class, a function)
+    in its namespace: that is what ``import sqlalchemy`` or
+    ``from sqlalchemy... import ...`` would leave there.
+    """
+    script = """
+import importlib, inspect, json, pkgutil, sys
+import plantao.views as views
+found = {}
+for info in pkgutil.walk_packages(views.__path__, "plantao.views."):
+    module = importlib.import_module(info.name)
+    names = []
+    for name, value in vars(module).items():
+        owner = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+        if isinstance(owner, str) and (owner == "sqlalchemy" or owner.startswith("sqlalchemy.")):
+            names.append(name)
+    found[info.name] = sorted(names)
+print(json.dumps(found))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.splitlines()[-1])
+    assert "plantao.views.api.teams" in found and "plantao.views.admin.rotations" in found
+    assert {module: names for module, names in found.items() if names} == {}

@@ -13,7 +13,6 @@ translates every one (a test checks that).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from pyramid.csrf import get_csrf_token
@@ -22,8 +21,7 @@ from pyramid.i18n import TranslationString
 
 from ...i18n import Formatter
 from ...resources import template
-from ...services.errors import ServiceError
-from ..api import service_context
+from ...services.errors import Detail, ServiceError
 
 DOMAIN = "plantao_admin"
 
@@ -60,58 +58,80 @@ def localized(value: dict | str | None, lang: str) -> str:
 
 # -- service errors in the user's words --------------------------------------
 
-#: Messages of the validators (plantao.services.validation and the services'
-#: own checks) and their translatable counterparts.  A message not listed here
-#: is shown through the generic "Invalid value" text with the original detail.
-_MESSAGES: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"ended at .*it would only change the past"), "This has already ended: the past is kept as it happened, so nothing was changed."),
-    (re.compile(r"before the next whole minute .*it would only change the past"), "This ends before the next whole minute, when a change already under way takes effect: it would only change the past, so nothing was changed."),
-    (re.compile(r"^is required$"), "This field is required."),
-    (re.compile(r"^is not a known field$"), "Unknown field."),
-    (re.compile(r"^must be of type (integer|number)\b"), "Enter a number."),
-    (re.compile(r"^must be of type boolean\b"), "Choose yes or no."),
-    (re.compile(r"^must be of type\b"), "This value has the wrong type."),
-    (re.compile(r"^must be one of (?P<options>.*)$"), "Choose one of: ${options}."),
-    (re.compile(r"should be non-empty$|is too short$"), "This field is required."),
-    (re.compile(r"is too long$"), "This value is too long."),
-    (re.compile(r"is less than the minimum of (?P<limit>\S+)$"), "Must be at least ${limit}."),
-    (re.compile(r"is greater than the maximum of (?P<limit>\S+)$"), "Must be at most ${limit}."),
-    (re.compile(r"does not match "), "This value is not in the expected format."),
-    (re.compile(r"is not a (valid )?phone number"), "Enter a valid phone number with its area code, e.g. (11) 91234-5678 or +55 11 91234-5678."),
-    (re.compile(r"has non-unique elements$"), "The same value is chosen twice."),
-    (re.compile(r"^no person with id (?P<id>\d+)$"), "There is no person with id ${id}."),
-    (re.compile(r"^must be after start$"), "Must be after the start."),
-    (re.compile(r"^(?P<name>.+) is deactivated$"), "${name} is deactivated."),
-    (re.compile(r"is not a known IANA time zone$"), "Unknown time zone."),
-    (re.compile(r"is not an ISO 8601 date"), "Enter a valid date and time."),
-    (re.compile(r"is outside the years"), "This date is too far in the past or the future."),
-    (re.compile(r"^start_time and end_time go together$"), "Fill in both the start and the end time, or neither."),
-    (re.compile(r"^start_time and end_time must differ$"), "The start and end times must differ."),
-    (re.compile(r"^must name at least one weekday$"), "Choose at least one weekday."),
-    (re.compile(r"^unknown policy\b"), "Unknown rotation policy."),
-    (re.compile(r"^unknown rule\b"), "Unknown scheduling rule."),
-    (re.compile(r"is listed twice$"), "This date is listed twice."),
-    (re.compile(r"is not a date$"), "Enter dates as YYYY-MM-DD."),
-    (re.compile(r"business_end must be after business_start"), "Business hours must end after they start."),
-    (re.compile(r"send the secret itself, not a masked value"), "Type the secret itself: there is none stored to keep."),
-    (re.compile(r"is not configured \(or is disabled\) for team"), "Save and enable this channel before testing it."),
-    (re.compile(r"^This channel has no destination for that recipient"),
-     "Nowhere to send it: the channel has no team-wide destination, or that person has no address on it."),
-    (re.compile(r"^events: unknown channel"), "Choose among the channels listed."),
-    # Whole-request messages (Conflict and Invalid without details).
-    (re.compile(r"^A team with slug .* already exists\.$"), "A team with this address already exists."),
-    (re.compile(r"^This leave overlaps leave"), "This leave overlaps another leave of the same person."),
-    (re.compile(r"^Both shifts belong to the same person"), "Both shifts belong to the same person; there is nothing to swap."),
-    (re.compile(r"^The roster cannot be computed: (?P<detail>.*)$"), "The roster cannot be computed: ${detail}"),
-]
+#: The msgid of each error code (see :class:`plantao.services.errors.Detail`);
+#: an error's ``params`` fill the msgid's ``${...}``.  A code not listed here,
+#: or no code at all, is shown through the generic "Invalid value" text with
+#: the English message.
+MESSAGES_BY_CODE: dict[str, str] = {
+    # JSON Schema keywords (plantao.services.validation).
+    "required": "This field is required.",
+    "too_short": "This field is required.",
+    "unknown_field": "Unknown field.",
+    "type.integer": "Enter a number.",
+    "type.number": "Enter a number.",
+    "type.boolean": "Choose yes or no.",
+    "type": "This value has the wrong type.",
+    "enum": "Choose one of: ${options}.",
+    "too_long": "This value is too long.",
+    "minimum": "Must be at least ${limit}.",
+    "maximum": "Must be at most ${limit}.",
+    "pattern": "This value is not in the expected format.",
+    "unique_items": "The same value is chosen twice.",
+    # Values the services read themselves.
+    "phone": "Enter a valid phone number with its area code, e.g. (11) 91234-5678 or +55 11 91234-5678.",
+    "timezone": "Unknown time zone.",
+    "datetime": "Enter a valid date and time.",
+    "date_out_of_range": "This date is too far in the past or the future.",
+    "not_a_date": "Enter dates as YYYY-MM-DD.",
+    "date_twice": "This date is listed twice.",
+    "after_start": "Must be after the start.",
+    "unknown_person": "There is no person with id ${id}.",
+    "deactivated": "${name} is deactivated.",
+    "times_together": "Fill in both the start and the end time, or neither.",
+    "times_differ": "The start and end times must differ.",
+    "weekday_required": "Choose at least one weekday.",
+    "unknown_policy": "Unknown rotation policy.",
+    "unknown_rule": "Unknown scheduling rule.",
+    "business_hours": "Business hours must end after they start.",
+    "masked_secret": "Type the secret itself: there is none stored to keep.",
+    "channel_not_configured": "Save and enable this channel before testing it.",
+    "no_destination": "Nowhere to send it: the channel has no team-wide destination, "
+    "or that person has no address on it.",
+    "unknown_channel": "Choose among the channels listed.",
+    "past_only.ended": "This has already ended: the past is kept as it happened, so nothing was changed.",
+    "past_only.before_next_minute": "This ends before the next whole minute, when a change already under way takes "
+    "effect: it would only change the past, so nothing was changed.",
+    # Whole-request errors (Conflict and Invalid without details).
+    "slug_taken": "A team with this address already exists.",
+    "leave_overlaps": "This leave overlaps another leave of the same person.",
+    "same_person_swap": "Both shifts belong to the same person; there is nothing to swap.",
+    "roster_uncomputable": "The roster cannot be computed: ${detail}",
+    "delivery.not_retryable": "Delivery ${id} was not retried: only failed or waiting deliveries can be.",
+    "removed_meanwhile": "What you were changing was just removed in another request; nothing was saved.",
+    # A team's and a rotation's own checks, next to their fields.
+    "reserved_slug": "This address is reserved; choose another.",
+    "holidays.region": "Holidays of this country or state are not known.",
+    "rotation.date_locked": "These cannot change from a date: ${fields}. Leave the date the change applies from "
+    "empty, or create a new rotation starting then.",
+    # What a form names (an id picked from a list) that is gone.
+    "not_found.person": "There is no person with id ${id}.",
+    "not_found.team": "There is no team with the address ${slug}.",
+    "not_found.rotation": "This team has no rotation with id ${id}.",
+    "not_found.override": "This team has no override with id ${id}.",
+    "not_found.shift": "This team has no shift with id ${id}.",
+    "not_found.leave": "This person has no leave with id ${id}.",
+    "not_found.delivery": "There is no delivery with id ${id}.",
+    "not_found.channel": "There is no notification channel ${name}.",
+    "not_found.channel_config": "This channel is not configured for this team.",
+}
 
 
-def translate_message(_, message: str) -> str:
-    for pattern, msgid in _MESSAGES:
-        match = pattern.search(message)
-        if match:
-            return _(msgid, **match.groupdict())
-    return _("Invalid value (${detail}).", detail=message)
+def translate_error(_, code: str | None, params: dict | None, message: str) -> str:
+    """The user's words for an error ``code`` with its ``params``; ``message`` when the code is unknown."""
+    msgid = MESSAGES_BY_CODE.get(code or "")
+    if msgid is None:
+        return _("Invalid value (${detail}).", detail=message)
+    return _(msgid, **(params or {}))
 
 
 def form_errors(_, error: ServiceError) -> tuple[dict[str, list[str]], list[str]]:
@@ -120,18 +140,20 @@ def form_errors(_, error: ServiceError) -> tuple[dict[str, list[str]], list[str]
     general: list[str] = []
     details = error.details
     if isinstance(details, dict) and "field" in details:
-        details = [{"field": details["field"], "message": error.message}]
+        # One field named, the error itself saying what is wrong with it.
+        details = [Detail(details["field"], error.message, error.code, error.params)]
     if isinstance(details, list) and details:
         for detail in details:
-            field, message = detail.get("field", ""), detail.get("message", "")
+            field = detail.get("field", "")
+            # A detail built as a plain dict has no code: it is shown as its message.
+            text = translate_error(_, getattr(detail, "code", None), getattr(detail, "params", None),
+                                   detail.get("message", ""))
             if field == "(body)" or not field:
-                general.append(translate_message(_, message))
-            elif message == error.message:
-                fields.setdefault(field, []).append(translate_message(_, message))
+                general.append(text)
             else:
-                fields.setdefault(field, []).append(translate_message(_, message))
+                fields.setdefault(field, []).append(text)
     else:
-        general.append(translate_message(_, error.message))
+        general.append(translate_error(_, error.code, error.params, error.message))
     return fields, general
 
 
@@ -139,7 +161,7 @@ def form_errors(_, error: ServiceError) -> tuple[dict[str, list[str]], list[str]
 
 
 class AdminView:
-    """What every admin page needs: services' context, translations, layout values."""
+    """What every admin page needs: translations, layout values (services come from ``request.find_service``)."""
 
     #: The nav entry highlighted on this view's pages.
     section = ""
@@ -148,7 +170,6 @@ class AdminView:
         self.request = request
         self._ = Translator(request)
         self.lang = language(request)
-        self.ctx = service_context(request)
 
     def page(self, **values) -> dict:
         """The values every admin template uses, plus the view's own."""

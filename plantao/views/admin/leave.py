@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import select
 
 from ...datetimes import utcnow
-from ...models import Leave, Person
-from ...services.errors import Conflict, Invalid, NotFound
+from ...models import Person
+from ...services.errors import Conflict, Detail, Invalid, NotFound
 from ...services.people import PersonService
 from ...services.validation import MAX_ID
 from ..api import path_int
@@ -34,14 +33,12 @@ class LeaveViews(AdminView):
 
     def render(self, values: dict, errors=None, general=None) -> dict:
         _ = self._
-        session = self.ctx.dbsession
-        people = session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name)).all()
+        service = self.request.find_service(PersonService)
+        people = service.active()
         wanted = self.request.params.get("person", "")
-        query = (
-            select(Leave).join(Person).where(Leave.end > utcnow() - timedelta(days=30)).order_by(Leave.start)
+        leaves = service.leaves_ending_after(
+            utcnow() - timedelta(days=30), int(wanted) if wanted.isdigit() and int(wanted) <= MAX_ID else None
         )
-        if wanted.isdigit() and int(wanted) <= MAX_ID:
-            query = query.where(Leave.person_id == int(wanted))
         fields = with_errors(
             [
                 Field("person", _("Person"), widget="select", value=values.get("person") or wanted,
@@ -55,7 +52,7 @@ class LeaveViews(AdminView):
             errors or {},
         )
         return self.page(
-            leaves=session.scalars(query).all(),
+            leaves=leaves,
             fields=fields,
             general_errors=list(general or []) + unplaced(fields, errors or {}),
             last_day=lambda leave: leave.end - timedelta(microseconds=1),
@@ -69,7 +66,7 @@ class LeaveViews(AdminView):
     def create(self):
         post = self.request.POST
         values = {name: text(post, name) for name in ("person", "start", "last_day", "reason")}
-        service = PersonService(self.ctx)
+        service = self.request.find_service(PersonService)
         try:
             person = self.chosen(service, values["person"])
             service.add_leave(person, leave_body(post))
@@ -84,11 +81,11 @@ class LeaveViews(AdminView):
         try:
             return service.get(int(raw) if raw.isdigit() and int(raw) <= MAX_ID else None)
         except NotFound:
-            raise Invalid("Invalid leave", [{"field": "person", "message": "is required"}]) from None
+            raise Invalid("Invalid leave", [Detail("person", "is required", "required")], code="required") from None
 
     @view_config(route_name="admin.leave.delete", request_method="POST")
     def delete(self):
-        service = PersonService(self.ctx)
+        service = self.request.find_service(PersonService)
         person = service.get(path_int(self.request, "id"))
         try:
             service.delete_leave(person, service.get_leave(person, path_int(self.request, "leave_id")))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import select
 
 from ...models import Person, Team
 from ...notifications.channels import is_masked
@@ -89,13 +88,13 @@ class NotificationViews(AdminView):
 
     def __init__(self, request):
         super().__init__(request)
-        self.service = NotificationService(self.ctx)
+        self.service = self.request.find_service(NotificationService)
 
     def team(self) -> Team:
-        return TeamService(self.ctx).get(self.request.matchdict["slug"])
+        return self.request.find_service(TeamService).get(self.request.matchdict["slug"])
 
     def channel_title(self, name: str) -> str:
-        plugin = self.ctx.plugins.channels.get(name)
+        plugin = self.request.plugins.channels.get(name)
         return localized(getattr(plugin, "title", None), self.lang) or name
 
     # -- a team's notifications: channels and timings -------------------------------
@@ -124,13 +123,13 @@ class NotificationViews(AdminView):
             team=team,
             channels=[
                 {"name": c.channel, "title": self.channel_title(c.channel), "enabled": c.enabled,
-                 "installed": c.channel in self.ctx.plugins.channels}
+                 "installed": c.channel in self.request.plugins.channels}
                 for c in configured
             ],
             available=[
                 {"name": name, "title": self.channel_title(name),
                  "description": localized(plugin.description, self.lang)}
-                for name, plugin in sorted(self.ctx.plugins.channels.items())
+                for name, plugin in sorted(self.request.plugins.channels.items())
                 if name not in names
             ],
             fields=fields,
@@ -208,7 +207,7 @@ class NotificationViews(AdminView):
         form = self.channel_fields(plugin, values, typed_secrets)
         every = [form["enabled"], *form["params"], *form["options"]]
         with_errors(every, errors or {})
-        people = self.ctx.dbsession.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name))
+        people = self.request.find_service(PersonService).active()
         return self.page(
             team=team,
             channel=name,
@@ -279,7 +278,7 @@ class NotificationViews(AdminView):
         params = self.request.params
         status = params.get("status", "")
         status = status if status in DELIVERY_STATUSES else ""
-        teams = self.ctx.dbsession.scalars(select(Team).order_by(Team.name)).all()
+        teams = self.request.find_service(TeamService).by_name()
         slug = params.get("team", "")
         team = next((t for t in teams if t.slug == slug), None)
         before = params.get("before", "")
@@ -287,12 +286,9 @@ class NotificationViews(AdminView):
         found = self.service.recent_deliveries(status or None, team, before_id, DELIVERIES_PAGE + 1)
         items = found[:DELIVERIES_PAGE]
         filters = {key: value for key, value in (("status", status), ("team", team.slug if team else "")) if value}
-        people = {
-            p.id: p.name
-            for p in self.ctx.dbsession.scalars(
-                select(Person).where(Person.id.in_({d.person_id for d in items if d.person_id}))
-            )
-        } if items else {}
+        people = self.request.find_service(PersonService).names(
+            {d.person_id for d in items if d.person_id}
+        ) if items else {}
         team_names = {t.id: t.name for t in teams}
         return self.page(
             deliveries=items,
@@ -339,7 +335,7 @@ class NotificationViews(AdminView):
                          "Leave both times empty for none.")),
             Field("quiet_hours.end", _("Quiet hours until"), widget="time", value=quiet.get("end") or ""),
             Field("timezone", _("Time zone of the quiet hours"), value=values.get("timezone") or "",
-                  help=_("IANA zone; empty means ${zone}.", zone=self.ctx.settings.timezone)),
+                  help=_("IANA zone; empty means ${zone}.", zone=self.request.plantao_settings.timezone)),
             Field("language", _("Language of the messages"), widget="select",
                   value=values.get("language") or "pt-BR", options=language_options(_)),
         ]
@@ -347,7 +343,7 @@ class NotificationViews(AdminView):
     def render_preferences(self, person: Person, values: dict, errors=None, general=None) -> dict:
         errors = errors or {}
         fields = with_errors(self.preference_fields(values), errors)
-        channels = personal_channels(self.ctx.plugins)
+        channels = personal_channels(self.request.plugins)
         events_errors = [m for key, messages in errors.items() if key.split(".")[0] == "events" for m in messages]
         placed = {key for key in errors if key.split(".")[0] == "events"}
         titles = event_titles(self._)
@@ -364,15 +360,15 @@ class NotificationViews(AdminView):
                  renderer=admin_template("preferences.pt"))
     def preferences(self):
         self.section = "people"
-        person = PersonService(self.ctx).get(path_int(self.request, "id"))
+        person = self.request.find_service(PersonService).get(path_int(self.request, "id"))
         return self.render_preferences(person, self.service.preferences_json(person))
 
     @view_config(route_name="admin.person.preferences", request_method="POST",
                  renderer=admin_template("preferences.pt"))
     def save_preferences(self):
         self.section = "people"
-        person = PersonService(self.ctx).get(path_int(self.request, "id"))
-        body = preferences_body(self.request.POST, personal_channels(self.ctx.plugins), with_timezone=True)
+        person = self.request.find_service(PersonService).get(path_int(self.request, "id"))
+        body = preferences_body(self.request.POST, personal_channels(self.request.plugins), with_timezone=True)
         try:
             self.service.put_preferences(person, body)
         except Invalid as error:

@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import select
 
 from ...datetimes import isoformat, utcnow, zone
 from ...i18n import Formatter
-from ...models import Override, Person, Rotation, Shift
-from ...services.errors import Conflict, Invalid
+from ...models import Person, Shift
+from ...services.errors import Conflict, Detail, Invalid
 from ...services.oncall import OnCallService
 from ...services.overrides import OverrideService
+from ...services.people import PersonService
+from ...services.rotations import RotationService
 from ...services.teams import TeamService
 from ...services.validation import MAX_ID
 from ..api import path_int
@@ -41,17 +42,14 @@ class OverrideViews(AdminView):
     def __init__(self, request):
         super().__init__(request)
         if "slug" in request.matchdict:
-            self.team = TeamService(self.ctx).get(request.matchdict["slug"])
+            self.team = self.request.find_service(TeamService).get(request.matchdict["slug"])
             self.tz = zone(self.team.timezone)
 
     def active_people(self) -> list[Person]:
-        return self.ctx.dbsession.scalars(
-            select(Person).where(Person.active.is_(True)).order_by(Person.name)
-        ).all()
+        return self.request.find_service(PersonService).active()
 
     def roles(self) -> list[str]:
-        found = set(self.ctx.dbsession.scalars(select(Rotation.role).where(Rotation.team_id == self.team.id)))
-        return sorted(found | {"primary"})
+        return sorted(self.request.find_service(RotationService).roles(self.team) | {"primary"})
 
     # -- the overrides list ------------------------------------------------------
 
@@ -74,11 +72,7 @@ class OverrideViews(AdminView):
         # start/end problems are reported together by the service.
         if errors and "start/end" in errors:
             fields[2].errors += errors["start/end"]
-        overrides = self.ctx.dbsession.scalars(
-            select(Override)
-            .where(Override.team_id == self.team.id, Override.end > utcnow() - timedelta(days=7))
-            .order_by(Override.start)
-        ).all()
+        overrides = self.request.find_service(OverrideService).ending_after(self.team, utcnow() - timedelta(days=7))
         return self.page(
             team=self.team, fields=fields, overrides=overrides,
             general_errors=list(general or [])
@@ -99,7 +93,7 @@ class OverrideViews(AdminView):
         values = {name: text(post, name) for name in ("person", "role", "start", "end", "reason")}
         body = {**values, "person": as_id(values["person"])}
         try:
-            OverrideService(self.ctx).create(self.team, body)
+            self.request.find_service(OverrideService).create(self.team, body)
         except (Invalid, Conflict) as error:
             errors, general = self.failed(error)
             return self.render_overrides(values, errors, general)
@@ -108,7 +102,7 @@ class OverrideViews(AdminView):
 
     @view_config(route_name="admin.override.delete", request_method="POST")
     def delete(self):
-        service = OverrideService(self.ctx)
+        service = self.request.find_service(OverrideService)
         try:
             service.delete(self.team, service.get(self.team, path_int(self.request, "id")))
         except (Invalid, Conflict) as error:
@@ -122,7 +116,7 @@ class OverrideViews(AdminView):
 
     def render_calendar(self, errors=None, general=None, status: int | None = None) -> dict:
         now = utcnow()
-        shifts = OnCallService(self.ctx.dbsession).shifts(self.team, now, now + timedelta(days=CALENDAR_DAYS))
+        shifts = self.request.find_service(OnCallService).shifts(self.team, now, now + timedelta(days=CALENDAR_DAYS))
         chosen_raw = self.request.params.get("shift", "")
         chosen = next((s for s in shifts if str(s.id) == chosen_raw), None)
         days: list[tuple[str, list[Shift]]] = []
@@ -146,8 +140,9 @@ class OverrideViews(AdminView):
 
     def shift(self, raw: str) -> Shift | None:
         shift_id = as_id(raw)
-        shift = self.ctx.dbsession.get(Shift, shift_id) if isinstance(shift_id, int) else None
-        return shift if shift is not None and shift.team_id == self.team.id else None
+        if not isinstance(shift_id, int):
+            return None
+        return self.request.find_service(OnCallService).shift(self.team, shift_id)
 
     @view_config(route_name="admin.calendar.replace", request_method="POST", renderer=admin_template("calendar.pt"))
     def replace(self):
@@ -155,8 +150,8 @@ class OverrideViews(AdminView):
         shift = self.shift(post.get("shift", ""))
         try:
             if shift is None:
-                raise Invalid("Pick a shift first.", [{"field": "shift", "message": "is required"}])
-            OverrideService(self.ctx).create(
+                raise Invalid("Pick a shift first.", [Detail("shift", "is required", "required")], code="required")
+            self.request.find_service(OverrideService).create(
                 self.team,
                 {
                     "person": as_id(post.get("person", "")),
@@ -179,7 +174,7 @@ class OverrideViews(AdminView):
         if text(post, "reason"):
             body["reason"] = text(post, "reason")
         try:
-            OverrideService(self.ctx).swap(self.team, body)
+            self.request.find_service(OverrideService).swap(self.team, body)
         except (Invalid, Conflict) as error:
             errors, general = self.failed(error)
             return self.render_calendar(errors, general)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import select
 
 from ...models import Person
 from ...services.errors import Conflict, Invalid
@@ -37,7 +36,7 @@ class PeopleViews(AdminView):
     section = "people"
 
     def people(self) -> PersonService:
-        return PersonService(self.ctx)
+        return self.request.find_service(PersonService)
 
     def fields(self, values: dict, creating: bool) -> list[Field]:
         _ = self._
@@ -68,7 +67,7 @@ class PeopleViews(AdminView):
 
     @view_config(route_name="admin.people", renderer=admin_template("people.pt"))
     def list(self):
-        people = self.ctx.dbsession.scalars(select(Person).order_by(Person.active.desc(), Person.name)).all()
+        people = self.people().everyone()
         return self.page(people=people)
 
     @view_config(route_name="admin.person.new", request_method="GET", renderer=admin_template("person_form.pt"))

@@ -6,12 +6,12 @@ import json
 from datetime import datetime, time, timedelta
 
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import select
 
 from ...datetimes import zone
-from ...models import AuditEntry, Rotation
 from ...plugins import KINDS
-from ...services.gaps import conflicts_between, gaps_between
+from ...services.audit import AuditService
+from ...services.gaps import GapService
+from ...services.rotations import RotationService
 from ...services.teams import TeamService
 from . import AdminView, admin_template, localized
 from .teams import team_picker
@@ -74,15 +74,16 @@ class ReportViews(AdminView):
     @view_config(route_name="admin.gaps", renderer=admin_template("gaps.pt"))
     def gaps(self):
         self.section = "gaps"
-        team = TeamService(self.ctx).get(self.request.matchdict["slug"])
+        team = self.request.find_service(TeamService).get(self.request.matchdict["slug"])
         tz = zone(team.timezone)
         start = datetime.combine(datetime.now(tz).date(), time(0), tzinfo=tz)
         end = start + timedelta(weeks=GAPS_WEEKS)
         # Stored with the materialized roster: the page never runs the engine.
-        found = gaps_between(self.ctx.dbsession, team, start, end, limit=GAPS_ROWS)
-        conflicts = conflicts_between(self.ctx.dbsession, team, start, end, limit=GAPS_ROWS)
-        rotations = {r.id: r.name for r in self.ctx.dbsession.scalars(select(Rotation).where(Rotation.team_id == team.id))}
-        rules = self.ctx.plugins.rules
+        stored = self.request.find_service(GapService)
+        found = stored.gaps(team, start, end, limit=GAPS_ROWS)
+        conflicts = stored.conflicts(team, start, end, limit=GAPS_ROWS)
+        rotations = self.request.find_service(RotationService).names(team)
+        rules = self.request.plugins.rules
         return self.page(
             team=team,
             start=start,
@@ -96,18 +97,14 @@ class ReportViews(AdminView):
     @view_config(route_name="admin.audit", renderer=admin_template("audit.pt"))
     def audit(self):
         self.section = "audit"
-        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE + 1)
         before = self.request.params.get("before", "")
-        if before.isdigit() and int(before) < 2**31:
-            query = query.where(AuditEntry.id < int(before))
         entity = self.request.params.get("entity", "")
-        if entity:
-            query = query.where(AuditEntry.entity == entity)
-        entries = list(self.ctx.dbsession.scalars(query))
-        has_more = len(entries) > AUDIT_PAGE
-        entries = entries[:AUDIT_PAGE]
+        found = self.request.find_service(AuditService).page(
+            AUDIT_PAGE, before=int(before) if before.isdigit() and int(before) < 2**31 else None, entity=entity
+        )
+        entries = found.entries
         next_url = None
-        if has_more:
+        if found.more:
             query_args = {"before": entries[-1].id, **({"entity": entity} if entity else {})}
             next_url = self.request.route_url("admin.audit", _query=query_args)
         return self.page(
@@ -120,7 +117,7 @@ class ReportViews(AdminView):
     @view_config(route_name="admin.plugins", renderer=admin_template("plugins.pt"))
     def plugins(self):
         self.section = "plugins"
-        infos = self.ctx.plugins.infos
+        infos = self.request.plugins.infos
         groups = []
         for kind in KINDS:
             items = [
@@ -131,7 +128,7 @@ class ReportViews(AdminView):
                     "source": info.source,
                     "module": info.module,
                     "params": schema_summary(info.params_schema),
-                    "always_on": bool(getattr(self.ctx.plugins.by_kind.get(kind, {}).get(info.name), "always_on", False)),
+                    "always_on": bool(getattr(self.request.plugins.by_kind.get(kind, {}).get(info.name), "always_on", False)),
                 }
                 for info in infos
                 if info.kind == kind

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import select
 
 from ...datetimes import DateTimeError, parse_instant, zone
-from ...models import Person, Rotation
+from ...models import Rotation
+from ...services.people import PersonService
 from ...services.errors import Conflict, Invalid
 from ...services.rotations import ROTATION_CREATE_SCHEMA, ROTATION_UPDATE_SCHEMA, RotationService
 from ...services.teams import TeamService
@@ -63,22 +63,21 @@ class RotationViews(AdminView):
     def __init__(self, request):
         super().__init__(request)
         if "slug" in request.matchdict:
-            self.team = TeamService(self.ctx).get(request.matchdict["slug"])
-            self.rotations = RotationService(self.ctx)
+            self.team = self.request.find_service(TeamService).get(request.matchdict["slug"])
+            self.rotations = self.request.find_service(RotationService)
 
     def rotation(self) -> Rotation:
         return self.rotations.get(self.team, path_int(self.request, "id"))
 
     def people(self) -> list[tuple[int, str]]:
-        people = self.ctx.dbsession.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name))
-        return [(p.id, p.name) for p in people]
+        return [(p.id, p.name) for p in self.request.find_service(PersonService).active()]
 
     # -- the form ------------------------------------------------------------------
 
     def read_form(self) -> dict:
         """Body-shaped values from the posted form (only the chosen policy's parameters)."""
         post = self.request.POST
-        plugins = self.ctx.plugins
+        plugins = self.request.plugins
         policy = text(post, "policy")
         declaration = plugins.policies.get(policy)
         values = {
@@ -115,7 +114,7 @@ class RotationViews(AdminView):
 
     def fields(self, values: dict, editing: bool) -> dict:
         _ = self._
-        plugins = self.ctx.plugins
+        plugins = self.request.plugins
         people = self.people()
         chosen = values.get("policy") or next(iter(sorted(plugins.policies)), "")
         restrictions = values.get("restrictions") or {}
@@ -228,7 +227,7 @@ class RotationViews(AdminView):
 
     def normal(self, name: str, value):
         """Parameters with their schema defaults filled in: the form always shows (and posts) them."""
-        plugins = self.ctx.plugins
+        plugins = self.request.plugins
         if name == "params" and isinstance(value, dict):
             return {**schema_defaults(getattr(plugins.policies.get(self.policy_name), "params_schema", {})), **value}
         if name == "rules" and isinstance(value, dict):
@@ -257,7 +256,7 @@ class RotationViews(AdminView):
         rotations = []
         for rotation in self.rotations.list(self.team, 0, 1000):
             data = self.rotations.json(rotation, self.team)
-            policy = self.ctx.plugins.policies.get(rotation.policy)
+            policy = self.request.plugins.policies.get(rotation.policy)
             rotations.append(
                 {
                     "id": rotation.id,
@@ -330,9 +329,7 @@ class RotationViews(AdminView):
         )
 
     def preview_rows(self, preview: dict) -> dict:
-        names = dict(
-            (row.id, row.name) for row in self.ctx.dbsession.execute(select(Person.id, Person.name))
-        )
+        names = self.request.find_service(PersonService).names()
         tz = self.team.timezone
 
         def row(shift, old=None):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import select
 
-from ...models import Person, Team
+from ...models import Team
+from ...services.people import PersonService
 from ...services.errors import Conflict, Invalid
 from ...services.representations import team_json
 from ...services.teams import TeamService
@@ -53,12 +53,12 @@ class TeamViews(AdminView):
     section = "teams"
 
     def teams(self) -> TeamService:
-        return TeamService(self.ctx)
+        return self.request.find_service(TeamService)
 
     def fields(self, values: dict, creating: bool) -> list[Field]:
         _ = self._
         holidays = values.get("holidays") or {}
-        people = self.ctx.dbsession.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name))
+        people = self.request.find_service(PersonService).active()
         fields = []
         if creating:
             fields.append(
@@ -68,7 +68,7 @@ class TeamViews(AdminView):
             )
         fields += [
             Field("name", _("Name"), value=values.get("name", ""), required=True, attrs={"maxlength": "200"}),
-            Field("timezone", _("Time zone"), value=values.get("timezone") or self.ctx.settings.timezone,
+            Field("timezone", _("Time zone"), value=values.get("timezone") or self.request.plantao_settings.timezone,
                   help=_("IANA zone; handoff times are local to it."), attrs={"list": "zones"}),
             Field("holidays.country", _("Holiday country"), value=holidays.get("country") or "BR",
                   attrs={"maxlength": "2", "pattern": "[A-Z]{2}"}, help=_("Two-letter country code.")),
@@ -96,7 +96,7 @@ class TeamViews(AdminView):
 
     @view_config(route_name="admin.teams", renderer=admin_template("teams.pt"))
     def list(self):
-        teams = self.ctx.dbsession.scalars(select(Team).order_by(Team.name)).all()
+        teams = self.teams().by_name()
         return self.page(teams=teams)
 
     @view_config(route_name="admin.team.new", request_method="GET", renderer=admin_template("team_form.pt"))
@@ -144,7 +144,7 @@ class TeamViews(AdminView):
 
 def team_picker(view: AdminView, target: str, title: str) -> dict:
     """The page behind a per-team nav entry: pick the team (or go straight to the only one)."""
-    teams = view.ctx.dbsession.scalars(select(Team).order_by(Team.name)).all()
+    teams = view.request.find_service(TeamService).by_name()
     if len(teams) == 1:
         return view.redirect(target, slug=teams[0].slug)
     return view.page(teams=teams, target=target, title=title)

@@ -12,11 +12,10 @@ import json
 import re
 from datetime import datetime
 
-from ...services.audit import Actor
-from ...services.context import ServiceContext
 from ...services.errors import BadRequest, NotFound
 from ...services.validation import MAX_ID
-from ...services.contacts import ReaderContacts, reader_contacts
+# Re-exported: the API views and the pages import a reader's contacts from here.
+from ..services import contacts  # noqa: F401
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -32,28 +31,38 @@ def json_body(request) -> dict:
     content type included.
     """
     if request.content_type not in ("application/json", ""):
-        raise BadRequest(f"Send JSON with Content-Type: application/json, not {request.content_type}.")
+        raise BadRequest(
+            f"Send JSON with Content-Type: application/json, not {request.content_type}.",
+            code="body.content_type",
+            params={"content_type": request.content_type},
+        )
     if not request.body:
-        raise BadRequest("The request has no body; send a JSON object.")
+        raise BadRequest("The request has no body; send a JSON object.", code="body.empty")
     too_deep = f"Malformed JSON: objects and arrays nested deeper than {MAX_JSON_DEPTH} levels."
     try:
         body = json.loads(request.body)
     except RecursionError:
-        raise BadRequest(too_deep) from None
+        raise BadRequest(too_deep, code="body.too_deep", params={"limit": MAX_JSON_DEPTH}) from None
     except (ValueError, UnicodeDecodeError) as error:
-        raise BadRequest(f"Malformed JSON: {error}.") from None
+        raise BadRequest(f"Malformed JSON: {error}.", code="body.malformed", params={"detail": str(error)}) from None
     if not isinstance(body, dict):
-        raise BadRequest(f"The body must be a JSON object, got {type(body).__name__}.")
+        raise BadRequest(
+            f"The body must be a JSON object, got {type(body).__name__}.",
+            code="body.not_object",
+            params={"type": type(body).__name__},
+        )
     problem = _unacceptable(body)
     if problem == "depth":
-        raise BadRequest(too_deep)
+        raise BadRequest(too_deep, code="body.too_deep", params={"limit": MAX_JSON_DEPTH})
     if problem == "nul":
         # PostgreSQL text cannot hold NUL, and no name or reason needs one.
-        raise BadRequest("Text fields cannot contain the NUL character (\\u0000).")
+        raise BadRequest("Text fields cannot contain the NUL character (\\u0000).", code="body.nul")
     if problem == "surrogate":
         # JSON may escape half of a UTF-16 pair (\\ud800) on its own; that is
         # no character at all, and no page, feed or database could store it.
-        raise BadRequest("Text fields cannot contain unpaired UTF-16 surrogates (\\ud800-\\udfff).")
+        raise BadRequest(
+            "Text fields cannot contain unpaired UTF-16 surrogates (\\ud800-\\udfff).", code="body.surrogate"
+        )
     return body
 
 
@@ -82,17 +91,6 @@ def _unacceptable(body: dict) -> str | None:
     return None
 
 
-def service_context(request) -> ServiceContext:
-    identity = request.plantao_identity or {}
-    actor = Actor(credential=identity.get("credential", "anonymous"), client_addr=request.client_addr)
-    return ServiceContext(request.dbsession, request.plantao_settings, request.plugins, actor)
-
-
-def contacts(request) -> ReaderContacts:
-    """What this reader may see of people's contacts: the one rule of services/contacts.py."""
-    return reader_contacts(request.plantao_identity is not None, request.plantao_settings, lambda: request.dbsession)
-
-
 def limit(request, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
     raw = request.params.get("limit")
     if raw is None:
@@ -100,9 +98,15 @@ def limit(request, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> in
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"limit must be a whole number, got {raw!r}.") from None
+        raise BadRequest(
+            f"limit must be a whole number, got {raw!r}.", code="limit.not_a_number", params={"value": raw}
+        ) from None
     if not 1 <= value <= maximum:
-        raise BadRequest(f"limit must be between 1 and {maximum}, got {value}.")
+        raise BadRequest(
+            f"limit must be between 1 and {maximum}, got {value}.",
+            code="limit.range",
+            params={"maximum": maximum, "value": value},
+        )
     return value
 
 
@@ -119,9 +123,9 @@ def decode_cursor(request) -> dict | None:
         padded = raw + "=" * (-len(raw) % 4)
         position = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
-        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.") from None
+        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.", code="cursor") from None
     if not isinstance(position, dict):
-        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
+        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.", code="cursor")
     return position
 
 
@@ -129,7 +133,7 @@ def after_id(request) -> int:
     position = decode_cursor(request) or {}
     value = position.get("after", 0)
     if not isinstance(value, int) or not 0 <= value <= MAX_ID:
-        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
+        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.", code="cursor")
     return value
 
 
@@ -153,5 +157,5 @@ def path_int(request, name: str) -> int:
     """An id from the path (routes only match digits); one that cannot exist is a 404."""
     value = int(request.matchdict[name])
     if value > MAX_ID:
-        raise NotFound(f"No such {name}: {value}.")
+        raise NotFound(f"No such {name}: {value}.", code="not_found.id", params={"name": name, "value": value})
     return value

@@ -22,8 +22,10 @@ from ...services.errors import BadRequest, NotFound, ServiceError
 from ...services.feeds import FeedRequest, FeedTokenService, RenderedFeed
 from ...services.people import PersonService
 from ...services.representations import FULL_CONTACTS
+from ...services.response_schemas import DATE_TIME, closed_object, ref
 from ...services.teams import TeamService
-from . import contacts, path_int, service_context
+from . import contacts, path_int
+from .documentation import FEED_SECURITY, documented
 from .intervals import interval, local_midnight, person_param
 
 #: How far back a feed reaches when the request names no ``start``.
@@ -45,6 +47,8 @@ def export_format(request):
         raise NotFound(
             f"No export format {name!r}; available: {', '.join(available) or 'none'}.",
             {"available": available},
+            code="not_found.export_format",
+            params={"name": name, "available": ", ".join(available) or "none"},
         )
     return fmt
 
@@ -59,7 +63,8 @@ def reader_contacts(request, secret: str):
     if token is not None:
         if not same_secret(token, secret):
             raise FeedTokenRejected(
-                "This feed link is not valid (its token was rotated?): ask an admin for the current link."
+                "This feed link is not valid (its token was rotated?): ask an admin for the current link.",
+                code="feed.token_rejected",
             )
         return FULL_CONTACTS
     identity = request.plantao_identity
@@ -67,7 +72,8 @@ def reader_contacts(request, secret: str):
         return contacts(request).policy.for_export()
     raise FeedTokenRejected(
         "This roster is private: use the feed's token link (?token=...) or send "
-        "Authorization: Bearer <password>."
+        "Authorization: Bearer <password>.",
+        code="feed.private",
     )
 
 
@@ -88,7 +94,9 @@ def feed_request(request, kind: str, subject) -> FeedRequest:
     try:
         params = fmt.params(request.GET)
     except ValueError as error:
-        raise BadRequest(f"{fmt.name}: {error}") from None
+        raise BadRequest(
+            f"{fmt.name}: {error}", code="feed.params", params={"format": fmt.name, "detail": str(error)}
+        ) from None
     return FeedRequest(
         kind=kind,
         subject=subject,
@@ -123,6 +131,54 @@ def not_modified(request, rendered: RenderedFeed) -> bool:
     return since is not None and rendered.last_modified <= since
 
 
+#: A shift of the json export format (``plugin_api.ExportShift.as_json``).
+EXPORT_SHIFT_RESPONSE = closed_object(
+    {
+        "id": {"type": "integer"},
+        "team": {"type": "string", "description": "the team's slug"},
+        "role": {"type": "string"},
+        "person": ref("Person"),
+        "start": DATE_TIME,
+        "end": {**DATE_TIME, "description": "exclusive"},
+        "source": ref("ShiftSource"),
+        "rotation_id": {"type": ["integer", "null"]},
+        "override_id": {"type": ["integer", "null"]},
+    },
+    "a shift as the shifts API shows it, with its team",
+)
+#: The body of the json export format (``plugins/exports.py``, ``JsonFormat.render``).
+EXPORT_DOCUMENT_RESPONSE = closed_object(
+    {
+        "title": {"type": "string"},
+        "timezone": {"type": "string"},
+        "team": {"type": ["string", "null"]},
+        "person": {"type": ["integer", "null"]},
+        "role": {"type": ["string", "null"]},
+        "start": DATE_TIME,
+        "end": DATE_TIME,
+        "shifts": {"type": "array", "items": ref("ExportShift")},
+    },
+    "the json export format: every shift of the interval, unpaginated",
+)
+#: What :func:`answer` answers: the rendered feed, or 304.
+FEED_RESPONSE = {
+    "description": "the feed's body; Content-Disposition names the file",
+    "headers": {
+        "ETag": {"schema": {"type": "string"}},
+        "Last-Modified": {"schema": {"type": "string"}},
+        "Content-Disposition": {"schema": {"type": "string"}},
+    },
+    "content": {
+        "text/calendar": {"schema": {"type": "string"}},
+        "text/csv": {"schema": {"type": "string"}},
+        "application/json": {"schema": ref("ExportDocument")},
+    },
+}
+NOT_MODIFIED = {304: {"description": "not modified: the client's copy is current"}}
+#: The query parameters every feed reads (see :func:`feed_request`).
+FEED_QUERY = ("exportStart", "exportEnd", "role", "token", "alarm", "lang")
+
+
 def answer(request, rendered: RenderedFeed, revision: int):
     response = request.response
     response.headers["ETag"] = rendered.etag
@@ -149,9 +205,17 @@ def answer(request, rendered: RenderedFeed, revision: int):
     return response
 
 
+@documented(
+    "exportTeam", FEED_RESPONSE, params=("person", "format", *FEED_QUERY), errors=(400, 404), also=NOT_MODIFIED,
+    security=FEED_SECURITY,
+)
 @view_config(route_name="api.team.export", request_method="GET")
 def team_export(request):
-    """A team's shifts in ``[start, end)`` (default: 30 days back to the horizon's end)."""
+    """A team's shifts as a file or calendar feed.
+
+    Other export formats answer their own media type. Conditional requests (If-None-Match,
+    If-Modified-Since) answer 304 when the feed has not changed.
+    """
     cache = request.registry.feed_cache
     factory = request.registry["dbsession_factory"]
     subject = cache.subject(factory, "team", request.matchdict["slug"], None)
@@ -161,9 +225,17 @@ def team_export(request):
     return answer(request, cache.feed(factory, feed_request(request, "team", subject)), revision)
 
 
+@documented(
+    "exportPerson", FEED_RESPONSE, params=("format", *FEED_QUERY), errors=(400, 404), also=NOT_MODIFIED,
+    security=FEED_SECURITY,
+)
 @view_config(route_name="api.person.export", request_method="GET")
 def person_export(request):
-    """One person's shifts across every team."""
+    """One person's shifts in every team as a file or calendar feed.
+
+    Other export formats answer their own media type. Conditional requests (If-None-Match,
+    If-Modified-Since) answer 304 when the feed has not changed.
+    """
     cache = request.registry.feed_cache
     factory = request.registry["dbsession_factory"]
     person_id = path_int(request, "id")
@@ -173,6 +245,31 @@ def person_export(request):
 
 
 # -- links and their tokens ---------------------------------------------------------------
+
+
+FEED_LINK_RESPONSE = closed_object(
+    {
+        "format": {"type": "string"},
+        "title": {"type": "object", "additionalProperties": {"type": "string"}},
+        "media_type": {"type": "string"},
+        "url": {
+            "type": "string",
+            "format": "uri",
+            "description": "the feed (with its secret token for logged-in readers)",
+        },
+        "webcal": {
+            "type": ["string", "null"],
+            "description": "the same address as webcal:// for calendar apps; null for other formats",
+        },
+    },
+    "a feed of one export format",
+)
+FEED_LINKS_RESPONSE = {"type": "array", "items": ref("FeedLink"), "description": "one per installed export format"}
+#: What the team's and the person's feeds and feed-token views answer.
+TEAM_FEEDS_RESPONSE = closed_object({"team": {"type": "string"}, "feeds": ref("FeedLinks")}, "the team's feed links")
+PERSON_FEEDS_RESPONSE = closed_object(
+    {"person": {"type": "integer"}, "feeds": ref("FeedLinks")}, "the person's feed links"
+)
 
 
 def feed_links(request, *, team=None, person=None, with_token: bool = True) -> list[dict]:
@@ -205,36 +302,46 @@ def with_token(request) -> bool:
     return request.plantao_identity is not None
 
 
+@documented("getTeamFeeds", "TeamFeedToken", "the links", errors=(404,))
 @view_config(route_name="api.team.feeds", request_method="GET", renderer="json", permission="view")
 def team_feeds(request):
-    """The team's feed links (https and webcal), one per format."""
-    team = TeamService(service_context(request)).get(request.matchdict["slug"])
+    """The team's feed links; logged-in readers get them with the secret token.
+
+    One per format, https and (for calendars) webcal.
+    """
+    team = request.find_service(TeamService).get(request.matchdict["slug"])
     return {"team": team.slug, "feeds": feed_links(request, team=team, with_token=with_token(request))}
 
 
+@documented("getPersonFeeds", "PersonFeedToken", "the links", errors=(404,))
 @view_config(route_name="api.person.feeds", request_method="GET", renderer="json", permission="view")
 def person_feeds(request):
-    """The person's feed links (https and webcal), one per format.
+    """The person's feed links; only an admin gets them with the secret token.
 
-    A person's token also opens their own page and preferences, so only
-    an admin gets the links with it (the person has theirs on their page).
+    One per format, https and (for calendars) webcal. A person's token also
+    opens their own page and preferences, hence only for admins (the person
+    has theirs on their page).
     """
-    person = PersonService(service_context(request)).get(path_int(request, "id"))
+    person = request.find_service(PersonService).get(path_int(request, "id"))
     identity = request.plantao_identity or {}
     return {"person": person.id, "feeds": feed_links(request, person=person, with_token=identity.get("role") == ADMIN)}
 
 
+@documented("rotateTeamFeedToken", "TeamFeedToken", "the new links", errors=(404,))
 @view_config(route_name="api.team.feed_token", request_method="POST", renderer="json", permission="admin")
 def rotate_team_token(request):
     """A new secret for the team's feed links; the old links stop working."""
-    ctx = service_context(request)
-    team = FeedTokenService(ctx).rotate_team(TeamService(ctx).get(request.matchdict["slug"]))
+    team = request.find_service(FeedTokenService).rotate_team(
+        request.find_service(TeamService).get(request.matchdict["slug"])
+    )
     return {"team": team.slug, "feeds": feed_links(request, team=team)}
 
 
+@documented("rotatePersonFeedToken", "PersonFeedToken", "the new links", errors=(404,))
 @view_config(route_name="api.person.feed_token", request_method="POST", renderer="json", permission="admin")
 def rotate_person_token(request):
     """A new secret for the person's feed links; the old links stop working."""
-    ctx = service_context(request)
-    person = FeedTokenService(ctx).rotate_person(PersonService(ctx).get(path_int(request, "id")))
+    person = request.find_service(FeedTokenService).rotate_person(
+        request.find_service(PersonService).get(path_int(request, "id"))
+    )
     return {"person": person.id, "feeds": feed_links(request, person=person)}

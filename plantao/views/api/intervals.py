@@ -25,7 +25,7 @@ def instant_param(request, name: str, tz) -> datetime | None:
     try:
         return parse_instant(raw, tz)
     except DateTimeError as error:
-        raise BadRequest(f"{name}: {error}") from None
+        raise BadRequest(f"{name}: {error}", code=error.code, params=error.params) from None
 
 
 def interval(
@@ -46,9 +46,14 @@ def interval(
     if end is None:
         end = default_end(start) if default_end is not None else start + default_length
     if end <= start:
-        raise BadRequest("end must be after start.", {"start": isoformat(start, tz), "end": isoformat(end, tz)})
+        bounds = {"start": isoformat(start, tz), "end": isoformat(end, tz)}
+        raise BadRequest("end must be after start.", bounds, code="interval.order", params=bounds)
     if end - start > MAX_INTERVAL:
-        raise BadRequest(f"The interval may cover at most {MAX_INTERVAL.days} days; page through longer ones.")
+        raise BadRequest(
+            f"The interval may cover at most {MAX_INTERVAL.days} days; page through longer ones.",
+            code="interval.too_long",
+            params={"days": MAX_INTERVAL.days},
+        )
     return start, end
 
 
@@ -62,5 +67,5 @@ def person_param(request) -> int | None:
     if person is None:
         return None
     if not (person.isdigit() and 0 < int(person) <= MAX_ID):
-        raise BadRequest(f"person must be a person id, got {person!r}.")
+        raise BadRequest(f"person must be a person id, got {person!r}.", code="filter.person", params={"value": person})
     return int(person)

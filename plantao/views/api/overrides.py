@@ -7,37 +7,48 @@ from pyramid.view import view_config, view_defaults
 from ...services.overrides import OverrideService
 from ...services.representations import override_json
 from ...services.teams import TeamService
-from . import after_id, json_body, limit, no_content, page, path_int, service_context
+from . import after_id, json_body, limit, no_content, page, path_int
+from .documentation import documented
 
 
 @view_defaults(renderer="json")
 class OverridesAPI:
     def __init__(self, request):
         self.request = request
-        ctx = service_context(request)
-        self.team = TeamService(ctx).get(request.matchdict["slug"])
-        self.overrides = OverrideService(ctx)
+        self.team = request.find_service(TeamService).get(request.matchdict["slug"])
+        self.overrides = request.find_service(OverrideService)
 
+    @documented("listOverrides", "OverrideList", "a page of overrides", params=("limit", "cursor"), errors=(400, 404))
     @view_config(route_name="api.overrides", request_method="GET", permission="view")
     def list(self):
+        """A team's overrides."""
         size = limit(self.request)
         found = self.overrides.list(self.team, after_id(self.request), size + 1)
         items, next_cursor = page(found, size, lambda o: override_json(o, self.team))
         return {"overrides": items, "next": next_cursor}
 
+    @documented("createOverride", "Override", "created", status=201, body="OverrideCreate", errors=(400, 404, 422))
     @view_config(route_name="api.overrides", request_method="POST", permission="admin")
     def create(self):
+        """Somebody else takes a stretch of the roster."""
         override = self.overrides.create(self.team, json_body(self.request))
         self.request.response.status = 201
         return override_json(override, self.team)
 
+    @documented("deleteOverride", errors=(404,))
     @view_config(route_name="api.override", request_method="DELETE", permission="admin")
     def delete(self):
+        """Remove an override (both halves of a swap)."""
         self.overrides.delete(self.team, self.overrides.get(self.team, path_int(self.request, "id")))
         return no_content(self.request)
 
+    @documented(
+        "createSwap", "Swap", "the two overrides recording the swap", status=201, body="SwapCreate",
+        errors=(400, 404, 422),
+    )
     @view_config(route_name="api.swaps", request_method="POST", permission="admin")
     def swap(self):
+        """The holders of two shifts trade places."""
         overrides = self.overrides.swap(self.team, json_body(self.request))
         self.request.response.status = 201
         return {"overrides": [override_json(o, self.team) for o in overrides]}

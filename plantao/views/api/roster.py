@@ -11,12 +11,14 @@ from ...services.errors import BadRequest
 from ...services.validation import MAX_ID
 from ...services.oncall import OnCallService, oncall_json
 from ...services.representations import conflict_json, gap_json, shift_json
-from ...services.gaps import conflicts_between, gaps_between
+from ...services.gaps import GapService
 from ...services.teams import TeamService
-from . import contacts, decode_cursor, encode_cursor, limit, service_context
+from . import contacts, decode_cursor, encode_cursor, limit
+from .documentation import documented
 from .intervals import MAX_INTERVAL, instant_param, interval, local_midnight, person_param  # noqa: F401
 
 
+@documented("getOnCall", "OnCall", "the roster at that instant", params=("role", "at"), errors=(400, 404))
 @view_config(route_name="api.oncall", request_method="GET", renderer="json", permission="view")
 def oncall(request):
     """Who holds each role now (or ``at``), and the next handoff."""
@@ -24,7 +26,7 @@ def oncall(request):
     role = request.params.get("role") or None
     raw_at = request.params.get("at")
     if raw_at:
-        service = OnCallService(request.dbsession)
+        service = request.find_service(OnCallService)
         team = service.team(slug)
         at = instant_param(request, "at", zone(team.timezone))
         return oncall_json(service.at(team, at, role), contacts(request))
@@ -37,10 +39,14 @@ def oncall(request):
     return response
 
 
+@documented(
+    "listShifts", "ShiftList", "a page of shifts",
+    params=("start", "end", "role", "person", "shiftsLimit", "cursor"), errors=(400, 404),
+)
 @view_config(route_name="api.shifts", request_method="GET", renderer="json", permission="view")
 def shifts(request):
-    """Shifts overlapping ``[start, end)``, ordered by start, paginated."""
-    service = OnCallService(request.dbsession)
+    """Shifts overlapping [start, end) (default: the next 7 days), by start."""
+    service = request.find_service(OnCallService)
     team = service.team(request.matchdict["slug"])
     tz = zone(team.timezone)
     start, end = interval(request, tz, local_midnight(tz), timedelta(days=7))
@@ -53,7 +59,7 @@ def shifts(request):
         except (KeyError, TypeError, ValueError):
             after = None
         if after is None or after[0].tzinfo is None or not 0 < after[1] <= MAX_ID:
-            raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
+            raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.", code="cursor")
     found = service.shifts(
         team,
         start,
@@ -70,38 +76,44 @@ def shifts(request):
     return {"shifts": [shift_json(s, tz, policy) for s in found], "next": next_cursor}
 
 
+@documented(
+    "getGaps", "Gaps", "gaps and conflicts", params=("start", "end", "shiftsLimit", "cursor"), errors=(400, 404)
+)
 @view_config(route_name="api.gaps", request_method="GET", renderer="json", permission="view")
 def gaps(request):
-    """Times nobody covers, and rule conflicts the engine could not resolve, as stored.
+    """Times nobody covers and unresolved rule conflicts in [start, end) (default: 28 days), as stored with the
+    materialized roster; `limit` rows of each list per page.
 
-    Read from the gaps and conflicts stored with the materialized roster
-    (never by running the engine), bounded like ``shifts``: an interval of
-    at most ``MAX_INTERVAL`` within the horizon, ``limit`` rows of each
-    list per page, and a ``next`` cursor for the rest.
+    Read from the gaps and conflicts stored with the materialized roster, never by running the engine,
+    so the interval must end within the horizon (PLANTAO_HORIZON_DAYS); the `next` cursor pages through
+    both lists at once.
     """
-    ctx = service_context(request)
-    team = TeamService(ctx).get(request.matchdict["slug"])
+    settings = request.plantao_settings
+    team = request.find_service(TeamService).get(request.matchdict["slug"])
     tz = zone(team.timezone)
     start, end = interval(request, tz, local_midnight(tz), timedelta(days=28))
     # Nothing is stored beyond the materialized horizon: an empty answer
     # there would claim a coverage nobody checked.
-    limit_end = utcnow() + timedelta(days=ctx.settings.horizon_days)
+    limit_end = utcnow() + timedelta(days=settings.horizon_days)
     if end > limit_end:
         raise BadRequest(
-            f"Gaps are known up to {ctx.settings.horizon_days} days ahead "
-            f"(PLANTAO_HORIZON_DAYS); end must be before {isoformat(limit_end, tz)}."
+            f"Gaps are known up to {settings.horizon_days} days ahead "
+            f"(PLANTAO_HORIZON_DAYS); end must be before {isoformat(limit_end, tz)}.",
+            code="interval.beyond_horizon",
+            params={"days": settings.horizon_days, "limit": isoformat(limit_end, tz)},
         )
     size = limit(request, default=500, maximum=5000)
     position = decode_cursor(request) or {}
     after = {name: _gaps_position(position, name) for name in ("gaps", "conflicts")}
+    stored = request.find_service(GapService)
     lists = {}
     following = {}
-    for name, read in (("gaps", gaps_between), ("conflicts", conflicts_between)):
+    for name, read in (("gaps", stored.gaps), ("conflicts", stored.conflicts)):
         if after[name] == "done":
             lists[name] = []
             following[name] = "done"
             continue
-        rows = read(ctx.dbsession, team, start, end, after=after[name], limit=size + 1)
+        rows = read(team, start, end, after=after[name], limit=size + 1)
         lists[name] = rows[:size]
         following[name] = [rows[size - 1].start.isoformat(), rows[size - 1].id] if len(rows) > size else "done"
     more = any(value != "done" for value in following.values())
@@ -125,5 +137,5 @@ def _gaps_position(position: dict, name: str):
     except (TypeError, ValueError, IndexError, KeyError):
         moment, row_id = None, None
     if moment is None or moment.tzinfo is None or not isinstance(row_id, int) or not 0 < row_id <= MAX_ID:
-        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.")
+        raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.", code="cursor")
     return moment, row_id

@@ -6,23 +6,10 @@ Everything goes through WebTest and the real forms, CSRF tokens included:
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
 import webtest
 
 from tests.conftest import ADMIN_PASSWORD
-
-SAO_PAULO = "America/Sao_Paulo"
-
-
-@pytest.fixture
-def app(app):
-    """The app without the failed-login delay: the limit is tested, not the waiting."""
-    app.registry.login_throttle.delay_step = 0
-    return app
 
 
 @pytest.fixture
@@ -31,22 +18,10 @@ def browser(app):
     return webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.20"})
 
 
-def csrf_of(page) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
-
-
 def log_in(browser, password: str = ADMIN_PASSWORD, **kw):
     form = browser.get("/admin/login").forms[0]
     form["password"] = password
     return form.submit(**kw)
-
-
-@pytest.fixture
-def csrf():
-    """``csrf(page)``: the CSRF token a page's forms carry."""
-    return csrf_of
 
 
 @pytest.fixture
@@ -75,17 +50,6 @@ def api(testapp, admin_headers):
             return testapp.post_json(url, body, headers=admin_headers, **kw).json
 
     return Client()
-
-
-@pytest.fixture
-def today() -> date:
-    return datetime.now(ZoneInfo(SAO_PAULO)).date()
-
-
-@pytest.fixture
-def monday(today) -> date:
-    """A Monday between one and two weeks ahead."""
-    return today + timedelta(days=7 + (-today.weekday()) % 7)
 
 
 @pytest.fixture

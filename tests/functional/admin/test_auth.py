@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 import webtest
 
-from plantao.app import make_app
 from plantao.services.login import LoginThrottle
 from tests.conftest import ADMIN_PASSWORD
-
 
 
 def test_the_panel_sends_anonymous_visitors_to_the_login_form(browser):
@@ -106,12 +104,8 @@ def test_anonymous_api_writes_still_answer_401(testapp):
 
 
 @pytest.fixture
-def private_browser(settings, clean_engine, plugins):
-    from dataclasses import replace
-
-    app = make_app(replace(settings, public_roster=False, viewer_password="only-looking"),
-                   plugins=plugins, engine=clean_engine)
-    app.registry.login_throttle.delay_step = 0
+def private_browser(app_with):
+    app = app_with(public_roster=False, viewer_password="only-looking")
     return webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.30"})
 
 

@@ -119,7 +119,7 @@ def used_msgids() -> set[str]:
                     found.add(node.args[0].value)
     for path in (ROOT / "templates/admin").glob("*.pt"):
         found.update(re.findall(r"_\('((?:[^'\\]|\\.)*)'", path.read_text()))
-    found.update(msgid for _, msgid in admin_views._MESSAGES)
+    found.update(admin_views.MESSAGES_BY_CODE.values())
     found.update(admin_views.WEEKDAYS)
     found.update(reports.KIND_TITLES.values())
     return found

@@ -35,17 +35,6 @@ def local():
 
 
 @pytest.fixture
-def today() -> date:
-    return datetime.now(ZoneInfo(SAO_PAULO)).date()
-
-
-@pytest.fixture
-def monday(today) -> date:
-    """A Monday between one and two weeks ahead: every scenario starts there."""
-    return today + timedelta(days=7 + (-today.weekday()) % 7)
-
-
-@pytest.fixture
 def past_monday(today):
     """``past_monday(weeks)``: the Monday ``weeks`` weeks before this week's Monday."""
 

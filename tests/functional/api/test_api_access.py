@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 import webtest
-
-from plantao.app import make_app
 
 VIEWER_PASSWORD = "viewer secret with enough words"
 
 
 @pytest.fixture
-def private_settings(settings):
-    return dataclasses.replace(settings, public_roster=False, viewer_password=VIEWER_PASSWORD)
-
-
-@pytest.fixture
-def private_app(private_settings, plugins, clean_engine):
+def private_app(app_with):
     """A client of an app whose roster only logged-in readers see."""
-    app = make_app(private_settings, plugins=plugins, engine=clean_engine)
+    app = app_with(public_roster=False, viewer_password=VIEWER_PASSWORD)
     return webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.20"})
 
 
@@ -104,10 +95,8 @@ def test_the_viewer_token_sees_contacts(private_app, admin_headers, viewer_heade
     assert private_app.get(f"/api/v1/people/{ana['id']}", headers=viewer_headers).json["email"] == "ana@example.org"
 
 
-def test_without_public_contacts_anonymous_readers_see_no_phone_either(settings, plugins, clean_engine, admin_headers):
-    app = webtest.TestApp(
-        make_app(dataclasses.replace(settings, public_contacts=False), plugins=plugins, engine=clean_engine)
-    )
+def test_without_public_contacts_anonymous_readers_see_no_phone_either(app_with, admin_headers):
+    app = webtest.TestApp(app_with(public_contacts=False))
     ana = app.post_json(
         "/api/v1/people",
         {"name": "Ana", "email": "ana@example.org", "phone": "+55 11 90000-0001", "telegram_chat_id": "42"},

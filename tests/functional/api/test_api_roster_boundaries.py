@@ -344,7 +344,7 @@ def test_json_export_times_carry_no_microseconds(admin, testapp, weekly, people,
     assert iso_local(wednesday, "10:31") in body
 
 
-def test_the_admin_panel_says_why_an_ended_override_cannot_be_removed(app, admin, ended_override):
+def test_the_admin_panel_says_why_an_ended_override_cannot_be_removed(app, admin, ended_override, csrf):
     import webtest
 
     from tests.conftest import ADMIN_PASSWORD
@@ -355,7 +355,7 @@ def test_the_admin_panel_says_why_an_ended_override_cannot_be_removed(app, admin
     form["password"] = ADMIN_PASSWORD
     form.submit(status=303)
     page = browser.get("/admin/teams/infra/overrides")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf(page)
 
     answer = browser.post(
         f"/admin/teams/infra/overrides/{override['id']}/delete", {"csrf_token": token}, status=303
@@ -366,16 +366,20 @@ def test_the_admin_panel_says_why_an_ended_override_cannot_be_removed(app, admin
 
 
 @pytest.mark.parametrize(
-    "message, expected",
+    "end, expected",
     [
-        ("Override 3 ended at 2026-12-02T10:00:00-03:00: it would only change the past, which is kept as it was.",
-         "This has already ended"),
-        ("This override ends at 2026-12-02T10:30:40-03:00, before the next whole minute (2026-12-02T10:31:00-03:00) "
-         "from which a change already begun takes effect: it would only change the past.",
-         "This ends before the next whole minute"),
+        (datetime(2026, 12, 2, 10, 0, tzinfo=SAO_PAULO), "This has already ended"),
+        (datetime(2026, 12, 2, 10, 30, 40, tzinfo=SAO_PAULO), "This ends before the next whole minute"),
     ],
 )
-def test_the_admin_panel_tells_ended_from_ending_before_the_next_minute(message, expected):
-    from plantao.views.admin import translate_message
+def test_the_admin_panel_tells_ended_from_ending_before_the_next_minute(end, expected):
+    from plantao.services.errors import Invalid
+    from plantao.services.roster import refuse_past_only
+    from plantao.views.admin import form_errors
 
-    assert translate_message(lambda msgid, **values: msgid, message).startswith(expected)
+    now = datetime(2026, 12, 2, 10, 30, 12, 345678, tzinfo=SAO_PAULO)
+    with pytest.raises(Invalid) as refusal:
+        refuse_past_only("This override", now - timedelta(hours=1), end, SAO_PAULO, now=now)
+
+    fields, general = form_errors(lambda msgid, **values: msgid, refusal.value)
+    assert general == [] and fields["end"][0].startswith(expected)

@@ -201,7 +201,9 @@ def test_writers_racing_on_several_teams_never_get_a_500(settings, plugins, clea
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         statuses = list(pool.map(write, range(18)))
-    assert all(status < 500 for status in statuses), statuses
+    # Each write touches its own person and hours: serialized, all succeed.
+    expected = [200 if n % 3 == 2 else 201 for n in range(18)]
+    assert statuses == expected, statuses
     for slug in ("red", "blue"):
         shifts = app.get(f"/api/v1/teams/{slug}/shifts", params={"start": start, "limit": 5000}).json["shifts"]
         assert_no_overlap(shifts)

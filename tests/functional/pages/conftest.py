@@ -3,17 +3,9 @@ through the JSON API with the admin credential, as an integrator would."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-
-SAO_PAULO = ZoneInfo("America/Sao_Paulo")
-
-
-@pytest.fixture
-def today() -> date:
-    return datetime.now(SAO_PAULO).date()
 
 
 @pytest.fixture

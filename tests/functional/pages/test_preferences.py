@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -60,12 +58,11 @@ def test_half_a_quiet_period_is_refused_and_nothing_is_saved(testapp, app, api, 
     assert api("GET", f"/api/v1/people/{ana['id']}/notification-preferences")["quiet_hours"] is None
 
 
-def test_without_the_person_s_own_token_the_form_is_neither_shown_nor_accepted(testapp, app, api, people):
+def test_without_the_person_s_own_token_the_form_is_neither_shown_nor_accepted(testapp, app, api, people, csrf):
     ana, bruno = people
     token = token_of(app, ana["id"])
     page = testapp.get(f"/people/{ana['id']}", params={"token": token})
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    body = {"csrf_token": csrf, "language": "en", "reminders": ""}
+    body = {"csrf_token": csrf(page), "language": "en", "reminders": ""}
     testapp.post(f"/people/{ana['id']}/preferences", body, status=404)
     testapp.post(f"/people/{ana['id']}/preferences?token=wrong", body, status=404)
     # Ana's link opens Ana only.

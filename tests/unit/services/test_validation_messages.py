@@ -40,7 +40,7 @@ def test_no_message_or_field_quotes_more_than_a_prefix(schema, instance):
 
 
 def test_messages_keep_jsonschema_wording_for_short_values():
-    """The admin panel translates these messages by their wording."""
+    """API clients read these messages; the admin panel translates their codes instead."""
     (error,) = schema_errors({"type": "string", "maxLength": 10}, "y" * 11)
     assert error == {"field": "(body)", "message": "'yyyyyyyyyyy' is too long"}
     (error,) = schema_errors({"type": "integer", "minimum": 1}, 0)

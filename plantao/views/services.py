@@ -1,0 +1,76 @@
+"""The one door from the views to the services: ``request.find_service(TeamService)``.
+
+``pyramid_services`` keeps a factory per service class; each builds its
+service from the request's :class:`ServiceContext` (the request's session,
+the settings, the plugins, and the credential and address that the audit
+log names), at most once per request.  Views never build a service, a
+context or a query themselves, and services never see the request: this
+module is the only place that reads the request on their behalf.
+
+The one exception is a person acting through their own secret link:
+:meth:`NotificationService.through_own_link` makes a copy of the found
+service whose actor is that person.
+"""
+
+from __future__ import annotations
+
+from ..services.audit import Actor, AuditService
+from ..services.contacts import ReaderContacts, reader_contacts
+from ..services.context import ServiceContext
+from ..services.feeds import FeedTokenService
+from ..services.gaps import GapService
+from ..services.month import CalendarService
+from ..services.notification_settings import NotificationService
+from ..services.oncall import OnCallService
+from ..services.overrides import OverrideService
+from ..services.people import PersonService
+from ..services.rotations import RotationService
+from ..services.teams import TeamService
+
+#: Every service a view may find; each is built from a :class:`ServiceContext` alone.
+SERVICES = (
+    AuditService,
+    CalendarService,
+    FeedTokenService,
+    GapService,
+    NotificationService,
+    OnCallService,
+    OverrideService,
+    PersonService,
+    RotationService,
+    TeamService,
+)
+
+
+def service_context(request) -> ServiceContext:
+    """What the services of this request work with; the actor is the request's credential."""
+    identity = request.plantao_identity or {}
+    actor = Actor(credential=identity.get("credential", "anonymous"), client_addr=request.client_addr)
+    return ServiceContext(request.dbsession, request.plantao_settings, request.plugins, actor)
+
+
+def contacts(request) -> ReaderContacts:
+    """What this reader may see of people's contacts: the one rule of services/contacts.py.
+
+    The session is only opened when the rule needs it, so the cached reads
+    (which run without a transaction) can ask too.
+    """
+    return reader_contacts(request.plantao_identity is not None, request.plantao_settings, lambda: request.dbsession)
+
+
+class _Factory:
+    """Builds ``service`` from the request's context (pyramid_services calls it with ``(context, request)``)."""
+
+    def __init__(self, service: type):
+        self.service = service
+        self.__name__ = service.__name__
+
+    def __call__(self, context, request):
+        return self.service(service_context(request))
+
+
+def includeme(config) -> None:
+    """Register a factory for every service in :data:`SERVICES`."""
+    config.include("pyramid_services")
+    for service in SERVICES:
+        config.register_service_factory(_Factory(service), service)
