@@ -13,11 +13,13 @@ mistake.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -41,7 +43,11 @@ ENVIRONMENTS = ("development", "production")
 #: channel): :func:`all_variables` lists both.  ``.env.example`` and the
 #: README's configuration table are checked against that by a test.
 VARIABLES: dict[str, tuple[str | None, str]] = {
-    "DB_HOST": (None, "PostgreSQL host; when set, the DB_* variables build the database URL"),
+    "DB_HOST": (
+        None,
+        "PostgreSQL host, or several (host or host:port, comma-separated) to find the primary; "
+        "when set, the DB_* variables build the database URL",
+    ),
     "DB_PORT_EXTERNAL": ("15432", "PostgreSQL port (the port Docker Compose publishes)"),
     "DB_USER": (None, "PostgreSQL user"),
     "DB_PASS": (None, "PostgreSQL password"),
@@ -139,8 +145,8 @@ class Settings:
 
     @property
     def safe_database_url(self) -> str:
-        """The database URL with its password masked, fit for logs."""
-        return make_url(self.database_url).render_as_string(hide_password=True)
+        """The database URL with its password masked, fit for logs (several hosts shown as ``host:port``)."""
+        return display_database_url(self.database_url)
 
     @property
     def base_url(self) -> str:
@@ -154,11 +160,76 @@ def normalise_database_url(url: str) -> str:
 
     SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3, which we do
     not ship; ``postgres://`` (Heroku style) is accepted too.
+
+    A URL naming several hosts (libpq's ``postgresql://u@h1:5432,h2:5433/db``
+    or SQLAlchemy's ``?host=h1:5432&host=h2:5433``) gets
+    ``target_session_attrs=read-write`` unless it sets its own, so the
+    connection lands on the primary whichever host that is now.
     """
-    parsed = make_url(url)
+    parsed = make_url(_libpq_hosts_to_query(url))
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg2")
+    if len(database_hosts(parsed)) > 1 and "target_session_attrs" not in parsed.query:
+        parsed = parsed.update_query_dict({"target_session_attrs": READ_WRITE})
     return parsed.render_as_string(hide_password=False)
+
+
+#: libpq's ``target_session_attrs`` that skips standbys (and demoted primaries).
+READ_WRITE = "read-write"
+
+# scheme://[userinfo@]host[:port],host[:port]...[/database][?query]
+_LIBPQ_MULTIHOST = re.compile(r"^(?P<scheme>[\w+.-]+://)(?P<netloc>[^/?#]*,[^/?#]*)(?P<rest>[/?].*)?$")
+
+
+def _libpq_hosts_to_query(url: str) -> str:
+    # SQLAlchemy reads one host in the authority; libpq's URIs list several
+    # there.  Move them to the ``host`` query parameters SQLAlchemy passes on.
+    match = _LIBPQ_MULTIHOST.match(url)
+    if not match:
+        return url
+    userinfo, _, hosts = match["netloc"].rpartition("@")
+    if "," not in hosts:
+        return url  # the comma was in the user name or password
+    rest = match["rest"] or "/"
+    path, _, query = rest.partition("?")
+    pairs = "&".join(f"host={quote(item, safe=':[]')}" for item in hosts.split(","))
+    authority = f"{userinfo}@" if userinfo else ""
+    return f"{match['scheme']}{authority}{path or '/'}?{pairs}" + (f"&{query}" if query else "")
+
+
+def database_hosts(url: URL | str) -> list[str]:
+    """The ``host:port`` items a PostgreSQL URL connects to, in the order libpq tries them.
+
+    Empty for SQLite; one item for the usual single-host URL.
+    """
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "postgresql":
+        return []
+    listed = parsed.query.get("host")
+    if listed is None:
+        host = parsed.host or "localhost"
+        return [f"[{host}]:{parsed.port or 5432}" if ":" in host else f"{host}:{parsed.port or 5432}"]
+    items = [item for value in ((listed,) if isinstance(listed, str) else listed) for item in value.split(",")]
+    ports = parsed.query.get("port")
+    port_items = [] if ports is None else [p for v in ((ports,) if isinstance(ports, str) else ports) for p in v.split(",")]
+    if len(port_items) == 1:
+        port_items = port_items * len(items)
+    found = []
+    for index, item in enumerate(items):
+        if ":" not in item:
+            item = f"{item}:{port_items[index] if index < len(port_items) else 5432}"
+        found.append(item)
+    return found
+
+
+def display_database_url(url: str) -> str:
+    """``url`` with its password masked and its host list readable, for logs and ``plantao check``."""
+    parsed = make_url(url)
+    shown = parsed.set(query={}).render_as_string(hide_password=True)
+    if not parsed.query:
+        return shown
+    query = [(name, "***" if name == "password" else value) for name, value in parsed.query.items()]
+    return f"{shown}?{urlencode(query, doseq=True, safe=':,[]*')}"
 
 
 def read_environment(
@@ -365,7 +436,7 @@ def _database_url(get, db_port: int, data_dir: Path, errors: list[str]) -> str:
     if explicit:
         try:
             return normalise_database_url(explicit)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             errors.append(f"DATABASE_URL is not a valid SQLAlchemy URL: {explicit!r}")
             return "sqlite://"
     host = get("DB_HOST")
@@ -373,16 +444,65 @@ def _database_url(get, db_port: int, data_dir: Path, errors: list[str]) -> str:
         missing = [name for name in ("DB_USER", "DB_NAME") if not get(name)]
         for name in missing:
             errors.append(f"{name} is required when DB_HOST is set")
-        url = URL.create(
-            "postgresql+psycopg2",
-            username=get("DB_USER"),
-            password=get("DB_PASS"),
-            host=host,
-            port=db_port,
-            database=get("DB_NAME"),
-        )
+        hosts = _db_host_items(host, db_port, errors)
+        if len(hosts) == 1:
+            single_host, single_port = hosts[0]
+            url = URL.create(
+                "postgresql+psycopg2",
+                username=get("DB_USER"),
+                password=get("DB_PASS"),
+                host=single_host,
+                port=single_port,
+                database=get("DB_NAME"),
+            )
+        else:
+            url = URL.create(
+                "postgresql+psycopg2",
+                username=get("DB_USER"),
+                password=get("DB_PASS"),
+                database=get("DB_NAME"),
+                query={
+                    "host": tuple(f"{name}:{number}" for name, number in hosts),
+                    "target_session_attrs": READ_WRITE,
+                },
+            )
         return url.render_as_string(hide_password=False)
     return f"sqlite:///{(data_dir.absolute() / 'plantao.sqlite3').as_posix()}"
+
+
+def _db_host_items(value: str, default_port: int, errors: list[str]) -> list[tuple[str, int]]:
+    """DB_HOST's ``host`` or ``host:port`` items; a bare host takes DB_PORT_EXTERNAL."""
+    if "," not in value and value.count(":") > 1:
+        return [(value, default_port)]  # one bare IPv6 address, as DB_HOST always took it
+    items: list[tuple[str, int]] = []
+    problems: list[str] = []
+    for position, raw in enumerate(value.split(","), start=1):
+        item = raw.strip()
+        name, colon, port_text = item.partition(":")
+        name = name.strip()
+        if not name:
+            problems.append(f"item {position} ({raw.strip()!r}) names no host")
+            continue
+        if ":" in port_text:
+            problems.append(f"{item!r} is not host or host:port (IPv6 addresses need a host name here)")
+            continue
+        if not colon:
+            items.append((name, default_port))
+            continue
+        try:
+            number = int(port_text)
+        except ValueError:
+            number = 0
+        if not 1 <= number <= 65535 or not port_text.strip().isdigit():
+            problems.append(f"{item!r} has no valid port (a whole number between 1 and 65535)")
+            continue
+        items.append((name, number))
+    if problems:
+        errors.append(
+            "DB_HOST must be a host or a comma-separated list of host or host:port: " + "; ".join(problems)
+        )
+        return items or [("localhost", default_port)]
+    return items
 
 
 def _generated_password(path: Path) -> tuple[str, bool]:

@@ -8,6 +8,8 @@ pyramid_retry.
 
 from __future__ import annotations
 
+import threading
+
 import transaction
 import zope.sqlalchemy
 from sqlalchemy import create_engine, event
@@ -15,25 +17,57 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
+from .diagnostics import is_read_only_server
 
 
 def create_database_engine(url: str, **kwargs) -> Engine:
     """An engine that survives a database restart and behaves on SQLite.
 
     ``pool_pre_ping`` replaces connections the server dropped, so the app
-    outlives a PostgreSQL restart without being restarted itself.
+    outlives a PostgreSQL restart without being restarted itself; a
+    connection whose server turned read-only (a failover) is dropped at its
+    first refused write.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 15})
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT})
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
+        event.listen(engine, "commit", _release_writer_lock)
+        event.listen(engine, "rollback", _release_writer_lock)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("connect_args", {"connect_timeout": 5, "application_name": "plantao"})
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "handle_error", _drop_read_only_connection)
+    event.listen(engine, "connect", _use_read_only_connection_once)
+    return engine
+
+
+def _use_read_only_connection_once(dbapi_connection, connection_record) -> None:
+    # A connection opened while the server only reads (a standby, a
+    # demoted primary not yet replaced) serves the request that opened it
+    # and is not pooled, so the first write after the server (or the one
+    # the host name now points to) takes writes again gets a fresh one.
+    # PostgreSQL 14 and later report both settings when the session starts:
+    # no query is needed.
+    status = getattr(getattr(dbapi_connection, "info", None), "parameter_status", None)
+    if status is None:
+        return  # a driver other than psycopg2
+    if "on" in (status("in_hot_standby"), status("default_transaction_read_only")):
+        connection_record.invalidate(soft=True)
+
+
+def _drop_read_only_connection(context) -> None:
+    # A primary demoted by a failover keeps its connections open and answers
+    # pre-ping, but refuses every write.  Treating the refusal as a
+    # disconnect discards that connection and the rest of the pool (all
+    # opened to the same old primary), so the next checkout connects anew
+    # and libpq's target_session_attrs=read-write finds the new primary.
+    if is_read_only_server(context.original_exception):
+        context.is_disconnect = True
 
 
 #: Execution option of an engine whose transactions will write (see :func:`writing`).
@@ -43,32 +77,62 @@ WRITES = "plantao_writes"
 def writing(engine: Engine) -> Engine:
     """``engine`` for transactions that will write.
 
-    On SQLite they begin with ``BEGIN IMMEDIATE``: a transaction that read
-    first and then tried to write would find its snapshot stale whenever
-    another writer committed meanwhile, and SQLite answers that with
-    "database is locked" at once, without waiting.  Taking the write lock
-    at the start makes concurrent writers queue (up to the busy timeout)
-    instead.  PostgreSQL ignores the option.
+    On SQLite they take the database's write lock when they begin (``BEGIN
+    IMMEDIATE``), so a write request reads and writes one consistent state
+    and concurrent writers queue.  Within one process they queue on a lock
+    of their own first: SQLite's busy handler retries at random and could
+    starve one writer past its timeout under load ("database is locked"),
+    while waiting threads take the lock in turn.  PostgreSQL ignores the
+    option (its writers lock rows: see ``services/locking.py``).
     """
     return engine.execution_options(**{WRITES: True})
 
 
 def _configure_sqlite(dbapi_connection, connection_record) -> None:
-    # The driver would emit its own deferred BEGIN; SQLAlchemy emits it
-    # instead (_begin_sqlite), so a writer can ask for BEGIN IMMEDIATE.
-    dbapi_connection.isolation_level = None
     # SQLite enforces foreign keys only when asked, per connection; WAL lets
     # readers go on while a writer commits.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000:.0f}")
     cursor.close()
 
 
+#: How long a SQLite writer waits for the database (seconds).
+SQLITE_BUSY_TIMEOUT = 15.0
+
+# One lock per database file: the writers of this process take turns.
+_WRITER_LOCKS: dict[str, threading.RLock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+_HELD = "plantao.writer_lock"
+
+
+def _writer_lock(url) -> threading.RLock:
+    with _WRITER_LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(str(url), threading.RLock())
+
+
 def _begin_sqlite(connection) -> None:
-    writes = connection.get_execution_options().get(WRITES)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+    # Other transactions keep the driver's own behaviour: it begins one only
+    # before the first write, so their reads hold no snapshot that could go
+    # stale.  (Its implicit BEGIN is skipped when one is already open.)
+    if not connection.get_execution_options().get(WRITES):
+        return
+    lock = _writer_lock(connection.engine.url)
+    # Past the timeout SQLite's own busy wait takes over (and reports it).
+    if lock.acquire(timeout=SQLITE_BUSY_TIMEOUT):
+        connection.info[_HELD] = lock
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except Exception:
+        _release_writer_lock(connection)
+        raise
+
+
+def _release_writer_lock(connection) -> None:
+    lock = connection.info.pop(_HELD, None)
+    if lock is not None:
+        lock.release()
 
 
 def get_session_factory(engine: Engine) -> sessionmaker[Session]:

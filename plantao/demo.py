@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 
-from .db import get_session_factory, get_tm_session
+from .db import get_session_factory, get_tm_session, writing
 from .models import Team
 from .services.audit import Actor
 from .services.context import ServiceContext
@@ -33,9 +33,10 @@ def load_demo(settings, engine, plugins, *, only_if_empty: bool = True) -> bool:
 
     Instances started together on an empty database (``serve
     --demo-if-empty`` twice) load it once: on PostgreSQL the others wait for
-    the first one's transaction and then find its team; on SQLite, which
-    has no advisory lock, the loser's team insert fails on the slug, and it
-    finds the winner's team the same way.
+    the first one's transaction and then find its team; on SQLite the
+    write transaction begins with the database's write lock, so there too the
+    second waits for the first and finds its team (and should it still
+    lose the race on the slug, it finds the winner's team the same way).
     """
     try:
         return _load_demo_once(settings, engine, plugins, only_if_empty=only_if_empty)
@@ -55,7 +56,7 @@ def _load_demo_once(settings, engine, plugins, *, only_if_empty: bool) -> bool:
 
     manager = transaction.TransactionManager(explicit=True)
     with manager:
-        dbsession = get_tm_session(get_session_factory(engine), manager)
+        dbsession = get_tm_session(get_session_factory(writing(engine)), manager)
         if engine.dialect.name == "postgresql":
             # Released when this transaction ends, after its team is committed.
             dbsession.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEMO_LOCK_KEY})

@@ -11,6 +11,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from . import schema
+from .config import database_hosts
+
+#: SQLSTATE of a write refused by a server that only reads (a standby, or a
+#: primary demoted by a failover).
+READ_ONLY_SQL_TRANSACTION = "25006"
 
 
 def explain_database_error(error: Exception, database_url: str) -> str:
@@ -18,11 +23,23 @@ def explain_database_error(error: Exception, database_url: str) -> str:
     url = make_url(database_url)
     detail = str(getattr(error, "orig", error) or error).strip()
     lowered = detail.lower()
-    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    hosts = database_hosts(url)
+    where = ", ".join(hosts) if len(hosts) > 1 else f"{url.host or 'localhost'}:{url.port or 5432}"
     if url.get_backend_name() == "sqlite":
         return (
             f"Cannot open the SQLite database {url.database!r}: {detail}. "
             "Check that PLANTAO_DATA_DIR exists and is writable by the service user."
+        )
+    if len(hosts) > 1 and ("session is read-only" in lowered or "hot standby" in lowered):
+        return (
+            f"None of the PostgreSQL hosts {where} takes writes: each one answering is a standby "
+            "or read-only. A failover may be under way (check the cluster, e.g. `patronictl list`); "
+            "Plantão connects to the new primary by itself once there is one."
+        )
+    if len(hosts) > 1 and ("connection refused" in lowered or "timeout expired" in lowered):
+        return (
+            f"No PostgreSQL host of {where} accepted a connection: {detail}. Check that the "
+            "database nodes are running and reachable from this machine, and DB_HOST."
         )
     if "connection refused" in lowered or "could not connect" in lowered and "refused" in lowered:
         return (
@@ -43,6 +60,8 @@ def explain_database_error(error: Exception, database_url: str) -> str:
             f"PostgreSQL at {where} has no database {url.database!r}. Create it, or fix DB_NAME."
         )
     if "could not translate host name" in lowered or "name or service not known" in lowered:
+        if len(hosts) > 1:
+            return f"A database host of {where} cannot be resolved: {detail}. Check DB_HOST."
         return f"The database host {url.host!r} cannot be resolved. Check DB_HOST."
     if "timeout expired" in lowered or "timed out" in lowered:
         return (
@@ -60,9 +79,24 @@ def is_database_unavailable(error: Exception) -> bool:
     SQLAlchemy had to invalidate says nothing about the request itself: the
     client should try again shortly, so the answer is a 503, not a 500.
     """
-    if isinstance(error, OperationalError):
+    if isinstance(error, OperationalError) or is_read_only_server(error):
         return True
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def is_dropped_connection(error: Exception) -> bool:
+    """True when ``error`` cost its connection (SQLAlchemy invalidated it): a fresh one may well work."""
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def is_read_only_server(error: Exception) -> bool:
+    """True when a write met a server that only reads (``ReadOnlySqlTransaction``).
+
+    After a failover the old primary comes back as a standby: connections
+    still open to it read fine and refuse every write.
+    """
+    orig = getattr(error, "orig", error)
+    return getattr(orig, "pgcode", None) == READ_ONLY_SQL_TRANSACTION
 
 
 def database_readiness(engine) -> tuple[int, dict]:

@@ -27,8 +27,9 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from pyramid_retry import mark_error_retryable
 
-from ..diagnostics import is_database_unavailable
+from ..diagnostics import is_database_unavailable, is_dropped_connection
 from ..i18n import translate
 from ..resources import template
 from ..routes import API
@@ -260,15 +261,32 @@ def http_exception(exc, request):
     return error_page(request, exc.status_code, detail=exc.detail, headers=headers)
 
 
+def _read_again(exc, request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and is_dropped_connection(exc)
+        and request.environ.get("retry.attempt") == 0
+        and request.environ.get("retry.attempts", 1) > 1
+    )
+
+
 # pyramid_retry still retries a retryable error (a serialization failure)
 # answered by this view while attempts remain; the answer of the last
 # attempt is the one the client sees.
 @exception_view_config(Exception)
 def unexpected(exc, request):
-    if is_database_unavailable(exc):
+    if _read_again(exc, request):
+        # A read that met a connection the server had dropped (a restart, a
+        # failover) runs once more, on a fresh connection, before the client
+        # hears of it (this answer is discarded); a read changes nothing, so
+        # repeating it is safe.  Writes are never repeated: they get the 503.
+        log.warning("connection lost answering %s %s, trying once more: %s", request.method, request.path, exc.orig)
+        mark_error_retryable(exc)
+    elif is_database_unavailable(exc):
         # Nothing was written (the transaction never committed): the client
         # may simply try again once the database answers.
         log.error("database unavailable answering %s %s: %s", request.method, request.path, getattr(exc, "orig", None) or exc)
+    if is_database_unavailable(exc):
         headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
         if wants_json(request):
             return json_error(
