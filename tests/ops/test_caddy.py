@@ -151,9 +151,11 @@ def test_feed_tokens_are_redacted_from_the_access_log(config):
 
 
 def test_the_hardening_is_a_snippet_the_site_imports():
-    """Another Caddyfile serving Plantão (a second instance, HA) imports the same snippets."""
+    """Another Caddyfile serving Plantão (systemd/ha/Caddyfile) imports the same snippets file."""
+    snippets = (SYSTEMD_DIR / "plantao-snippets.caddy").read_text(encoding="utf-8")
+    assert "\n(plantao_common) {" in snippets and "\n(plantao_timeouts) {" in snippets
     text = CADDYFILE.read_text(encoding="utf-8")
-    assert "\n(plantao_common) {" in text and "\n(plantao_timeouts) {" in text
+    assert "\nimport plantao-snippets.caddy\n" in text
     site = text[text.index("{$DOMAIN_NAME} {"):]
     assert "import plantao_common" in site
     assert "request_body" not in site and "timeouts" not in site
