@@ -347,9 +347,12 @@ def serve(config: dict) -> None:
     import waitress
 
     from plantao.app import make_app
+    from plantao.server_log import throttle_queue_warnings
 
-    # Under load waitress warns about its task queue on every burst.
-    logging.getLogger("waitress").setLevel(logging.ERROR)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
+    # Under load waitress warns about its task queue once per request that
+    # waits: as under `plantao serve`, one line a minute with the depth.
+    throttle_queue_warnings()
     settings = settings_from(config["settings"])
     engine = create_database_engine(settings.database_url)
     app = make_app(settings, plugins=build_registry(), engine=engine)
@@ -390,6 +393,13 @@ def server_process(settings: Settings, threads: int) -> Iterator[dict[str, int]]
 
 
 # -- load ---------------------------------------------------------------------------
+
+
+#: The ceiling every other measure is divided by: measured in the same run,
+#: never a figure from another machine or another day.
+BARE_VIEW = "hello (bare Pyramid view)"
+#: Ratios to the bare view that an endpoint is expected to reach (issue 12).
+TARGETS = {"oncall": 0.6}
 
 
 @dataclass
@@ -580,10 +590,6 @@ def time_materialization(engine, settings: Settings, plugins, members: int, repe
 
 # -- exports ----------------------------------------------------------------------------
 
-#: What the open-source peer serves a year-long team feed at on this hardware.
-PEER_FEED_PER_SECOND = 75
-
-
 @dataclass(frozen=True)
 class FeedTarget:
     slug: str
@@ -663,7 +669,8 @@ def measure_exports(port: int, team: FeedTarget, client: str, slugs_file: Path, 
     return measures, timings
 
 
-def print_exports(timings: dict, measures: list[Measure], engine, settings: Settings, plugins, team: FeedTarget) -> None:
+def print_exports(timings: dict, engine, settings: Settings, plugins, team: FeedTarget) -> None:
+    """Single-request timings of the year-long feed (its load figures are rows of the table)."""
     from plantao.services.feeds import FeedRequest, _team_subject, render_feed
     from plantao.services.representations import FULL_CONTACTS
 
@@ -677,20 +684,12 @@ def print_exports(timings: dict, measures: list[Measure], engine, settings: Sett
             started = time.perf_counter()
             render_feed(session, request)
             renders.append(time.perf_counter() - started)
-    bare = measures[0].per_second
-    full = next(m for m in measures if m.name.endswith("(200)"))
-    revalidated = next(m for m in measures if m.name.endswith("(304)"))
     print(f"\nExports: a year of a 50-person daily rotation as ics ({timings['events']} events, "
           f"{timings['bytes'] / 1024:.0f} KiB):")
     print(f"  {'render in process (select + icalendar), median of 3':<62} {1000 * statistics.median(renders):8.1f} ms")
     print(f"  {'first request, cold (renders, caches)':<62} {1000 * timings['cold']:8.1f} ms")
     print(f"  {'request again, warm (cached body, 200)':<62} {1000 * timings['warm']:8.1f} ms")
     print(f"  {'conditional request, warm (304)':<62} {1000 * timings['not_modified']:8.1f} ms")
-    print(f"  full feed: {full.per_second:,.0f} requests/s = {full.per_second / PEER_FEED_PER_SECOND:.1f}x the peer's "
-          f"{PEER_FEED_PER_SECOND}/s: {'meets' if full.per_second >= 5 * PEER_FEED_PER_SECOND else 'MISSES'} the "
-          f"target (>= 5x)")
-    print(f"  304 path: {revalidated.per_second:,.0f} requests/s = {revalidated.per_second / bare:.0%} of the bare "
-          f"view's {bare:,.0f}/s in the same run")
 
 
 # -- concurrent writes ----------------------------------------------------------------
@@ -817,7 +816,7 @@ def main(argv=None) -> int:
         print(f"Load: {args.threads} concurrent keep-alive connections, {args.duration:g} s per endpoint "
               f"after {args.warmup:g} s of warm-up; client: {client}; waitress threads: {args.server_threads}")
         endpoints = [
-            ("hello (bare Pyramid view)", "hello", "/"),
+            (BARE_VIEW, "hello", "/"),
             # The real app's own floor: its tweens and security, no database.
             ("healthz (the app, no database)", "app", "/healthz"),
             ("oncall", "app", "/api/v1/teams/%s/oncall"),
@@ -861,7 +860,7 @@ def main(argv=None) -> int:
         print(f"\nConcurrent writes ({writes.name}): {writes.requests} requests, {writes.errors} not 2xx, "
               f"p50 {writes.p50_ms:.0f} ms, p99 {writes.p99_ms:.0f} ms, {writes.per_second:.1f} writes/s")
         if export_team is not None:
-            print_exports(export_timings, measures, engine, settings, plugins, export_team)
+            print_exports(export_timings, engine, settings, plugins, export_team)
 
 
         print("\nMaterialization (a fresh team, rotation starting today):")
@@ -920,19 +919,21 @@ def print_slow_clients(settings: Settings, engine, plugins, scratch: Path, clien
 
 
 def print_table(measures: list[Measure]) -> None:
-    bare = measures[0].per_second
+    """Every measure with its ratio to the bare view of the same run, and the targets set for it."""
+    bare = next(m for m in measures if m.name == BARE_VIEW).per_second
     print()
-    header = f"{'endpoint':<38} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'errors':>7}"
+    header = (f"{'endpoint':<38} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'target':>15} "
+              f"{'errors':>7}")
     print(header)
     print("-" * len(header))
     for measure in measures:
         ratio = measure.per_second / bare if bare else math.nan
+        target = TARGETS.get(measure.name)
+        verdict = "" if target is None else f">= {target:.2f} {'meets' if ratio >= target else 'MISSES'}"
         print(f"{measure.name:<38} {measure.per_second:>11,.0f} {measure.p50_ms:>8.2f} {measure.p99_ms:>8.2f} "
-              f"{ratio:>8.2f} {measure.errors:>7}")
-    oncall = next((m for m in measures if m.name == "oncall"), None)
-    if oncall and bare:
-        verdict = "meets" if oncall.per_second >= bare / 2 else "MISSES"
-        print(f"\noncall reaches {oncall.per_second / bare:.0%} of the bare view: {verdict} the target (>= 50%).")
+              f"{ratio:>8.2f} {verdict:>15} {measure.errors:>7}")
+    print(f"('vs bare': requests/s over the {bare:,.0f}/s of the bare view in this run, "
+          f"served by the same process with the same threads.)")
 
 
 if __name__ == "__main__":

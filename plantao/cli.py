@@ -474,17 +474,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging(command: str, *, verbose: bool) -> None:
+    """The console log of every command; ``serve``'s also throttles waitress' queue warnings."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s [%(name)s] %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    if command == "serve":
+        from .server_log import throttle_queue_warnings
+
+        # waitress warns once per request that waits for a thread: under
+        # load that was one line per request (86,483 in one run).
+        throttle_queue_warnings()
+
+
 def main(argv: list[str] | None = None) -> int:
     # Pyramid 2.1 still imports pkg_resources; its deprecation notice is
     # not the operator's business.
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s [%(name)s] %(message)s",
-    )
-    if not args.verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(args.command, verbose=args.verbose)
     try:
         return args.func(args)
     except CommandError as error:
