@@ -3,7 +3,9 @@
 Shifts are stored up to ``PLANTAO_HORIZON_DAYS`` ahead.  As days pass, that
 horizon shrinks; a background thread of ``plantao serve`` extends it, and
 ``plantao roster refresh`` does the same once (for cron or a systemd timer
-when the web app is not running).
+when the web app is not running).  With several instances on one database,
+one of them keeps the horizon (:class:`plantao.leadership.Leadership`) and
+another takes over within a round if it dies.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import threading
 from sqlalchemy import select
 
 from .db import run_in_transaction
+from .leadership import Leadership
 from .models import Team
 from .services.roster import RosterService
 
@@ -54,21 +57,26 @@ def refresh_stale_teams(registry) -> int:
 
 
 class HorizonKeeper(threading.Thread):
-    """A daemon thread calling :func:`refresh_stale_teams` periodically."""
+    """A daemon thread calling :func:`refresh_stale_teams` periodically, in one instance at a time."""
 
     def __init__(self, registry, interval: float = CHECK_INTERVAL):
         super().__init__(name="plantao-horizon", daemon=True)
         self.registry = registry
         self.interval = interval
         self.stopped = threading.Event()
+        self.leadership = Leadership(registry["dbengine"], "horizon")
 
     def run(self) -> None:
         while not self.stopped.is_set():
             try:
-                refresh_stale_teams(self.registry)
+                if self.leadership.lead():
+                    refresh_stale_teams(self.registry)
+                else:
+                    log.debug("another instance keeps the roster horizon")
             except Exception:  # the next round retries; the app keeps serving
                 log.exception("could not extend the roster horizon")
             self.stopped.wait(self.interval)
+        self.leadership.release()
 
     def stop(self) -> None:
         self.stopped.set()
