@@ -400,6 +400,8 @@ def server_process(settings: Settings, threads: int) -> Iterator[dict[str, int]]
 BARE_VIEW = "hello (bare Pyramid view)"
 #: Ratios to the bare view that an endpoint is expected to reach (issue 12).
 TARGETS = {"oncall": 0.6}
+#: The median latency one override should reach, alone on the team (issue 12).
+OVERRIDE_P50_TARGET_MS = 15
 
 
 @dataclass
@@ -695,18 +697,21 @@ def print_exports(timings: dict, engine, settings: Settings, plugins, team: Feed
 # -- concurrent writes ----------------------------------------------------------------
 
 
-def measure_concurrent_overrides(port: int, token: str, slug: str, writers: int = 8, writes: int = 20) -> Measure:
-    """``writers`` clients posting ``writes`` overrides each to one team at once (distinct hours).
+def measure_concurrent_overrides(port: int, token: str, slug: str, writers: int = 8, writes: int = 20,
+                                 days_ahead: int = 2) -> Measure:
+    """``writers`` clients posting ``writes`` overrides each to one team at once (distinct hours,
+    from ``days_ahead`` days on).
 
     Writes to a team serialise on its row lock, so this is the latency a
     writer sees while others write to the same team; any non-2xx is an error.
+    With one writer it is the cost of one override.
     """
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     status, body, _ = _request(port, "GET", "/api/v1/people?limit=1", headers)
     if status != 200 or not json.loads(body)["people"]:
         sys.exit(f"benchmark: no person to write overrides for ({status})")
     person = json.loads(body)["people"][0]["id"]
-    first = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    first = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(days=days_ahead)
     lock = threading.Lock()
     latencies: list[float] = []
     errors = [0]
@@ -853,11 +858,20 @@ def main(argv=None) -> int:
                     ports["app"], export_team, client, slugs_file, script, args
                 )
                 measures.extend(export_measures)
+            # One client first (the cost of one override), then eight at
+            # once, on hours the first did not touch.
+            single = measure_concurrent_overrides(ports["app"], settings.admin_password, slugs[0],
+                                                  writers=1, writes=10 if args.quick else 40, days_ahead=20)
             writes = measure_concurrent_overrides(ports["app"], settings.admin_password, slugs[0],
                                                   writes=5 if args.quick else 20)
 
         print_table(measures)
-        print(f"\nConcurrent writes ({writes.name}): {writes.requests} requests, {writes.errors} not 2xx, "
+        bare = next((m for m in measures if m.name == BARE_VIEW), None)
+        bare_p50 = f"; the bare view's p50 in this run: {bare.p50_ms:.1f} ms" if bare else ""
+        print(f"\nOne override at a time ({single.requests} requests, {single.errors} not 2xx): "
+              f"p50 {single.p50_ms:.0f} ms (target < {OVERRIDE_P50_TARGET_MS} ms), p99 {single.p99_ms:.0f} ms, "
+              f"{single.per_second:.1f} writes/s{bare_p50}")
+        print(f"Concurrent writes ({writes.name}): {writes.requests} requests, {writes.errors} not 2xx, "
               f"p50 {writes.p50_ms:.0f} ms, p99 {writes.p99_ms:.0f} ms, {writes.per_second:.1f} writes/s")
         if export_team is not None:
             print_exports(export_timings, engine, settings, plugins, export_team)

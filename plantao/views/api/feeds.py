@@ -21,7 +21,7 @@ from ...security import ADMIN, VIEWER, same_secret
 from ...services.errors import BadRequest, NotFound, ServiceError
 from ...services.feeds import FeedRequest, FeedTokenService, RenderedFeed
 from ...services.people import PersonService
-from ...services.representations import FULL_CONTACTS
+from ...services.representations import FULL_CONTACTS, SHIFT_RESPONSE
 from ...services.response_schemas import DATE_TIME, closed_object, ref
 from ...services.teams import TeamService
 from . import contacts, path_int
@@ -133,17 +133,7 @@ def not_modified(request, rendered: RenderedFeed) -> bool:
 
 #: A shift of the json export format (``plugin_api.ExportShift.as_json``).
 EXPORT_SHIFT_RESPONSE = closed_object(
-    {
-        "id": {"type": "integer"},
-        "team": {"type": "string", "description": "the team's slug"},
-        "role": {"type": "string"},
-        "person": ref("Person"),
-        "start": DATE_TIME,
-        "end": {**DATE_TIME, "description": "exclusive"},
-        "source": ref("ShiftSource"),
-        "rotation_id": {"type": ["integer", "null"]},
-        "override_id": {"type": ["integer", "null"]},
-    },
+    {**SHIFT_RESPONSE["properties"], "team": {"type": "string", "description": "the team's slug"}},
     "a shift as the shifts API shows it, with its team",
 )
 #: The body of the json export format (``plugins/exports.py``, ``JsonFormat.render``).
