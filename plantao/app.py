@@ -51,6 +51,8 @@ def make_app(
         config.include(".i18n")
         # Every URL of the application, in one place.
         config.include(".routes")
+        # serve may listen before its database answers: 503 until it does.
+        config.include(".readiness")
         # The one door from views to services: request.find_service(TeamService).
         config.include(".views.services")
         config.scan(".views")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+import time
 import warnings
 
 from sqlalchemy import select
@@ -17,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import schema
 from .config import ConfigurationError, Settings, load_settings
-from .diagnostics import explain_database_error
+from .diagnostics import explain_database_error, needs_the_operator
 from .plugins import PluginError, build_registry
 
 log = logging.getLogger("plantao")
@@ -32,11 +34,16 @@ EXIT_LISTEN = 6
 
 
 class CommandError(Exception):
-    """A failure to report in one message with an exit code."""
+    """A failure to report in one message with an exit code.
 
-    def __init__(self, message: str, code: int = 1):
+    ``transient`` says waiting may mend it (a database that is down or
+    still starting), as opposed to a mistake only the operator can fix.
+    """
+
+    def __init__(self, message: str, code: int = 1, *, transient: bool = False):
         super().__init__(message)
         self.code = code
+        self.transient = transient
 
 
 def _settings(*, announce_password: bool = True) -> Settings:
@@ -58,7 +65,11 @@ def _engine(settings: Settings):
 
 
 def _database_error(error: Exception, settings: Settings) -> CommandError:
-    return CommandError(explain_database_error(error, settings.database_url), EXIT_DATABASE)
+    return CommandError(
+        explain_database_error(error, settings.database_url),
+        EXIT_DATABASE,
+        transient=not needs_the_operator(error, settings.database_url),
+    )
 
 
 def _upgrade(settings: Settings, engine) -> schema.SchemaStatus:
@@ -106,29 +117,97 @@ def cmd_serve(args) -> int:
 
 def _serve(args, settings: Settings, host: str, port: int, base_url: str) -> int:
     from .app import make_app
-    from .horizon import HorizonKeeper
 
-    plugins, engine = _start_up(settings)
-    if args.demo_if_empty:
-        if _load_demo(settings, engine, plugins, only_if_empty=True):
-            log.info(
-                "Demo data loaded into the empty database: team 'demo' with its people and a weekly "
-                "rotation (%s/teams/demo)",
-                base_url,
-            )
-        else:
-            log.info("The database already has teams: no demo data loaded")
+    _warn(settings)
+    plugins = _plugins()
+    engine = _engine(settings)
+    # A database that is down or still starting is waited for (below); one
+    # that refuses the password, or holds tables Plantão did not create, is
+    # an operator's mistake no waiting mends.
+    waiting_for = None
+    try:
+        _migrated(settings, engine)
+    except CommandError as error:
+        if not error.transient:
+            raise
+        waiting_for = error
     app = make_app(settings, plugins=plugins, engine=engine)
     # Listen before starting any thread: a port in use ends the command at once.
     server = _listen(app, host, port, settings, threads=args.threads)
-    HorizonKeeper(app.registry).start()
-    if settings.worker_in_serve:
-        _start_dispatcher_thread(settings, plugins, app.registry["dbsession_factory"])
+
+    def database_ready() -> None:
+        if args.demo_if_empty:
+            if _load_demo(settings, engine, plugins, only_if_empty=True):
+                log.info(
+                    "Demo data loaded into the empty database: team 'demo' with its people and a weekly "
+                    "rotation (%s/teams/demo)",
+                    base_url,
+                )
+            else:
+                log.info("The database already has teams: no demo data loaded")
+        _start_background_work(app.registry, settings, plugins)
+
+    if waiting_for is None:
+        database_ready()
+    else:
+        _wait_for_database(app.registry, settings, engine, str(waiting_for), database_ready)
     log.info("Plantão serving on http://%s:%s (%s)", _url_host(host), port, settings.env)
     log.info("Who is on call: %s/ · admin panel: %s/admin/login", base_url, base_url)
     _announce_admin_password(settings, f"{base_url}/admin/login")
     server.run()
     return 0
+
+
+def _migrated(settings: Settings, engine) -> None:
+    state = _upgrade(settings, engine)
+    log.info("database %s at revision %s", settings.safe_database_url, state.current)
+
+
+def _start_background_work(registry, settings: Settings, plugins) -> None:
+    """What serve runs beside the requests once its database answers."""
+    from .horizon import HorizonKeeper
+
+    HorizonKeeper(registry).start()
+    if settings.worker_in_serve:
+        _start_dispatcher_thread(settings, plugins, registry["dbsession_factory"])
+
+
+#: Seconds between two tries of a database serve is waiting for, at first and at most.
+FIRST_RETRY, LAST_RETRY = 1.0, 30.0
+
+
+def _wait_for_database(registry, settings: Settings, engine, reason: str, then) -> threading.Thread:
+    """Answer 503 with ``reason`` and retry the migration in the background; call ``then`` once it succeeded."""
+    readiness = registry.readiness
+    readiness.starting(reason)
+    log.warning("The database is not answering yet; serving 503 and retrying in the background: %s", reason)
+
+    def retry() -> None:
+        delay = FIRST_RETRY
+        while True:
+            time.sleep(delay)
+            try:
+                _migrated(settings, engine)
+            except CommandError as error:
+                if str(error) != readiness.reason:
+                    log.warning("Still waiting for the database: %s", error)
+                readiness.starting(str(error))
+                delay = min(delay * 2, LAST_RETRY)
+                continue
+            except Exception:  # never let the waiting thread die silently
+                log.exception("Unexpected error while waiting for the database")
+                delay = LAST_RETRY
+                continue
+            try:
+                then()
+            finally:
+                readiness.open()
+            log.info("The database answers: serving every request")
+            return
+
+    thread = threading.Thread(target=retry, name="plantao-wait-for-database", daemon=True)
+    thread.start()
+    return thread
 
 
 def _url_host(host: str) -> str:

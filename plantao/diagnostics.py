@@ -71,6 +71,23 @@ def explain_database_error(error: Exception, database_url: str) -> str:
     return f"The database at {where} could not be used: {detail}"
 
 
+def needs_the_operator(error: Exception, database_url: str) -> bool:
+    """True when waiting cannot mend ``error``: only the operator can.
+
+    A rejected password, an unknown role or a ``pg_hba.conf`` refusal stay
+    so until somebody changes the configuration, and a SQLite file that
+    cannot be opened is no server that might come up.  A server that is
+    down, starting, failing over or not yet resolvable may answer soon.
+    """
+    if make_url(database_url).get_backend_name() == "sqlite":
+        return True
+    lowered = str(getattr(error, "orig", error) or error).lower()
+    return any(
+        sign in lowered
+        for sign in ("password authentication failed", "authentication failed", "no pg_hba.conf entry", 'role "')
+    )
+
+
 def is_database_unavailable(error: Exception) -> bool:
     """True when ``error`` means the database could not serve the request.
 

@@ -8,8 +8,18 @@ cookies on the wire, connection limits and slow clients need the server
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 import waitress
 
@@ -39,3 +49,76 @@ def _run_until_closed(server) -> None:
         server.run()
     except (OSError, ValueError):
         pass
+
+
+# -- the installed command -------------------------------------------------------------
+
+#: The console script of the virtual environment running the tests.
+PLANTAO = Path(sys.executable).with_name("plantao")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """The installed ``plantao serve --demo-if-empty`` in a subprocess, its log collected as it comes."""
+
+    def __init__(self, workdir: Path, env: dict, port: int):
+        self.port = port
+        self.lines: list[str] = []
+        environment = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(workdir),
+            "PLANTAO_DATA_DIR": str(workdir / "var"),
+            "PORT": str(port),
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [str(PLANTAO), "serve", "--demo-if-empty", "--threads", "2"],
+            cwd=workdir,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.reader = threading.Thread(target=self._collect, daemon=True)
+        self.reader.start()
+
+    def _collect(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def wait_until_serving(self, timeout: float = 90) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"plantao serve exited with {self.process.returncode}:\n{self.log}")
+            if "admin panel:" in self.log and self._answers():
+                return self.log
+            time.sleep(0.2)
+        pytest.fail(f"plantao serve did not start in {timeout} s:\n{self.log}")
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=10)
+        self.process.stdout.close()

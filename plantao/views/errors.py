@@ -253,11 +253,11 @@ def forbidden(exc: HTTPForbidden, request):
 
 @exception_view_config(HTTPException)
 def http_exception(exc, request):
+    headers = {name: exc.headers[name] for name in KEPT_HEADERS if name in exc.headers}
     if wants_json(request):
-        return json_error(request, exc.status_code, exc.detail or exc.explanation or exc.title)
+        return json_error(request, exc.status_code, exc.detail or exc.explanation or exc.title, headers=headers or None)
     if exc.status_code < 400:
         return exc
-    headers = {name: exc.headers[name] for name in KEPT_HEADERS if name in exc.headers}
     return error_page(request, exc.status_code, detail=exc.detail, headers=headers)
 
 

@@ -16,6 +16,10 @@ def healthz(request):
 @view_config(route_name="readyz", request_method="GET", renderer="json", http_cache=0)
 def readyz(request):
     """The database answers and its schema is at the newest migration."""
+    readiness = request.registry.readiness
+    if not readiness.serving:
+        request.response.status = 503
+        return {"status": "starting", "error": readiness.reason}
     status, body = database_readiness(request.registry["dbengine"])
     if status != 200:
         request.response.status = status
