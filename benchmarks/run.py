@@ -58,6 +58,7 @@ from plantao.db import create_database_engine
 from plantao.engine.policies import wall_clock
 from plantao.models import Person, Rotation, RotationVersion, Shift, Team
 from plantao.plugins import build_registry
+from plantao.services.context import ServiceContext
 from plantao.services.roster import RosterService
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -222,7 +223,7 @@ def materialize_teams(fields: dict, team_ids: list[int], now: datetime) -> int:
     added = 0
     try:
         with Session(engine) as session:
-            service = RosterService(session, settings, plugins)
+            service = RosterService(ServiceContext(session, settings, plugins))
             for team_id in team_ids:
                 added += len(service.materialize(session.get(Team, team_id), now).added)
                 session.commit()
@@ -564,7 +565,7 @@ def time_materialization(engine, settings: Settings, plugins, members: int, repe
             session.add(rotation)
             session.commit()
 
-            service = RosterService(session, year, plugins)
+            service = RosterService(ServiceContext(session, year, plugins))
             started = time.perf_counter()
             report = service.materialize(team, now)
             session.commit()
@@ -620,7 +621,7 @@ def build_export_team(engine, settings: Settings, plugins, members: int) -> Feed
                                                  members=[p.id for p in people], rules={}, restriction=None))
         session.add(rotation)
         session.commit()
-        RosterService(session, year, plugins).materialize(team, now)
+        RosterService(ServiceContext(session, year, plugins)).materialize(team, now)
         session.commit()
     start, end = today, today + timedelta(days=365)
     path = f"/api/v1/teams/bench-export/export.ics?start={start.isoformat()}&end={end.isoformat()}"

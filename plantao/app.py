@@ -6,7 +6,7 @@ import logging
 
 from pyramid.config import Configurator
 
-from . import revision
+from . import caches
 from .config import Settings, load_settings
 from .plugins import PluginRegistry, build_registry
 from .request_body import RequestBodyLimit
@@ -36,8 +36,8 @@ def make_app(
         config.add_request_method(lambda r: r.registry.plugins, "plugins", reify=True)
         # One session per request, committed by pyramid_tm, retried by pyramid_retry.
         config.include(".db")
-        # The roster revision and the caches built on it, dropped when a roster change commits.
-        config.include(".revision")
+        # The caches built on the roster revision, dropped when a roster change commits.
+        config.include(".caches")
         # Bearer tokens and server-side sessions; the login throttle; view/admin permissions.
         config.include(".security")
         # Every unsafe request must carry the session's CSRF token: a session
@@ -57,7 +57,7 @@ def make_app(
         config.include(".views.services")
         config.scan(".views")
     # Calendar clients' 304s are answered in front of Pyramid.
-    app = revision.wrap(config.make_wsgi_app(), config.registry)
+    app = caches.wrap(config.make_wsgi_app(), config.registry)
     # Oversized and unframed bodies are refused before anything reads them.
     return RequestBodyLimit(app, config.registry, settings.max_request_body_bytes)
 

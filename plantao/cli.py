@@ -497,11 +497,12 @@ def cmd_roster_refresh(args) -> int:
         if args.all:
             from .db import run_in_transaction
             from .models import Team
+            from .services.context import ServiceContext
             from .services.roster import RosterService
 
             def work(dbsession):
                 teams = dbsession.scalars(select(Team).order_by(Team.id)).all()
-                RosterService(dbsession, settings, registry.plugins).materialize_teams(teams)
+                RosterService(ServiceContext(dbsession, settings, registry.plugins)).materialize_teams(teams)
                 return len(teams)
 
             count = run_in_transaction(registry, work)

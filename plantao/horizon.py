@@ -18,6 +18,7 @@ from sqlalchemy import select
 from .db import run_in_transaction
 from .leadership import Leadership
 from .models import Team
+from .services.context import ServiceContext
 from .services.roster import RosterService
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def refresh_stale_teams(registry) -> int:
     Each team gets a transaction of its own: writers of other teams are not
     held up, and one team that fails does not stop the others.  They go
     through the app's sessions, so each commit that changed a roster drops
-    the app's caches (:mod:`plantao.revision`).
+    the app's caches (:mod:`plantao.caches`).
     """
     team_ids = run_in_transaction(registry, lambda dbsession: list(dbsession.scalars(select(Team.id).order_by(Team.id))))
 
@@ -41,7 +42,8 @@ def refresh_stale_teams(registry) -> int:
             team = dbsession.get(Team, team_id)
             if team is None:  # deleted meanwhile
                 return False
-            return RosterService(dbsession, registry.plantao_settings, registry.plugins).refresh_if_stale(team)
+            context = ServiceContext(dbsession, registry.plantao_settings, registry.plugins)
+            return RosterService(context).refresh_if_stale(team)
 
         return work
 

@@ -13,7 +13,7 @@ API = "/api/v1"
 FEED_ROUTES = ("api.team.export", "api.person.export")
 
 # The requests answered from memory without a database transaction, by the
-# caches of plantao.revision (feeds read the database, when they must,
+# caches of plantao.caches (feeds read the database, when they must,
 # through short sessions of their own).
 _CACHED_ONCALL = re.compile(rf"^{API}/teams/[^/]+/oncall$")
 

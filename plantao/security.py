@@ -161,6 +161,9 @@ def includeme(config) -> None:
     # instance on it shares them.
     config.registry.login_throttle = LoginThrottle(DatabaseFailureLog(engine))
     config.registry.login_sessions = LoginSessions(engine, max_age=timedelta(hours=settings.session_max_age_hours))
+    # The login view finds the throttle through the service door, like every service.
+    config.include("pyramid_services")
+    config.register_service(config.registry.login_throttle, LoginThrottle)
 
     def authentication(request):
         # Resolved once per request: a wrong password must count once.

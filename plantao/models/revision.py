@@ -8,7 +8,7 @@ and :class:`RosterRevision` is how one process reads it, at most once per
 :data:`FRESHNESS` seconds.
 
 It sits with the models, beneath the services that flag it and beneath
-:mod:`plantao.revision`, which builds the caches on it and drops them when
+:mod:`plantao.caches`, which builds the caches on it and drops them when
 this instance commits a change.
 """
 
@@ -54,7 +54,7 @@ def bump_revision(dbsession: Session) -> None:
     commits, so that writers lock it last and briefly: locking it while
     regenerating teams would deadlock writers that touch several teams.
     The application's own caches are dropped as soon as the transaction
-    commits (see :func:`plantao.revision.includeme`), so the change is served at once.
+    commits (see :func:`plantao.caches.includeme`), so the change is served at once.
     """
     dbsession.info[CHANGED] = True
 

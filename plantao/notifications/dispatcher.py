@@ -47,8 +47,7 @@ from sqlalchemy.engine import make_url
 from ..datetimes import utcnow
 from ..db import get_tm_session
 from ..models import Delivery, DeliveryAttempt, OutboxEvent
-from ..plugin_api import SendAttempt
-from .channels import DeliveryError, Message
+from ..plugin_api import DeliveryError, Message, SendAttempt
 from .fanout import channel_params, fan_out
 from .scheduler import Scheduler, ensure_state
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pyramid.i18n import Localizer, TranslationStringFactory, Translations
 
-from .channels import Message
+from ..plugin_api import Message
 
 DOMAIN = "plantao_notify"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry
-
-if TYPE_CHECKING:
-    # context.py builds on this module's Actor.
-    from .context import ServiceContext
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is writing: the credential used and the client's address."""
-
-    credential: str
-    client_addr: str | None = None
-
-
-SYSTEM = Actor("system")
+from .context import SYSTEM, Actor, ServiceContext  # noqa: F401  (Actor and SYSTEM: re-exported)
 
 
 def record(

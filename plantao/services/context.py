@@ -8,11 +8,23 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..plugins import PluginRegistry
-from .audit import SYSTEM, Actor
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is writing: the credential used and the client's address (what the audit log names)."""
+
+    credential: str
+    client_addr: str | None = None
+
+
+SYSTEM = Actor("system")
 
 
 @dataclass(frozen=True)
 class ServiceContext:
+    """One request's (or one command's) session, settings, plugins and actor."""
+
     dbsession: Session
     settings: Settings
     plugins: PluginRegistry

@@ -5,7 +5,7 @@ changed".  So a feed's body is rendered once per roster change and kept in
 memory (:class:`FeedCache`, bounded, least recently used first out) with
 its ETag and Last-Modified; the request that finds it there, or answers
 304, touches no database at all.  The cache follows the same roster
-revision as the ``oncall`` cache (:class:`plantao.revision.RosterRevision`,
+revision as the ``oncall`` cache (:class:`plantao.models.revision.RosterRevision`,
 which builds both): a change committed by this instance drops it at once,
 one committed by another instance within a second.
 
@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..datetimes import utcnow
-from ..exports import ExportContext, ExportFormat, ExportShift, ExportTeam
+from ..plugin_api import ExportContext, ExportFormat, ExportShift, ExportTeam
 from ..models import Override, Person, Shift, Team
 from ..models.meta import new_feed_token
 from . import audit
@@ -326,7 +326,7 @@ class FeedCache:
         after this instance committed a roster change."""
         return self.roster_revision.current()
 
-    def subject(self, session_factory, kind: str, ident, timezone_name: str):
+    def subject(self, kind: str, ident, timezone_name: str):
         """The detached owner of a feed: a :class:`TeamSubject` or a :class:`PersonSubject`."""
         revision = self.revision()
         now = clock.monotonic()
@@ -336,7 +336,7 @@ class FeedCache:
             found = self.subjects.entries.get((kind, ident))
         if found is not None and now - found[0] < self.freshness:
             return found[1]
-        with session_factory() as dbsession:
+        with self.roster_revision.session_factory() as dbsession:
             if kind == "team":
                 subject = _team_subject(dbsession, ident)
             else:
@@ -346,7 +346,7 @@ class FeedCache:
                 self.subjects.entries[(kind, ident)] = (now, subject)
         return subject
 
-    def feed(self, session_factory, request: FeedRequest) -> RenderedFeed:
+    def feed(self, request: FeedRequest) -> RenderedFeed:
         """The rendered feed, from memory when the roster has not changed since."""
         revision = self.revision()
         key = request.key(revision)
@@ -363,7 +363,7 @@ class FeedCache:
                     found = self.bodies.get(key)
                 if found is not None:
                     return found
-                with session_factory() as dbsession:
+                with self.roster_revision.session_factory() as dbsession:
                     rendered = render_feed(dbsession, request)
                 self._store(key, rendered)
                 return rendered

@@ -21,8 +21,7 @@ from ..models import (
     TeamNotificationSettings,
 )
 from ..notifications import events as notify_events
-from ..plugin_api import SendAttempt
-from ..notifications.channels import DeliveryError, is_masked
+from ..plugin_api import DeliveryError, SendAttempt, is_masked
 from ..notifications.fanout import team_channels
 from ..notifications.scheduler import (
     DEFAULT_DIGEST_TIME,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -285,9 +284,11 @@ def shifts_between(
 class RosterCache:
     """Per-process cache of ``oncall`` answers, keyed by the roster revision.
 
-    Built and dropped by :mod:`plantao.revision`, which tells it the revision.
-    ``settings`` and ``plugins`` make the context of the :class:`OnCallService`
-    it reads through, on sessions of its own.
+    Built by :mod:`plantao.caches`, which tells it the revision; views find
+    it through the service door.  ``settings`` and ``plugins`` make the
+    context of the :class:`OnCallService` it reads through, on short
+    sessions of the revision's session factory, outside any request
+    transaction.
     """
 
     def __init__(self, revision: RosterRevision, settings: Settings, plugins: PluginRegistry):
@@ -307,20 +308,20 @@ class RosterCache:
             self.entries.clear()
             self.bodies.clear()
 
-    def oncall(self, session_factory: Callable[[], Session], slug: str, role: str | None = None) -> TeamOnCall:
+    def oncall(self, slug: str, role: str | None = None) -> TeamOnCall:
         """Who is on call in team ``slug`` now, answered from memory when fresh.
 
         An entry holds until the roster revision changes or the next instant
         at which any shift starts or ends, whichever comes first.
-        The cache reads through short sessions of its own from
-        ``session_factory``, outside any request transaction, and only when
-        the database must be asked: a hit costs no session at all.
+        The cache reads through short sessions of its own, outside any
+        request transaction, and only when the database must be asked: a hit
+        costs no session at all.
         """
         moment = utcnow()
-        return replace(self._entry(session_factory, slug, role, moment)[3], at=moment)
+        return replace(self._entry(slug, role, moment)[3], at=moment)
 
     def oncall_body(
-        self, session_factory: Callable[[], Session], slug: str, role: str | None,
+        self, slug: str, role: str | None,
         contacts: ContactPolicy | ReaderContacts,
     ) -> bytes:
         """The JSON body of ``oncall`` now, serialized once per entry and kind of reader.
@@ -332,7 +333,7 @@ class RosterCache:
         """
         policy = contacts.policy if isinstance(contacts, ReaderContacts) else contacts
         moment = utcnow()
-        entry = self._entry(session_factory, slug, role, moment)
+        entry = self._entry(slug, role, moment)
         key = (slug, role, policy, entry[0], entry[1])
         around = self.bodies.get(key)
         if around is None:
@@ -347,13 +348,13 @@ class RosterCache:
         at = json.dumps(isoformat(moment, ZoneInfo(entry[3].team.timezone)))
         return around[0] + at.encode() + around[1]
 
-    def _entry(self, session_factory, slug: str, role: str | None, moment: datetime) -> tuple:
+    def _entry(self, slug: str, role: str | None, moment: datetime) -> tuple:
         revision = self.roster_revision.current()
         key = (slug, role)
         entry = self.entries.get(key)
         if entry is not None and entry[0] == revision and entry[1] <= moment < entry[2]:
             return entry
-        with session_factory() as dbsession:
+        with self.roster_revision.session_factory() as dbsession:
             service = OnCallService(ServiceContext(dbsession, self.settings, self.plugins))
             team = service.team(slug)
             state = service.at(team, moment, role)

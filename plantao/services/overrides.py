@@ -167,12 +167,12 @@ class OverrideService:
             audit.record(self.dbsession, self.ctx.actor, "delete", "override", item.id, override_json(item, team), None)
             self.dbsession.delete(item)
         self.dbsession.flush()
-        RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize(team)
+        RosterService(self.ctx).materialize(team)
 
     def _save(self, team: Team, overrides: list[Override]) -> list[Override]:
         self.dbsession.add_all(overrides)
         self.dbsession.flush()
         for override in overrides:
             audit.record(self.dbsession, self.ctx.actor, "create", "override", override.id, None, override_json(override, team))
-        RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize(team)
+        RosterService(self.ctx).materialize(team)
         return overrides

@@ -150,7 +150,7 @@ class PersonService:
         return lock_teams(self.dbsession, teams_involving(self.dbsession, person.id))
 
     def _rematerialize(self, teams: list[Team]) -> None:
-        RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize_teams(teams)
+        RosterService(self.ctx).materialize_teams(teams)
 
     # -- leave ----------------------------------------------------------------
 

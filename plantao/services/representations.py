@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from ..datetimes import isoformat
 from ..models import Leave, Override, Person, Rotation, RotationVersion, Shift, Team
-from .contacts import FULL_CONTACTS, ContactPolicy  # noqa: F401  (ContactPolicy: re-exported)
+from .contacts import FULL_CONTACTS
 from .response_schemas import DATE_TIME, PERSON_ID, closed_object, nullable, page_of, ref
 
 UTC = ZoneInfo("UTC")

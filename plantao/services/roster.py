@@ -24,6 +24,7 @@ from ..engine.materialize import Handover, effective_instant, plan_materializati
 from ..models import Leave, Override, Person, Rotation, Shift, Team
 from ..notifications.outbox import record_roster_changes
 from ..models.revision import bump_revision
+from .context import ServiceContext
 from .errors import Detail, Invalid
 from .gaps import store_gaps
 
@@ -134,10 +135,11 @@ def rotation_spec(rotation: Rotation) -> roster_engine.RotationSpec:
 class RosterService:
     """Computes, previews and stores team rosters."""
 
-    def __init__(self, dbsession: Session, settings, plugins):
-        self.dbsession = dbsession
-        self.settings = settings
-        self.plugins = plugins
+    def __init__(self, ctx: ServiceContext):
+        self.ctx = ctx
+        self.dbsession = ctx.dbsession
+        self.settings = ctx.settings
+        self.plugins = ctx.plugins
 
     @property
     def horizon(self) -> timedelta:

@@ -124,7 +124,7 @@ class RotationService:
     def __init__(self, ctx: ServiceContext):
         self.ctx = ctx
         self.dbsession = ctx.dbsession
-        self.roster = RosterService(ctx.dbsession, ctx.settings, ctx.plugins)
+        self.roster = RosterService(ctx)
 
     def get(self, team: Team, rotation_id: int) -> Rotation:
         rotation = self.dbsession.scalar(

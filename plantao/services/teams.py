@@ -121,7 +121,7 @@ class TeamService:
                 raise self._slug_taken(body["slug"]) from None
             raise
         audit.record(self.dbsession, self.ctx.actor, "create", "team", team.slug, None, team_json(team))
-        RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize(team)
+        RosterService(self.ctx).materialize(team)
         return team
 
     def update(self, team: Team, body: dict) -> Team:
@@ -131,7 +131,7 @@ class TeamService:
         self._apply(team, body)
         self.dbsession.flush()
         audit.record(self.dbsession, self.ctx.actor, "update", "team", team.slug, before, team_json(team))
-        RosterService(self.dbsession, self.ctx.settings, self.ctx.plugins).materialize(team)
+        RosterService(self.ctx).materialize(team)
         # The team's name and zone show in cached answers and feeds too.
         bump_revision(self.dbsession)
         return team

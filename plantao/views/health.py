@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from ..diagnostics import database_readiness
+from ..services.health import DatabaseHealth
 
 
 @view_config(route_name="healthz", request_method="GET", renderer="json", http_cache=0)
@@ -20,7 +20,7 @@ def readyz(request):
     if not readiness.serving:
         request.response.status = 503
         return {"status": "starting", "error": readiness.reason}
-    status, body = database_readiness(request.registry["dbengine"])
+    status, body = request.find_service(DatabaseHealth).readiness()
     if status != 200:
         request.response.status = status
     return body

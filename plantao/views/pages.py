@@ -112,13 +112,6 @@ class PageChrome:
     def admin_url(self) -> str:
         return "/admin/"
 
-    @property
-    def logout_url(self) -> str | None:
-        for name in ("admin.logout", "admin_logout", "logout"):
-            if route_exists(self.request, name):
-                return self.request.route_path(name)
-        return None
-
 
 @subscriber(BeforeRender)
 def page_globals(event):
@@ -252,10 +245,6 @@ def now_and_next(request, state: TeamOnCall, fmt: Formatter) -> dict:
         "handoff_at": fmt.datetime(handoff.start) if handoff else None,
         "countdown": countdown(remaining) if remaining is not None else None,
     }
-
-
-def local_today(tz) -> date:
-    return utcnow().astimezone(tz).date()
 
 
 def service_team(request, slug: str):

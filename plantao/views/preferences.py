@@ -8,7 +8,7 @@ the person's own is on the public person page (``views/pages.py``).
 
 from __future__ import annotations
 
-from ..notifications.channels import NotificationChannel
+from ..plugin_api import NotificationChannel
 from ..notifications.events import KINDS
 from ..services.errors import Invalid
 

@@ -19,6 +19,7 @@ from ..services.contacts import ReaderContacts, reader_contacts
 from ..services.context import ServiceContext
 from ..services.feeds import FeedTokenService
 from ..services.gaps import GapService
+from ..services.health import DatabaseHealth
 from ..services.month import CalendarService
 from ..services.notification_settings import NotificationService
 from ..services.oncall import OnCallService
@@ -70,7 +71,12 @@ class _Factory:
 
 
 def includeme(config) -> None:
-    """Register a factory for every service in :data:`SERVICES`."""
+    """Register a factory for every service in :data:`SERVICES`, and the process-wide ones.
+
+    The caches (``plantao.caches``) and the login throttle (``plantao.security``)
+    register themselves as single instances; so does the database probe here.
+    """
     config.include("pyramid_services")
     for service in SERVICES:
         config.register_service_factory(_Factory(service), service)
+    config.register_service(DatabaseHealth(config.registry["dbengine"]), DatabaseHealth)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plantao.db import get_session_factory
-from plantao.revision import bump_revision, current_revision
+from plantao.models.revision import bump_revision, current_revision
 
 
 def revision(engine) -> int:

@@ -7,9 +7,11 @@ module and the packages it must not load.  Add a rule as one more case.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,10 +31,14 @@ def loaded_from(modules: set[str], package: str) -> list[str]:
 @pytest.mark.parametrize(
     ("module", "forbidden"),
     [
+        # The services serve the views and the CLI and know neither.
+        ("plantao.services.teams", ("plantao.views", "plantao.routes", "plantao.cli")),
+        ("plantao.services.feeds", ("plantao.views", "plantao.routes", "plantao.cli")),
+        ("plantao.services.notification_settings", ("plantao.views", "plantao.routes", "plantao.cli")),
         # Alembic's env.py imports the database layer: it knows nothing above the models.
         ("plantao.db", ("plantao.services", "plantao.notifications", "plantao.engine", "plantao.routes")),
         # The services flag the roster revision, so it stays beneath them (the
-        # caches built on it, plantao.revision, sit above).
+        # caches built on it, plantao.caches, sit above).
         ("plantao.models.revision", ("plantao.services", "plantao.notifications", "plantao.engine", "plantao.routes")),
         # Plugin authors import the plugin API, and the built-ins are plugins like
         # theirs: none of it reaches the database, the web or the service layer.
@@ -80,3 +86,42 @@ print(json.dumps(found))
     found = json.loads(result.stdout.splitlines()[-1])
     assert "plantao.views.api.teams" in found and "plantao.views.admin.rotations" in found
     assert {module: names for module, names in found.items() if names} == {}
+
+
+VIEWS = Path(__file__).resolve().parents[2] / "plantao" / "views"
+#: The service door: the one view module that builds services from the request's session.
+DOOR = VIEWS / "services.py"
+
+
+def view_sources() -> list[Path]:
+    return sorted(path for path in VIEWS.rglob("*.py"))
+
+
+def test_no_view_module_imports_sqlalchemy_anywhere_in_its_code():
+    """Not at the top, and not inside a function either."""
+    found = []
+    for path in view_sources():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = (
+                [alias.name for alias in node.names] if isinstance(node, ast.Import)
+                else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            )
+            found += [f"{path.relative_to(VIEWS.parent)}:{node.lineno}" for name in names
+                      if name == "sqlalchemy" or name.startswith("sqlalchemy.")]
+    assert len(view_sources()) > 20
+    assert found == []
+
+
+def test_only_the_service_door_touches_the_session():
+    """Views reach the database through services found with ``request.find_service``."""
+    found = []
+    for path in view_sources():
+        if path == DOOR:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in ("dbsession", "roster_cache", "feed_cache", "login_throttle"):
+                found.append(f"{path.relative_to(VIEWS.parent)}:{node.lineno} .{node.attr}")
+            if isinstance(node, ast.Constant) and node.value in ("dbsession_factory", "dbengine"):
+                found.append(f"{path.relative_to(VIEWS.parent)}:{node.lineno} {node.value!r}")
+    assert found == []
+    assert "request.dbsession" in DOOR.read_text()  # the check looks at the right thing

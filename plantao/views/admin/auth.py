@@ -17,6 +17,7 @@ from pyramid.view import exception_view_config, view_config
 
 from ...i18n import safe_next
 from ...security import ADMIN, TooManyAttempts, client_address, identify_password
+from ...services.login import LoginThrottle
 from ..errors import json_error, wants_json
 from . import AdminView, Translator, admin_template
 
@@ -46,7 +47,7 @@ class AuthViews(AdminView):
     @view_config(route_name="admin.login", request_method="POST", renderer=admin_template("login.pt"))
     def login(self):
         request = self.request
-        throttle = request.registry.login_throttle
+        throttle = request.find_service(LoginThrottle)
         address = client_address(request)
         wait = throttle.locked_for(address)
         if wait:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field as dataclass_field
 from typing import Any
 
-from ...engine.policies import CLOCK
+from ...plugin_api import CLOCK
 from ...services.rotations import CLOCK_PATTERN
 
 #: ``2026-03-01T09:00`` as browsers post ``datetime-local`` inputs.

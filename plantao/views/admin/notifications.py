@@ -15,7 +15,7 @@ import re
 from pyramid.view import view_config, view_defaults
 
 from ...models import Person, Team
-from ...notifications.channels import is_masked
+from ...plugin_api import is_masked
 from ...notifications.events import KINDS
 from ...services.errors import Conflict, Invalid
 from ...services.notification_settings import DELIVERY_STATUSES, NotificationService

@@ -19,6 +19,9 @@ from ..services import contacts  # noqa: F401
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+#: Shifts and gaps come in larger pages: a month of a busy team is hundreds.
+SHIFTS_DEFAULT_LIMIT = 500
+SHIFTS_MAX_LIMIT = 5000
 #: How deeply a JSON body may nest objects and arrays; the deepest real body
 #: (a rotation's rules and restrictions) needs four levels.
 MAX_JSON_DEPTH = 64

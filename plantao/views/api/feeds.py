@@ -19,7 +19,7 @@ from ...datetimes import zone
 from ...routes import public_route_url
 from ...security import ADMIN, VIEWER, same_secret
 from ...services.errors import BadRequest, NotFound, ServiceError
-from ...services.feeds import FeedRequest, FeedTokenService, RenderedFeed
+from ...services.feeds import FeedCache, FeedRequest, FeedTokenService, RenderedFeed
 from ...services.people import PersonService
 from ...services.representations import FULL_CONTACTS, SHIFT_RESPONSE
 from ...services.response_schemas import DATE_TIME, closed_object, ref
@@ -176,7 +176,7 @@ def answer(request, rendered: RenderedFeed, revision: int):
     # Clients may keep the body, but must ask (cheaply: 304) before using it.
     response.headers["Cache-Control"] = "private, no-cache"
     # The next revalidation of this very request is answered in front of
-    # Pyramid (plantao.revision.ConditionalFeeds), as long as the roster stays the same.
+    # Pyramid (plantao.caches.ConditionalFeeds), as long as the roster stays the same.
     fast_path = getattr(request.registry, "conditional_feeds", None)
     if fast_path is not None:
         fast_path.remember(
@@ -206,13 +206,12 @@ def team_export(request):
     Other export formats answer their own media type. Conditional requests (If-None-Match,
     If-Modified-Since) answer 304 when the feed has not changed.
     """
-    cache = request.registry.feed_cache
-    factory = request.registry["dbsession_factory"]
-    subject = cache.subject(factory, "team", request.matchdict["slug"], None)
+    cache = request.find_service(FeedCache)
+    subject = cache.subject("team", request.matchdict["slug"], None)
     # Read before rendering: should the roster change meanwhile, the
     # remembered ETag is simply never used.
     revision = cache.revision()
-    return answer(request, cache.feed(factory, feed_request(request, "team", subject)), revision)
+    return answer(request, cache.feed(feed_request(request, "team", subject)), revision)
 
 
 @documented(
@@ -226,12 +225,11 @@ def person_export(request):
     Other export formats answer their own media type. Conditional requests (If-None-Match,
     If-Modified-Since) answer 304 when the feed has not changed.
     """
-    cache = request.registry.feed_cache
-    factory = request.registry["dbsession_factory"]
+    cache = request.find_service(FeedCache)
     person_id = path_int(request, "id")
-    subject = cache.subject(factory, "person", person_id, request.plantao_settings.timezone)
+    subject = cache.subject("person", person_id, request.plantao_settings.timezone)
     revision = cache.revision()
-    return answer(request, cache.feed(factory, feed_request(request, "person", subject)), revision)
+    return answer(request, cache.feed(feed_request(request, "person", subject)), revision)
 
 
 # -- links and their tokens ---------------------------------------------------------------

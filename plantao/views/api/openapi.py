@@ -72,6 +72,7 @@ from ...services.response_schemas import ref
 from ...services.rotations import ROTATION_CREATE_SCHEMA, ROTATION_PREVIEW_SCHEMA, ROTATION_UPDATE_SCHEMA
 from ...services.teams import TEAM_CREATE_SCHEMA, TEAM_UPDATE_SCHEMA
 from ..errors import ERROR_RESPONSE
+from . import DEFAULT_LIMIT, MAX_LIMIT, SHIFTS_DEFAULT_LIMIT, SHIFTS_MAX_LIMIT
 from .documentation import (
     ATTRIBUTE,
     FEED_SECURITY,
@@ -204,9 +205,13 @@ def _parameters(plugin_names: dict[str, list[str]]) -> dict:
         "slug": _path("slug", {"type": "string"}, "the team's slug"),
         "id": _path("id", {"type": "integer", "minimum": 0}),
         "leave_id": _path("leave_id", {"type": "integer", "minimum": 0}),
-        "limit": _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "page size"),
+        "limit": _query(
+            "limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}, "page size"
+        ),
         "shiftsLimit": _query(
-            "limit", {"type": "integer", "minimum": 1, "maximum": 5000, "default": 500}, "page size"
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": SHIFTS_MAX_LIMIT, "default": SHIFTS_DEFAULT_LIMIT},
+            "page size",
         ),
         "cursor": _query("cursor", {"type": "string"}, "the `next` value of the previous page, verbatim"),
         "start": _query("start", {"type": "string"}, f"start of the interval, {INSTANT}; default today 00:00"),

@@ -9,13 +9,13 @@ from pyramid.view import view_config
 from ...datetimes import isoformat, utcnow, zone
 from ...services.errors import BadRequest
 from ...services.validation import MAX_ID
-from ...services.oncall import OnCallService, oncall_json
+from ...services.oncall import OnCallService, RosterCache, oncall_json
 from ...services.representations import conflict_json, gap_json, shift_json
 from ...services.gaps import GapService
 from ...services.teams import TeamService
-from . import contacts, decode_cursor, encode_cursor, limit
+from . import SHIFTS_DEFAULT_LIMIT, SHIFTS_MAX_LIMIT, contacts, decode_cursor, encode_cursor, limit
 from .documentation import documented
-from .intervals import MAX_INTERVAL, instant_param, interval, local_midnight, person_param  # noqa: F401
+from .intervals import instant_param, interval, local_midnight, person_param
 
 
 @documented("getOnCall", "OnCall", "the roster at that instant", params=("role", "at"), errors=(400, 404))
@@ -33,9 +33,7 @@ def oncall(request):
     # The hottest request: answered from the per-process cache, already serialized.
     response = request.response
     response.content_type = "application/json"
-    response.body = request.registry.roster_cache.oncall_body(
-        request.registry["dbsession_factory"], slug, role, contacts(request)
-    )
+    response.body = request.find_service(RosterCache).oncall_body(slug, role, contacts(request))
     return response
 
 
@@ -50,7 +48,7 @@ def shifts(request):
     team = service.team(request.matchdict["slug"])
     tz = zone(team.timezone)
     start, end = interval(request, tz, local_midnight(tz), timedelta(days=7))
-    size = limit(request, default=500, maximum=5000)
+    size = limit(request, default=SHIFTS_DEFAULT_LIMIT, maximum=SHIFTS_MAX_LIMIT)
     position = decode_cursor(request)
     after = None
     if position is not None:
@@ -102,7 +100,7 @@ def gaps(request):
             code="interval.beyond_horizon",
             params={"days": settings.horizon_days, "limit": isoformat(limit_end, tz)},
         )
-    size = limit(request, default=500, maximum=5000)
+    size = limit(request, default=SHIFTS_DEFAULT_LIMIT, maximum=SHIFTS_MAX_LIMIT)
     position = decode_cursor(request) or {}
     after = {name: _gaps_position(position, name) for name in ("gaps", "conflicts")}
     stored = request.find_service(GapService)

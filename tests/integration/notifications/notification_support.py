@@ -20,6 +20,7 @@ import transaction
 
 from plantao.db import get_session_factory, get_tm_session
 from plantao.models import ChannelConfig, Person, Rotation, RotationVersion, Team
+from plantao.services.context import ServiceContext
 from plantao.services.roster import RosterService
 
 WEBHOOK_SECRET = "s3cret-signing-key-0123456789"
@@ -184,7 +185,7 @@ def roster(write, settings, plugins):
                                              turn_mode="calendar")]
         dbsession.add(rotation)
         dbsession.flush()
-        RosterService(dbsession, settings, plugins).materialize(team, T0 - timedelta(days=2))
+        RosterService(ServiceContext(dbsession, settings, plugins)).materialize(team, T0 - timedelta(days=2))
         return {"team": team.id, "people": [p.id for p in people]}
 
     return write(build)

@@ -66,7 +66,7 @@ def test_all_five_events_reach_all_four_channels(roster, write, settings, plugin
                                         digest_time="09:00", gap_lookahead_hours=96))
         db.add(NotificationPreference(person_id=bruno, language="en", events={}, reminders=True))
         db.flush()
-        RosterService(db, settings, plugins).materialize(db.get(Team, team_id), T0 - timedelta(hours=2))
+        RosterService(ServiceContext(db, settings, plugins)).materialize(db.get(Team, team_id), T0 - timedelta(hours=2))
 
     dispatcher = make_dispatcher(session_factory, settings, plugins)
     # A first round before any channel exists: past events go nowhere.
@@ -79,7 +79,7 @@ def test_all_five_events_reach_all_four_channels(roster, write, settings, plugin
         db.add(Override(team_id=team_id, person_id=bruno, role="primary",
                         start=T0 + timedelta(days=1), end=T0 + timedelta(days=1, hours=6), reason="troca"))
         db.flush()
-        RosterService(db, settings, plugins).materialize(db.get(Team, team_id), T0 - timedelta(seconds=30))
+        RosterService(ServiceContext(db, settings, plugins)).materialize(db.get(Team, team_id), T0 - timedelta(seconds=30))
 
     write(override)
     stats = dispatcher.run_once(T0 + timedelta(minutes=1))
@@ -140,7 +140,7 @@ def test_a_rolled_back_change_notifies_nobody(roster, write, settings, plugins, 
     db.add(Override(team_id=roster["team"], person_id=roster["people"][2], role="primary",
                     start=T0 + timedelta(days=1), end=T0 + timedelta(days=2)))
     db.flush()
-    RosterService(db, settings, plugins).materialize(db.get(Team, roster["team"]), T0)
+    RosterService(ServiceContext(db, settings, plugins)).materialize(db.get(Team, roster["team"]), T0)
     assert db.scalar(select(func.count()).select_from(OutboxEvent)) == before + 1
     manager.abort()
     assert count(write, OutboxEvent) == before

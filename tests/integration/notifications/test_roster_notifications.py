@@ -16,6 +16,7 @@ from sqlalchemy import select
 from plantao.models import Delivery, Leave, OutboxEvent, Override, RosterGap, Team, TeamNotificationSettings
 from plantao.notifications.dispatcher import Dispatcher
 from plantao.notifications.events import render
+from plantao.services.context import ServiceContext
 from plantao.services.roster import RosterService
 
 from notification_support import BOT_TOKEN, T0, WEBHOOK_SECRET, configure
@@ -35,7 +36,7 @@ def change(write, settings, plugins, team_id, at, *rows):
     def work(db):
         db.add_all(rows)
         db.flush()
-        RosterService(db, settings, plugins).materialize(db.get(Team, team_id), at)
+        RosterService(ServiceContext(db, settings, plugins)).materialize(db.get(Team, team_id), at)
 
     write(work)
 
@@ -267,7 +268,7 @@ def test_a_gap_reopened_after_being_covered_is_announced_again(roster, write, se
     def uncover(db):
         db.delete(db.get(Override, cover.id))
         db.flush()
-        RosterService(db, settings, plugins).materialize(db.get(Team, team_id), T0 + timedelta(minutes=5))
+        RosterService(ServiceContext(db, settings, plugins)).materialize(db.get(Team, team_id), T0 + timedelta(minutes=5))
 
     write(uncover)
     dispatcher.run_once(T0 + timedelta(minutes=6))
@@ -310,7 +311,7 @@ def test_a_roster_that_starts_later_is_one_gap_announced_once(roster, write, set
                                              rules={}, restriction=None, turn_mode="calendar")]
         db.add(rotation)
         db.flush()
-        RosterService(db, settings, plugins).materialize(team, T0 + timedelta(seconds=30))
+        RosterService(ServiceContext(db, settings, plugins)).materialize(team, T0 + timedelta(seconds=30))
         return team.id
 
     late = write(late_rotation)

@@ -22,13 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .models.revision import (  # noqa: F401  (bump_revision, current_revision, FRESHNESS: re-exported)
-    COMMITTING,
-    FRESHNESS,
-    RosterRevision,
-    bump_revision,
-    current_revision,
-)
+from .models.revision import COMMITTING, RosterRevision
 from .routes import is_cached_read, is_feed_path
 from .services.feeds import FeedCache
 from .services.oncall import RosterCache
@@ -115,12 +109,20 @@ def wrap(app, registry) -> ConditionalFeeds:
 
 
 def includeme(config) -> None:
-    """Build the caches on the app's session factory and drop them when it commits a roster change."""
+    """Build the caches on the app's session factory and drop them when it commits a roster change.
+
+    Views find the caches through the service door
+    (``request.find_service(RosterCache)``); they are also kept on the
+    registry for the WSGI wrapper and for tests.
+    """
     registry = config.registry
     session_factory = registry["dbsession_factory"]
     revision = registry.roster_revision = RosterRevision(session_factory)
     registry.roster_cache = RosterCache(revision, registry.plantao_settings, registry.plugins)
     registry.feed_cache = FeedCache(revision)
+    config.include("pyramid_services")
+    config.register_service(registry.roster_cache, RosterCache)
+    config.register_service(registry.feed_cache, FeedCache)
 
     def after_commit(dbsession: Session) -> None:
         if not dbsession.in_nested_transaction() and dbsession.info.pop(COMMITTING, False):
