@@ -427,3 +427,19 @@ def test_a_rotation_field_that_cannot_change_from_a_date_names_the_fields(portug
     fields, general = form_errors(portuguese, error)
     assert list(fields) == ["effective_from"] and general == []
     assert fields["effective_from"][0].startswith("Estes campos não podem mudar a partir de uma data: name, policy.")
+
+
+def test_a_name_with_a_line_break_is_asked_for_on_one_line_in_portuguese(portuguese):
+    teams = TeamService(SimpleNamespace(dbsession=None))
+    with pytest.raises(Invalid) as refusal:
+        teams.create({"slug": "infra", "name": "Infra\nestrutura"})
+    fields, general = form_errors(portuguese, refusal.value)
+    assert fields == {"name": ["Escreva em uma linha só, sem quebras de linha nem caracteres de controle."]}
+    assert general == []
+
+
+def test_an_empty_date_is_asked_for_like_a_wrong_one_in_portuguese(portuguese):
+    with pytest.raises(DateTimeError) as refusal:
+        parse_instant("  ", zone("America/Sao_Paulo"))
+    error = Invalid("Invalid leave", [Detail.of("start", refusal.value)])
+    assert form_errors(portuguese, error) == ({"start": ["Digite uma data e hora válidas."]}, [])
