@@ -195,6 +195,16 @@ def answer(request, rendered: RenderedFeed, revision: int):
     return response
 
 
+def export(request, kind: str, ident, timezone_name: str | None):
+    """The feed of a team (``ident`` its slug) or a person (their id), from the feed cache."""
+    cache = request.find_service(FeedCache)
+    subject = cache.subject(kind, ident, timezone_name)
+    # Read before rendering: should the roster change meanwhile, the
+    # remembered ETag is simply never used.
+    revision = cache.revision()
+    return answer(request, cache.feed(feed_request(request, kind, subject)), revision)
+
+
 @documented(
     "exportTeam", FEED_RESPONSE, params=("person", "format", *FEED_QUERY), errors=(400, 404), also=NOT_MODIFIED,
     security=FEED_SECURITY,
@@ -206,12 +216,7 @@ def team_export(request):
     Other export formats answer their own media type. Conditional requests (If-None-Match,
     If-Modified-Since) answer 304 when the feed has not changed.
     """
-    cache = request.find_service(FeedCache)
-    subject = cache.subject("team", request.matchdict["slug"], None)
-    # Read before rendering: should the roster change meanwhile, the
-    # remembered ETag is simply never used.
-    revision = cache.revision()
-    return answer(request, cache.feed(feed_request(request, "team", subject)), revision)
+    return export(request, "team", request.matchdict["slug"], None)
 
 
 @documented(
@@ -225,11 +230,7 @@ def person_export(request):
     Other export formats answer their own media type. Conditional requests (If-None-Match,
     If-Modified-Since) answer 304 when the feed has not changed.
     """
-    cache = request.find_service(FeedCache)
-    person_id = path_int(request, "id")
-    subject = cache.subject("person", person_id, request.plantao_settings.timezone)
-    revision = cache.revision()
-    return answer(request, cache.feed(feed_request(request, "person", subject)), revision)
+    return export(request, "person", path_int(request, "id"), request.plantao_settings.timezone)
 
 
 # -- links and their tokens ---------------------------------------------------------------
