@@ -9,8 +9,10 @@ fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,20 +54,39 @@ def require_postgres() -> str:
     return url
 
 
+def run_sql(url: str, *statements: str) -> None:
+    """Run ``statements`` on ``url`` outside any transaction (CREATE DATABASE needs that)."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def throwaway_database(prefix: str, *, create: bool = True) -> Iterator[tuple[str, str]]:
+    """A PostgreSQL database of the caller's own, as ``(name, url)``, dropped afterwards.
+
+    With ``create=False`` only the name is reserved: the caller creates it
+    (a database that appears late), and it is still dropped at the end.
+    """
+    admin_url = require_postgres()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    if create:
+        run_sql(admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        run_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def postgresql_url():
     """The URL of a fresh PostgreSQL database for this test session."""
-    admin_url = require_postgres()
-    name = f"plantao_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database("plantao_test") as (_, url):
+        yield url
 
 
 @pytest.fixture(scope="session")

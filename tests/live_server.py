@@ -57,9 +57,34 @@ def _run_until_closed(server) -> None:
 PLANTAO = Path(sys.executable).with_name("plantao")
 
 
+#: Building a wheel runs setuptools in a subprocess: slow on a busy machine.
+BUILD_TIMEOUT = 180
+
+
+def run_checked(command: list, *, timeout: float = BUILD_TIMEOUT, **options) -> str:
+    """Run ``command`` (``options`` such as ``cwd`` and ``env`` go to :func:`subprocess.run`) and
+    answer its output; fail the test with that output when it fails."""
+    result = subprocess.run(
+        [str(part) for part in command],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        **options,
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(map(str, command))} exited {result.returncode}:\n{result.stdout}",
+            pytrace=False,
+        )
+    return result.stdout
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+    """A loopback TCP port nobody listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
         return sock.getsockname()[1]
 
 

@@ -16,36 +16,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-#: Building a wheel runs setuptools in a subprocess: slow on a busy machine.
-BUILD_TIMEOUT = 180
+from tests.live_server import run_checked
 
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-
-
-def run_checked(command: list, *, timeout: float = BUILD_TIMEOUT, env: dict | None = None) -> str:
-    """Run ``command`` and answer its output; fail the test with that output when it fails."""
-    result = subprocess.run(
-        [str(part) for part in command],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"{' '.join(map(str, command))} exited {result.returncode}:\n{result.stdout}",
-            pytrace=False,
-        )
-    return result.stdout
 
 
 @dataclasses.dataclass(frozen=True)

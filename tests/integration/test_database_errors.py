@@ -19,7 +19,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL
 
 from plantao import schema
+from tests.conftest import run_sql
+from tests.live_server import free_port
 
 pytestmark = pytest.mark.postgresql
 
@@ -40,11 +41,6 @@ EXIT_DATABASE = 3
 COMMAND_TIMEOUT = 90
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def require_postgres_binaries() -> None:
@@ -94,13 +90,7 @@ class ThrowawayServer:
         ).render_as_string(hide_password=False)
 
     def execute(self, database: str, *statements: str) -> None:
-        engine = create_engine(self.url(database), isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as connection:
-                for statement in statements:
-                    connection.execute(text(statement))
-        finally:
-            engine.dispose()
+        run_sql(self.url(database), *statements)
 
 
 @pytest.fixture(scope="module")

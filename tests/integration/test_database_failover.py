@@ -12,7 +12,6 @@ hosts is tried in order, as libpq does, and skips a host that only reads.
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import pytest
@@ -25,18 +24,14 @@ from plantao.app import make_app
 from plantao.config import load_settings
 from plantao.db import create_database_engine
 from plantao.plugins import build_registry
-from tests.conftest import ADMIN_PASSWORD, require_postgres
+from tests.conftest import ADMIN_PASSWORD, require_postgres, run_sql, throwaway_database
+from tests.live_server import free_port
 
 pytestmark = pytest.mark.postgresql
 
 HEADERS = {"Authorization": f"Bearer {ADMIN_PASSWORD}"}
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,35 +42,16 @@ def admin_url():
 @pytest.fixture
 def database(admin_url):
     """A fresh database at the schema's head, as ``(name, url)``; dropped afterwards."""
-    name = f"plantao_failover_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    engine = create_database_engine(url)
-    schema.upgrade(engine)
-    engine.dispose()
-    try:
-        yield name, url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def run_as_admin(admin_url: str, *statements: str) -> None:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-    finally:
+    with throwaway_database("plantao_failover") as (name, url):
+        engine = create_database_engine(url)
+        schema.upgrade(engine)
         engine.dispose()
+        yield name, url
 
 
 def make_read_only(admin_url: str, name: str) -> None:
     """The database refuses writes from now on, as a demoted primary does; its sessions end."""
-    run_as_admin(
+    run_sql(
         admin_url,
         f'ALTER DATABASE "{name}" SET default_transaction_read_only = on',
         # A demoted primary restarts as a standby: every session ends.
@@ -84,7 +60,7 @@ def make_read_only(admin_url: str, name: str) -> None:
 
 
 def make_writable(admin_url: str, name: str) -> None:
-    run_as_admin(admin_url, f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+    run_sql(admin_url, f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
 
 
 def team_slugs(url: str) -> list[str]:
@@ -188,7 +164,7 @@ class DropFirstConnection:
         pid = cursor.connection.info.backend_pid
         self.pids.append(pid)
         if len(self.pids) == 1:
-            run_as_admin(self.admin_url, f"SELECT pg_terminate_backend({pid}, 5000)")
+            run_sql(self.admin_url, f"SELECT pg_terminate_backend({pid}, 5000)")
 
 
 def test_a_read_that_loses_its_connection_is_run_once_more_on_a_fresh_one(admin_url, database, tmp_path):

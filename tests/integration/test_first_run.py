@@ -17,14 +17,11 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from http.cookiejar import CookieJar
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import require_postgres
+from tests.conftest import throwaway_database
 from tests.live_server import PLANTAO, Server, free_port
 
 pytestmark = pytest.mark.slow
@@ -38,17 +35,8 @@ def database_env(request):
     if request.param == "sqlite":
         yield {}
         return
-    admin_url = require_postgres()
-    name = f"plantao_first_run_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield {"DATABASE_URL": make_url(admin_url).set(database=name).render_as_string(hide_password=False)}
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database("plantao_first_run") as (_, url):
+        yield {"DATABASE_URL": url}
 
 
 def log_in(port: int, password: str) -> str:

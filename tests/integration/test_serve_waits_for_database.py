@@ -16,11 +16,10 @@ import urllib.request
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from plantao.cli import EXIT_DATABASE
-from tests.conftest import require_postgres
+from tests.conftest import require_postgres, run_sql, throwaway_database
 from tests.live_server import Server, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgresql]
@@ -38,20 +37,12 @@ def get(port: int, path: str, accept: str = "application/json") -> tuple[int, di
 @pytest.fixture
 def missing_database():
     """A database name nobody created yet, on the real server; dropped after the test."""
-    admin_url = require_postgres()
-    name = f"plantao_late_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield admin, name, url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database("plantao_late", create=False) as (name, url):
+        yield name, url
 
 
 def test_serve_answers_503_until_its_database_exists_then_serves_without_a_restart(tmp_path, missing_database):
-    admin, name, url = missing_database
+    name, url = missing_database
     server = Server(tmp_path, {"DATABASE_URL": url, "ADMIN_PASSWORD": "x" * 24}, free_port())
     try:
         server.wait_until_serving()
@@ -71,8 +62,7 @@ def test_serve_answers_503_until_its_database_exists_then_serves_without_a_resta
         assert status == 503 and "text/html" in headers["Content-Type"], body
         assert headers.get("Retry-After") == "5"
 
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        run_sql(require_postgres(), f'CREATE DATABASE "{name}"')
         deadline = time.monotonic() + 60
         while get(server.port, "/readyz")[0] != 200:
             assert time.monotonic() < deadline, server.log

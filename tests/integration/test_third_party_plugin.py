@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from plantao.testing import RotationPolicyContract
-from tests.plugin_distribution import PluginDistribution, run_checked
+from tests.live_server import run_checked
+from tests.plugin_distribution import PluginDistribution
 
 pytestmark = pytest.mark.slow
 

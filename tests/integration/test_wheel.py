@@ -14,7 +14,6 @@ import configparser
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.live_server import free_port, run_checked
 
 pytestmark = pytest.mark.slow
 
@@ -38,29 +39,6 @@ NOT_SOURCE = shutil.ignore_patterns(
 )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def run(command: list, *, timeout: float, **kwargs) -> subprocess.CompletedProcess:
-    """Run ``command``; fail the test with its output when it fails."""
-    result = subprocess.run(
-        [str(part) for part in command],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        **kwargs,
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"{' '.join(map(str, command))} exited {result.returncode}:\n{result.stdout}",
-            pytrace=False,
-        )
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +53,7 @@ def wheel(tmp_path_factory) -> Path:
     source = root / "source"
     shutil.copytree(REPO, source, ignore=NOT_SOURCE)
     dist = root / "dist"
-    run(
+    run_checked(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", dist, source],
         timeout=600,
         cwd=root,
@@ -193,7 +171,7 @@ def installed(wheel, tmp_path_factory) -> Path:
     environment = tmp_path_factory.mktemp("venv") / "env"
     venv.EnvBuilder(with_pip=True, clear=True).create(environment)
     bin_dir = environment / "bin"
-    run([bin_dir / "python", "-m", "pip", "install", "--quiet", wheel], timeout=900)
+    run_checked([bin_dir / "python", "-m", "pip", "install", "--quiet", wheel], timeout=900)
     return bin_dir
 
 
@@ -215,21 +193,20 @@ def environ(outside) -> dict[str, str]:
 
 
 def test_installed_package_is_imported_from_the_wheel(installed, outside, environ):
-    result = run(
+    output = run_checked(
         [installed / "python", "-c", "import plantao, plantao_plugins; print(plantao.__file__); print(plantao_plugins.__file__)"],
         timeout=60, cwd=outside, env=environ,
     )
     site_packages = installed.parent / "lib"
-    for line in result.stdout.split():
+    for line in output.split():
         assert Path(line).is_relative_to(site_packages), line
         assert not Path(line).is_relative_to(REPO), line
 
 
 def test_installed_plugins_lists_the_builtin_plugins(installed, outside, environ):
-    listing = run([installed / "plantao", "plugins"], timeout=120, cwd=outside, env=environ)
-    assert "Traceback" not in listing.stdout
-    result = run([installed / "plantao", "plugins", "--json"], timeout=120, cwd=outside, env=environ)
-    infos = json.loads(result.stdout)
+    listing = run_checked([installed / "plantao", "plugins"], timeout=120, cwd=outside, env=environ)
+    assert "Traceback" not in listing
+    infos = json.loads(run_checked([installed / "plantao", "plugins", "--json"], timeout=120, cwd=outside, env=environ))
     kinds = {info["kind"] for info in infos}
     modules = {info["module"] for info in infos}
     assert {"rotation_policy", "scheduling_rule"} <= kinds
@@ -239,11 +216,11 @@ def test_installed_plugins_lists_the_builtin_plugins(installed, outside, environ
 
 
 def test_installed_db_upgrade_creates_the_embedded_database(installed, outside, environ):
-    result = run([installed / "plantao", "db", "upgrade"], timeout=120, cwd=outside, env=environ)
-    assert "(head)" in result.stdout
+    upgrade = run_checked([installed / "plantao", "db", "upgrade"], timeout=120, cwd=outside, env=environ)
+    assert "(head)" in upgrade
     assert (outside / "var" / "plantao.sqlite3").is_file()
-    current = run([installed / "plantao", "db", "current"], timeout=120, cwd=outside, env=environ)
-    assert current.stdout.strip().endswith("(head)")
+    current = run_checked([installed / "plantao", "db", "current"], timeout=120, cwd=outside, env=environ)
+    assert current.strip().endswith("(head)")
 
 
 def get(url: str) -> tuple[int, str]:

@@ -20,6 +20,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.live_server import free_port
+
+from .system_tools import running
+
 LOOPBACK = "127.0.0.1"
 #: No attack here ever opens more connections than this.
 MAX_CLIENTS = 200
@@ -96,10 +100,6 @@ def healthz_seconds(port: int, timeout: float = 10.0) -> float | None:
     return time.monotonic() - started
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
 
 
 def plain_http_caddy_config(caddy: str, env: dict[str, str], listen_port: int, upstream_port: int, storage: Path) -> dict:
@@ -152,25 +152,14 @@ def caddy_in_front(upstream_port: int, workdir: Path, env: dict[str, str]) -> It
     config_file = workdir / "caddy-plain.json"
     config_file.write_text(json.dumps(plain_http_caddy_config(caddy, env, port, upstream_port, workdir / "storage")))
     log = workdir / "caddy-plain.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [caddy, "run", "--config", str(config_file)], stdout=output, stderr=subprocess.STDOUT, env=env
-        )
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    socket.create_connection((LOOPBACK, port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError(f"Caddy did not start: {log.read_text(errors='replace')[-2000:]}")
-                    time.sleep(0.1)
-            yield port, log
-        finally:
-            process.terminate()
+    with running([caddy, "run", "--config", str(config_file)], log, env) as process:
+        deadline = time.monotonic() + 20
+        while True:
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                socket.create_connection((LOOPBACK, port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"Caddy did not start: {log.read_text(errors='replace')[-2000:]}")
+                time.sleep(0.1)
+        yield port, log

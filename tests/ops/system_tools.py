@@ -7,8 +7,11 @@ developer's machine a missing tool skips its check; in CI, or with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,19 @@ def tool_environment(home: Path, **extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+@contextlib.contextmanager
+def running(command: list[str], log: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """``command`` in the background, its output in ``log``; stopped (then killed) on the way out."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

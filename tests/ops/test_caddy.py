@@ -18,15 +18,15 @@ import subprocess
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from plantao.config import VARIABLES
+from tests.live_server import free_port
 
 from .slow_clients import LOOPBACK, TricklingClients, caddy_in_front, healthz_seconds, walk
-from .system_tools import SYSTEMD_DIR, require_tool, tool_environment
+from .system_tools import SYSTEMD_DIR, require_tool, running, tool_environment
 
 CADDYFILE = SYSTEMD_DIR / "Caddyfile"
 DOMAIN = "plantao.example.com"
@@ -179,10 +179,6 @@ def test_caddy_env_example_sets_what_the_caddyfile_reads():
 # validation, which would need DNS for the test domain.
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Upstream(http.server.ThreadingHTTPServer):
@@ -207,21 +203,6 @@ class UpstreamHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass
-
-
-@contextlib.contextmanager
-def running(command: list[str], log: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def wait_for(check, timeout: float, what: str, logs: list[Path]):

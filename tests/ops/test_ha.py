@@ -24,9 +24,10 @@ import pytest
 import yaml
 
 from plantao.config import VARIABLES, database_hosts, load_settings
+from tests.live_server import free_port
 
-from .slow_clients import free_port, walk
-from .system_tools import SYSTEMD_DIR, require_tool, system_tools_required, tool_environment
+from .slow_clients import walk
+from .system_tools import SYSTEMD_DIR, require_tool, running, system_tools_required, tool_environment
 from .test_systemd import parse_unit, values, verify
 
 HA_DIR = SYSTEMD_DIR / "ha"
@@ -277,30 +278,19 @@ def etcd_member(tmp_path, tool_home):
     # The listen list repeats 127.0.0.1 on the same port: keep one.
     variables["ETCD_LISTEN_CLIENT_URLS"] = f"http://127.0.0.1:{client}"
     log = tmp_path / "etcd.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [etcd], stdout=output, stderr=subprocess.STDOUT, env=tool_environment(tool_home, **variables)
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{client}/health", timeout=2) as response:
-                        if json.loads(response.read()).get("health") == "true":
-                            break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"etcd did not become healthy:\n{log.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.2)
-            yield client, log
-        finally:
-            process.terminate()
+    with running([etcd], log, tool_environment(tool_home, **variables)) as process:
+        deadline = time.monotonic() + 30
+        while True:
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                with urllib.request.urlopen(f"http://127.0.0.1:{client}/health", timeout=2) as response:
+                    if json.loads(response.read()).get("health") == "true":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"etcd did not become healthy:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.2)
+        yield client, log
 
 
 def test_etcd_runs_with_the_rendered_configuration(etcd_member):

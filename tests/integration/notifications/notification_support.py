@@ -9,7 +9,6 @@ real SMTP server (aiosmtpd) on a free port.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -22,6 +21,7 @@ from plantao.db import get_session_factory, get_tm_session
 from plantao.models import ChannelConfig, Person, Rotation, RotationVersion, Team
 from plantao.services.context import ServiceContext
 from plantao.services.roster import RosterService
+from tests.live_server import free_port
 
 WEBHOOK_SECRET = "s3cret-signing-key-0123456789"
 BOT_TOKEN = "123456:TEST-token"
@@ -102,10 +102,6 @@ def receiver():
         server.server_close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
