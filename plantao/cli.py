@@ -86,13 +86,13 @@ def _warn(settings: Settings) -> None:
         log.warning("WARNING: %s", warning)
 
 
-def _start_up(settings: Settings):
-    """What every long-running command does first: warn, load plugins, migrate."""
+def _start_up(settings: Settings, *, migrate: bool = True):
+    """What every long-running command does first: warn, load plugins, migrate (unless the caller will)."""
     _warn(settings)
     plugins = _plugins()
     engine = _engine(settings)
-    state = _upgrade(settings, engine)
-    log.info("database %s at revision %s", settings.safe_database_url, state.current)
+    if migrate:
+        _migrated(settings, engine)
     return plugins, engine
 
 
@@ -118,9 +118,7 @@ def cmd_serve(args) -> int:
 def _serve(args, settings: Settings, host: str, port: int, base_url: str) -> int:
     from .app import make_app
 
-    _warn(settings)
-    plugins = _plugins()
-    engine = _engine(settings)
+    plugins, engine = _start_up(settings, migrate=False)
     # A database that is down or still starting is waited for (below); one
     # that refuses the password, or holds tables Plantão did not create, is
     # an operator's mistake no waiting mends.

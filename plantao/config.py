@@ -446,26 +446,20 @@ def _database_url(get, db_port: int, data_dir: Path, errors: list[str]) -> str:
             errors.append(f"{name} is required when DB_HOST is set")
         hosts = _db_host_items(host, db_port, errors)
         if len(hosts) == 1:
-            single_host, single_port = hosts[0]
-            url = URL.create(
-                "postgresql+psycopg2",
-                username=get("DB_USER"),
-                password=get("DB_PASS"),
-                host=single_host,
-                port=single_port,
-                database=get("DB_NAME"),
-            )
+            (single_host, single_port), query = hosts[0], {}
         else:
-            url = URL.create(
-                "postgresql+psycopg2",
-                username=get("DB_USER"),
-                password=get("DB_PASS"),
-                database=get("DB_NAME"),
-                query={
-                    "host": tuple(f"{name}:{number}" for name, number in hosts),
-                    "target_session_attrs": READ_WRITE,
-                },
-            )
+            # Several hosts go in the query, where SQLAlchemy hands them to libpq.
+            single_host, single_port = None, None
+            query = {"host": tuple(f"{name}:{number}" for name, number in hosts), "target_session_attrs": READ_WRITE}
+        url = URL.create(
+            "postgresql+psycopg2",
+            username=get("DB_USER"),
+            password=get("DB_PASS"),
+            host=single_host,
+            port=single_port,
+            database=get("DB_NAME"),
+            query=query,
+        )
         return url.render_as_string(hide_password=False)
     return f"sqlite:///{(data_dir.absolute() / 'plantao.sqlite3').as_posix()}"
 
