@@ -399,8 +399,10 @@ def server_process(settings: Settings, threads: int) -> Iterator[dict[str, int]]
 #: The ceiling every other measure is divided by: measured in the same run,
 #: never a figure from another machine or another day.
 BARE_VIEW = "hello (bare Pyramid view)"
+SHIFTS_MONTH = "shifts (a month)"
+PERSON_FEED = "a person's ics feed, a year (200)"
 #: Ratios to the bare view that an endpoint is expected to reach (issue 12).
-TARGETS = {"oncall": 0.6}
+TARGETS = {"oncall": 0.6, SHIFTS_MONTH: 0.6, PERSON_FEED: 0.6}
 #: The median latency one override should reach, alone on the team (issue 12).
 OVERRIDE_P50_TARGET_MS = 15
 
@@ -599,6 +601,8 @@ class FeedTarget:
     path: str
     start: datetime
     end: datetime
+    #: One of its people's feed over the same year.
+    person_path: str = ""
 
 
 def build_export_team(engine, settings: Settings, plugins, members: int) -> FeedTarget:
@@ -623,9 +627,12 @@ def build_export_team(engine, settings: Settings, plugins, members: int) -> Feed
         session.commit()
         RosterService(ServiceContext(session, year, plugins)).materialize(team, now)
         session.commit()
+        person_id = people[0].id
     start, end = today, today + timedelta(days=365)
-    path = f"/api/v1/teams/bench-export/export.ics?start={start.isoformat()}&end={end.isoformat()}"
-    return FeedTarget("bench-export", path, wall_clock(start, time_of_day(0), tz), wall_clock(end, time_of_day(0), tz))
+    query = f"start={start.isoformat()}&end={end.isoformat()}"
+    return FeedTarget("bench-export", f"/api/v1/teams/bench-export/export.ics?{query}",
+                      wall_clock(start, time_of_day(0), tz), wall_clock(end, time_of_day(0), tz),
+                      f"/api/v1/people/{person_id}/export.ics?{query}")
 
 
 def timed_get(port: int, path: str, headers: dict | None = None) -> tuple:
@@ -656,16 +663,17 @@ def measure_exports(port: int, team: FeedTarget, client: str, slugs_file: Path, 
         "bytes": len(body), "events": body.count(b"BEGIN:VEVENT"),
     }
     measures = []
-    for name, extra, expect in (
-        ("ics feed, a year (200)", {}, 200),
-        ("ics feed, a year (304)", {"If-None-Match": etag}, 304),
+    for name, path, extra, expect in (
+        ("ics feed, a year (200)", team.path, {}, 200),
+        ("ics feed, a year (304)", team.path, {"If-None-Match": etag}, 304),
+        (PERSON_FEED, team.person_path, {}, 200),
     ):
         if client == "wrk":
             # The random slug rides along as a parameter the feed ignores.
-            measure = wrk_load(name, port, team.path + "&bench=%s", slugs_file, script, args.threads,
+            measure = wrk_load(name, port, path + "&bench=%s", slugs_file, script, args.threads,
                                args.duration, args.warmup, headers=extra)
         else:
-            measure = python_load(name, port, lambda rng: team.path, args.threads, args.duration, args.warmup,
+            measure = python_load(name, port, lambda rng, path=path: path, args.threads, args.duration, args.warmup,
                                   headers=extra, expect=expect)
         measures.append(measure)
         print(f"  measured {name}: {measure.per_second:,.0f} requests/s", flush=True)
@@ -674,22 +682,25 @@ def measure_exports(port: int, team: FeedTarget, client: str, slugs_file: Path, 
 
 def print_exports(timings: dict, engine, settings: Settings, plugins, team: FeedTarget) -> None:
     """Single-request timings of the year-long feed (its load figures are rows of the table)."""
+    from plantao.db import get_session_factory
+    from plantao.read_model import ReadModel
     from plantao.services.feeds import FeedRequest, _team_subject, render_feed
     from plantao.services.representations import FULL_CONTACTS
 
     renders = []
-    with Session(engine) as session:
-        subject = _team_subject(session, team.slug)
-        request = FeedRequest(kind="team", subject=subject, format=plugins.export_formats["ics"],
-                              start=team.start, end=team.end, role=None, person_id=None, params=(),
-                              contacts=FULL_CONTACTS, url="", domain="bench")
-        for _ in range(3):
-            started = time.perf_counter()
-            render_feed(session, request)
-            renders.append(time.perf_counter() - started)
+    model = ReadModel(get_session_factory(engine))
+    snapshot = model.snapshot()
+    subject = _team_subject(snapshot, team.slug)
+    request = FeedRequest(kind="team", subject=subject, format=plugins.export_formats["ics"],
+                          start=team.start, end=team.end, role=None, person_id=None, params=(),
+                          contacts=FULL_CONTACTS, url="", domain="bench")
+    for _ in range(3):
+        started = time.perf_counter()
+        render_feed(request, snapshot, model.session_factory)
+        renders.append(time.perf_counter() - started)
     print(f"\nExports: a year of a 50-person daily rotation as ics ({timings['events']} events, "
           f"{timings['bytes'] / 1024:.0f} KiB):")
-    print(f"  {'render in process (select + icalendar), median of 3':<62} {1000 * statistics.median(renders):8.1f} ms")
+    print(f"  {'render in process (from memory + icalendar), median of 3':<62} {1000 * statistics.median(renders):8.1f} ms")
     print(f"  {'first request, cold (renders, caches)':<62} {1000 * timings['cold']:8.1f} ms")
     print(f"  {'request again, warm (cached body, 200)':<62} {1000 * timings['warm']:8.1f} ms")
     print(f"  {'conditional request, warm (304)':<62} {1000 * timings['not_modified']:8.1f} ms")
@@ -828,6 +839,7 @@ def main(argv=None) -> int:
             ("oncall", "app", "/api/v1/teams/%s/oncall"),
             ("oncall?at=now (bypasses the cache)", "app", "/api/v1/teams/%s/oncall?at=" + "{at}"),
             ("shifts (this week)", "app", "/api/v1/teams/%s/shifts"),
+            (SHIFTS_MONTH, "app", "/api/v1/teams/%s/shifts?start={month}&end={next_month}"),
         ]
         measures = []
         with server_process(settings, args.server_threads) as ports:
@@ -836,7 +848,11 @@ def main(argv=None) -> int:
             script = scratch / "random-team.lua"
             script.write_text(WRK_SCRIPT)
             for name, server, template in endpoints:
-                template = template.replace("{at}", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                today = datetime.now(timezone.utc).date()
+                month = today.replace(day=1)
+                template = (template.replace("{at}", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                            .replace("{month}", month.isoformat())
+                            .replace("{next_month}", (month + timedelta(days=32)).replace(day=1).isoformat()))
                 if name == "oncall":
                     # Status pages poll every team: measure the steady state,
                     # where each team's answer has been asked for once.
@@ -876,6 +892,7 @@ def main(argv=None) -> int:
               f"p50 {writes.p50_ms:.0f} ms, p99 {writes.p99_ms:.0f} ms, {writes.per_second:.1f} writes/s")
         if export_team is not None:
             print_exports(export_timings, engine, settings, plugins, export_team)
+        print_read_model(engine, args.teams)
 
 
         print("\nMaterialization (a fresh team, rotation starting today):")
@@ -888,6 +905,65 @@ def main(argv=None) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"\nTotal time of the run: {time.perf_counter() - started:.0f} s")
     return 0
+
+
+# -- the roster in memory ----------------------------------------------------------------
+
+#: Resident memory the read model may take for 1,000 teams with three years of history (issue 12).
+READ_MODEL_MEMORY_TARGET_MB = 200
+
+
+def print_read_model(engine, teams: int) -> None:
+    """What the roster in memory costs: loading it, its size, and reads as teams grow."""
+    import tracemalloc
+
+    from plantao.db import get_session_factory
+    from plantao.read_model import ReadModel, RosterSnapshot
+    from plantao.services.oncall import RosterCache, shifts_in_memory
+    from plantao.services.representations import FULL_CONTACTS
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    model = ReadModel(get_session_factory(engine))
+    snapshot = model.snapshot()
+    loaded = time.perf_counter() - started
+    size, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    shifts = sum(len(t.shifts) for t in snapshot.teams.values())
+    per_1000 = size / max(len(snapshot.teams), 1) * 1000 / 2**20
+    print(f"\nRoster in memory ({len(snapshot.teams):,} teams, {shifts:,} shifts from "
+          f"{min(t.window_start for t in snapshot.teams.values()):%Y-%m-%d} to the horizon):")
+    print(f"  {'loaded at start in':<62} {1000 * loaded:8.0f} ms")
+    print(f"  {'memory (Python objects, tracemalloc)':<62} {size / 2**20:8.1f} MB")
+    print(f"  {'memory per 1,000 teams':<62} {per_1000:8.1f} MB (target < {READ_MODEL_MEMORY_TARGET_MB} MB)")
+    # Flat from 10 to 10,000 teams: the same rosters under more names.
+    rosters = list(snapshot.teams.values())
+    rng = random.Random(7)
+    for count in (10, 1_000, 10_000):
+        teams_map = {}
+        for n in range(count):
+            roster = rosters[n % len(rosters)]
+            teams_map[n + 1] = replace(roster, team=replace(roster.team, id=n + 1, slug=f"t{n}"))
+        scaled = RosterSnapshot(snapshot.revision, snapshot.people_revision, teams_map,
+                                {r.team.slug: r for r in teams_map.values()}, snapshot.people, snapshot.covered_from)
+
+        class Fixed:
+            def snapshot(self, scaled=scaled):
+                return scaled
+
+        cache = RosterCache(Fixed())
+        slugs = [f"t{rng.randrange(count)}" for _ in range(2000)]
+        started = time.perf_counter()
+        for slug in slugs:
+            cache.oncall_body(slug, None, FULL_CONTACTS)
+        oncall_us = (time.perf_counter() - started) / len(slugs) * 1e6
+        now = datetime.now(timezone.utc)
+        started = time.perf_counter()
+        for slug in slugs[:500]:
+            shifts_in_memory(scaled.by_slug[slug], now - timedelta(days=14), now + timedelta(days=17))
+        month_us = (time.perf_counter() - started) / 500 * 1e6
+        print(f"  {f'{count:>6,} teams: oncall body / a month of shifts, in process':<62} "
+              f"{oncall_us:8.1f} µs / {month_us:.1f} µs")
 
 
 def print_slow_clients(settings: Settings, engine, plugins, scratch: Path, clients: int = 98) -> None:

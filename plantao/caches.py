@@ -1,14 +1,15 @@
-"""Every cache built on the roster revision, and when they are dropped.
+"""The roster in memory and every cache built on it, and when they move.
 
-The revision itself (the row, the flag services set with
-:func:`bump_revision`, each process's :class:`RosterRevision`) lives with the
-models in :mod:`plantao.models.revision`.  This module, included by the app
-factory, builds on it the caches kept on the registry: ``roster_cache`` (who
-is on call now, :class:`plantao.services.oncall.RosterCache`),
+The revisions (the rows, the flag services set with :func:`bump_revision`)
+live with the models in :mod:`plantao.models.revision`; the roster in
+memory that follows them in :mod:`plantao.read_model`.  This module,
+included by the app factory, builds on the registry: ``read_model`` (the
+:class:`~plantao.read_model.ReadModel`), ``roster_cache`` (serialized
+``oncall`` answers, :class:`plantao.services.oncall.RosterCache`),
 ``feed_cache`` (rendered feeds, :class:`plantao.services.feeds.FeedCache`)
 and ``conditional_feeds`` (feed revalidations answered before Pyramid,
-:class:`ConditionalFeeds`); it drops them the moment this instance commits a
-roster change, while other instances notice within
+:class:`ConditionalFeeds`).  The read model is refreshed the moment this
+instance commits a roster change; other instances notice within
 :data:`~plantao.models.revision.FRESHNESS` seconds.
 """
 
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .models.revision import COMMITTING, RosterRevision
+from .models.revision import COMMITTING
+from .read_model import ReadModel
 from .routes import is_cached_read, is_feed_path
 from .services.feeds import FeedCache
 from .services.oncall import RosterCache
@@ -39,7 +41,8 @@ MAX_ENTRIES = 4096
 @dataclass(frozen=True)
 class _Remembered:
     etag: str
-    revision: int
+    #: (kind, ident, version) of the feed when it was served (FeedCache.version).
+    version: tuple
     expires: float
     headers: tuple[tuple[str, str], ...]
 
@@ -63,23 +66,23 @@ class ConditionalFeeds:
     the answer is nearly always 304.  This WSGI wrapper of the Pyramid app
     remembers, per feed URL and credential, the ETag the app last served,
     and answers a matching revalidation itself while the roster revision is
-    unchanged.  Anything else (a first request, a changed roster, a
+    unchanged (:meth:`FeedCache.version`).  Anything else (a first request, a changed roster, a
     different credential, an entry older than :data:`ENTRY_LIFETIME`) goes
     through the application as usual, which refreshes the entry.
     ``registry`` stays reachable as an attribute.
     """
 
-    def __init__(self, app, registry, revision: RosterRevision):
+    def __init__(self, app, registry, feeds: FeedCache):
         self.app = app
         self.registry = registry
-        self.revision = revision
+        self.feeds = feeds
         self.entries: OrderedDict[tuple, _Remembered] = OrderedDict()
         self.lock = threading.Lock()
         self.answered = 0
 
-    def remember(self, request, etag: str, revision: int, headers: dict[str, str]) -> None:
+    def remember(self, request, etag: str, version: tuple, headers: dict[str, str]) -> None:
         """Called by the feed views with what they just served for this request."""
-        entry = _Remembered(etag, revision, clock.monotonic() + ENTRY_LIFETIME, tuple(headers.items()))
+        entry = _Remembered(etag, version, clock.monotonic() + ENTRY_LIFETIME, tuple(headers.items()))
         with self.lock:
             self.entries[_key(request.environ)] = entry
             self.entries.move_to_end(_key(request.environ))
@@ -94,7 +97,7 @@ class ConditionalFeeds:
                 entry is not None
                 and entry.expires > clock.monotonic()
                 and any(tag.strip().removeprefix("W/") == entry.etag for tag in tags.split(","))
-                and entry.revision == self.revision.current()
+                and self._unchanged(entry.version)
             ):
                 self.answered += 1
                 start_response("304 Not Modified", list(entry.headers))
@@ -102,33 +105,66 @@ class ConditionalFeeds:
         return self.app(environ, start_response)
 
 
+    def _unchanged(self, version: tuple) -> bool:
+        kind, ident, served = version
+        try:
+            return self.feeds.version(kind, ident) == served
+        except Exception:  # the application answers, and explains, instead
+            return False
+
+
+def stale_tween_factory(handler, registry):
+    """Mark answers given while the database is unreachable: ``X-Plantao-Stale: <seconds>``.
+
+    The reads answered from the roster in memory carry it, so a client
+    (or the status page polling ``oncall``) knows the answer may be late by
+    that many seconds since the last successful look at the database.
+    """
+    read_model: ReadModel = registry.read_model
+
+    def stale_tween(request):
+        response = handler(request)
+        if request.method in ("GET", "HEAD") and response.status_code < 400:
+            stale = read_model.stale_seconds()
+            if stale is not None:
+                response.headers["X-Plantao-Stale"] = str(stale)
+        return response
+
+    return stale_tween
+
+
 def wrap(app, registry) -> ConditionalFeeds:
     """The WSGI app with feed revalidations answered in front of it (kept as ``registry.conditional_feeds``)."""
-    registry.conditional_feeds = ConditionalFeeds(app, registry, registry.roster_revision)
+    registry.conditional_feeds = ConditionalFeeds(app, registry, registry.feed_cache)
     return registry.conditional_feeds
 
 
 def includeme(config) -> None:
-    """Build the caches on the app's session factory and drop them when it commits a roster change.
+    """Build the read model and the caches on the app's session factory; refresh
+    the model when this instance commits a roster change.
 
-    Views find the caches through the service door
+    Views find them through the service door
     (``request.find_service(RosterCache)``); they are also kept on the
-    registry for the WSGI wrapper and for tests.
+    registry for the WSGI wrapper, the readiness probe and tests.
     """
     registry = config.registry
     session_factory = registry["dbsession_factory"]
-    revision = registry.roster_revision = RosterRevision(session_factory)
-    registry.roster_cache = RosterCache(revision, registry.plantao_settings, registry.plugins)
-    registry.feed_cache = FeedCache(revision)
+    read_model = registry.read_model = ReadModel(session_factory)
+    registry.roster_cache = RosterCache(read_model)
+    registry.feed_cache = FeedCache(read_model)
     config.include("pyramid_services")
+    config.register_service(read_model, ReadModel)
     config.register_service(registry.roster_cache, RosterCache)
     config.register_service(registry.feed_cache, FeedCache)
 
     def after_commit(dbsession: Session) -> None:
+        # The writer's next read (and its answer's) must show the change:
+        # refresh here, in the committing thread, before the response leaves.
         if not dbsession.in_nested_transaction() and dbsession.info.pop(COMMITTING, False):
-            revision.invalidate()
+            read_model.refresh()
 
     event.listen(session_factory, "after_commit", after_commit)
+    config.add_tween("plantao.caches.stale_tween_factory")
 
     # The cached reads ("who is on call now", feeds) need no transaction
     # (nor a retry): they are the hottest requests, and each one saved counts.

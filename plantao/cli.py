@@ -143,6 +143,11 @@ def _serve(args, settings: Settings, host: str, port: int, base_url: str) -> int
                 )
             else:
                 log.info("The database already has teams: no demo data loaded")
+        # Load the roster before answering: the reads never wait for it.
+        read_model = app.registry.read_model
+        read_model.refresh()
+        if read_model.loaded:
+            log.info("Roster in memory: %d teams", len(read_model.snapshot().teams))
         _start_background_work(app.registry, settings, plugins)
 
     if waiting_for is None:

@@ -1,27 +1,24 @@
-"""The roster revision: one row, the flag that moves it, and each process's view of it.
+"""The roster revisions: the rows and the flag that moves them.
 
 One row (:class:`RosterState`) holds a revision that grows with every roster
-change, on any instance.  Services only flag their session
-(:func:`bump_revision`); the revision is incremented once, just before that
-transaction commits (a listener on every :class:`~sqlalchemy.orm.Session`),
-and :class:`RosterRevision` is how one process reads it, at most once per
-:data:`FRESHNESS` seconds.
+change, on any instance, and a people revision; each team has its own
+``roster_revision``.  Services only flag their session
+(:func:`bump_revision`, naming the team); the revisions are incremented
+once, just before that transaction commits (a listener on every
+:class:`~sqlalchemy.orm.Session`).  Each process's roster in memory
+(:mod:`plantao.read_model`) looks at the shared row at most once per
+:data:`FRESHNESS` seconds and reloads the teams whose revision moved.
 
-It sits with the models, beneath the services that flag it and beneath
-:mod:`plantao.caches`, which builds the caches on it and drops them when
-this instance commits a change.
+It sits with the models, beneath the services that flag it.
 """
 
 from __future__ import annotations
-
-import threading
-import time as clock
-from collections.abc import Callable
 
 from sqlalchemy import Integer, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .meta import Base
+from .team import Team
 
 
 class RosterState(Base):
@@ -36,32 +33,52 @@ class RosterState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    #: Grows when anybody's name, contacts or feed token change.
+    people_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 #: How long another instance's change may take to show here.
 FRESHNESS = 1.0
 
-# Session.info keys: a roster change is pending in this transaction; the
-# transaction being committed carries one.
+# Session.info keys: the teams whose roster changed in this transaction
+# (a set of ids), whether people changed; the transaction being committed
+# carries a change.
 CHANGED = "plantao.roster_changed"
+PEOPLE_CHANGED = "plantao.people_changed"
 COMMITTING = "plantao.roster_committing"
 
 
-def bump_revision(dbsession: Session) -> None:
-    """Tell every instance that some roster changed (their caches compare this).
+def bump_revision(dbsession: Session, team=None, *, people: bool = False) -> None:
+    """Tell every instance that ``team``'s roster changed (or, ``people=True``,
+    that somebody's name, contacts or feed token did).
 
-    The shared revision row is incremented once, just before the transaction
-    commits, so that writers lock it last and briefly: locking it while
-    regenerating teams would deadlock writers that touch several teams.
-    The application's own caches are dropped as soon as the transaction
-    commits (see :func:`plantao.caches.includeme`), so the change is served at once.
+    ``team`` is a :class:`~plantao.models.Team` or its id.  The team's
+    ``roster_revision`` and the shared revision row are incremented once,
+    just before the transaction commits, so that writers lock them last and
+    briefly (teams in id order, the shared row last: locking them while
+    regenerating would deadlock writers that touch several teams).  Each
+    instance's in-memory roster then reloads only the teams that moved; this
+    instance's is refreshed as soon as the transaction commits (see
+    :func:`plantao.caches.includeme`), so the change is served at once.
     """
-    dbsession.info[CHANGED] = True
+    changed = dbsession.info.setdefault(CHANGED, set())
+    if team is not None:
+        changed.add(team if isinstance(team, int) else team.id)
+    if people:
+        dbsession.info[PEOPLE_CHANGED] = True
 
 
 def current_revision(dbsession: Session) -> int:
     """The shared roster revision, as stored."""
     return dbsession.scalar(select(RosterState.revision).where(RosterState.id == 1)) or 0
+
+
+def current_revisions(dbsession: Session) -> tuple[int, int]:
+    """The shared roster revision and people revision, as stored."""
+    row = dbsession.execute(
+        select(RosterState.revision, RosterState.people_revision).where(RosterState.id == 1)
+    ).first()
+    return (row[0], row[1]) if row is not None else (0, 0)
 
 
 @event.listens_for(Session, "before_commit")
@@ -71,50 +88,17 @@ def _increment_revision(dbsession: Session) -> None:
     # A savepoint's release is no commit: the increment waits for the real one.
     if dbsession.in_nested_transaction():
         return
-    if dbsession.info.pop(CHANGED, False):
-        dbsession.info[COMMITTING] = True
+    teams = dbsession.info.pop(CHANGED, None)
+    people = dbsession.info.pop(PEOPLE_CHANGED, False)
+    if teams is None and not people:
+        return
+    dbsession.info[COMMITTING] = True
+    for team_id in sorted(teams or ()):
         dbsession.execute(
-            update(RosterState).where(RosterState.id == 1).values(revision=RosterState.revision + 1)
+            update(Team).where(Team.id == team_id).values(roster_revision=Team.roster_revision + 1)
+            .execution_options(synchronize_session=False)
         )
-
-
-class RosterRevision:
-    """This process's view of the roster revision, shared by its caches."""
-
-    def __init__(self, session_factory: Callable[[], Session], freshness: float = FRESHNESS):
-        self.session_factory = session_factory
-        self.freshness = freshness
-        self.known: int | None = None
-        self.checked_at = 0.0
-        self.lock = threading.Lock()
-        self.listeners: list[Callable[[], None]] = []
-
-    def on_change(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` (a cache's ``clear``) whenever the revision moves or is invalidated."""
-        self.listeners.append(listener)
-
-    def current(self) -> int:
-        """The revision, re-read at most once per ``freshness`` seconds and at
-        once after this instance committed a roster change."""
-        now = clock.monotonic()
-        if self.known is None or now - self.checked_at >= self.freshness:
-            # A short session of its own, outside any request transaction.
-            with self.session_factory() as dbsession:
-                revision = current_revision(dbsession)
-            with self.lock:
-                changed = revision != self.known
-                self.known = revision
-                self.checked_at = now
-            if changed:
-                self._notify()
-        return self.known
-
-    def invalidate(self) -> None:
-        """Forget everything (called after this instance commits a roster change)."""
-        with self.lock:
-            self.checked_at = 0.0
-        self._notify()
-
-    def _notify(self) -> None:
-        for listener in self.listeners:
-            listener()
+    values = {"revision": RosterState.revision + 1}
+    if people:
+        values["people_revision"] = RosterState.people_revision + 1
+    dbsession.execute(update(RosterState).where(RosterState.id == 1).values(**values))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, UTCDateTime, new_feed_token, utcnow
@@ -29,6 +29,9 @@ class Team(Base):
     )
     # Shifts are stored up to here; the roster service extends it as time passes.
     materialized_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Grows with every change to this team's roster; each instance's
+    # in-memory roster reloads the teams whose revision moved.
+    roster_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

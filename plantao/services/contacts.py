@@ -20,16 +20,17 @@ and link them as ``tel:+5511912345678``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..datetimes import utcnow
-from ..models import Person, Shift
+from ..read_model import ReadModel, RosterSnapshot
+from ..models import Person
 # The rule itself is plain data that export formats receive: it lives in the plugin API.
 from ..plugin_api import (  # noqa: F401  (re-exported)
     FULL_CONTACTS,
@@ -139,26 +140,26 @@ class OnDuty:
         return cls(frozenset((team_id, s.role, s.person.id) for s in shifts))
 
     @classmethod
-    def load(cls, dbsession: Session, moment: datetime | None = None, team_id: int | None = None) -> OnDuty:
-        """From the stored roster: per team and role, the shift covering ``moment``
-        (default now) and the first one starting after it."""
+    def in_memory(cls, snapshot: RosterSnapshot, moment: datetime | None = None, team_id: int | None = None) -> OnDuty:
+        """From the roster in memory: per team and role, the shift covering
+        ``moment`` (default now) and the first one starting after it."""
         moment = moment or utcnow()
-        scope = [Shift.team_id == team_id] if team_id is not None else []
-        current = select(Shift.team_id, Shift.role, Shift.person_id).where(
-            Shift.start <= moment, Shift.end > moment, *scope
+        rosters = [snapshot.teams[team_id]] if team_id in snapshot.teams else [] if team_id is not None else list(
+            snapshot.teams.values()
         )
-        firsts = (
-            select(Shift.team_id, Shift.role, func.min(Shift.start).label("first"))
-            .where(Shift.start > moment, *scope)
-            .group_by(Shift.team_id, Shift.role)
-            .subquery()
-        )
-        following = select(Shift.team_id, Shift.role, Shift.person_id).join(
-            firsts,
-            and_(Shift.team_id == firsts.c.team_id, Shift.role == firsts.c.role, Shift.start == firsts.c.first),
-        )
-        rows = list(dbsession.execute(current)) + list(dbsession.execute(following))
-        return cls(frozenset((t, r, p) for t, r, p in rows))
+        holders = set()
+        for roster in rosters:
+            team = roster.team.id
+            for shift in roster.overlapping(moment, moment + timedelta(microseconds=1)):
+                holders.add((team, shift.role, shift.person.id))
+            firsts: dict[str, datetime] = {}
+            for shift in roster.starting_from(moment + timedelta(microseconds=1)):
+                first = firsts.setdefault(shift.role, shift.start)
+                if shift.start == first:
+                    holders.add((team, shift.role, shift.person.id))
+                if len(firsts) == len(roster.roles) and all(shift.start > f for f in firsts.values()):
+                    break
+        return cls(frozenset(holders))
 
 
 # -- the rule ------------------------------------------------------------------------------
@@ -171,21 +172,21 @@ class ReaderContacts:
     depend on it, once per team (or once for all teams) per reader.
     """
 
-    def __init__(self, policy: ContactPolicy, session: Callable[[], Session] | None = None,
+    def __init__(self, policy: ContactPolicy, roster: ReadModel | None = None,
                  on_duty: OnDuty | None = None):
-        """``session`` gives the request's session when first needed; ``on_duty``,
-        when the caller already knows who is on call (an ``oncall`` answer)."""
+        """``roster`` is read when first needed; ``on_duty``, when the caller
+        already knows who is on call (an ``oncall`` answer)."""
         self.policy = policy
-        self._session = session
+        self._roster = roster
         self._known = on_duty
         self._loaded: dict[int | None, OnDuty] = {}
 
     def on_duty(self, team_id: int | None) -> OnDuty | None:
         """Who is on call now and next (in ``team_id``, or anywhere); None when unknown."""
-        if self._known is not None or self._session is None:
+        if self._known is not None or self._roster is None:
             return self._known
         if team_id not in self._loaded:
-            self._loaded[team_id] = OnDuty.load(self._session(), team_id=team_id)
+            self._loaded[team_id] = OnDuty.in_memory(self._roster.snapshot(), team_id=team_id)
         return self._loaded[team_id]
 
     def shown(self, person, team_id: int | None = None, role: str | None = None) -> Contacts:
@@ -193,6 +194,6 @@ class ReaderContacts:
         return self.policy.shown(person, on_duty, team_id, role)
 
 
-def reader_contacts(is_authenticated: bool, settings, session: Callable[[], Session]) -> ReaderContacts:
-    """The contacts one request's reader may see; ``session`` is only called when needed."""
-    return ReaderContacts(ContactPolicy.for_reader(is_authenticated, settings.public_contacts), session)
+def reader_contacts(is_authenticated: bool, settings, roster: ReadModel | None) -> ReaderContacts:
+    """The contacts one request's reader may see; ``roster`` is only read when needed."""
+    return ReaderContacts(ContactPolicy.for_reader(is_authenticated, settings.public_contacts), roster)

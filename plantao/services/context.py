@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..plugins import PluginRegistry
+from ..read_model import ReadModel
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,15 @@ SYSTEM = Actor("system")
 
 @dataclass(frozen=True)
 class ServiceContext:
-    """One request's (or one command's) session, settings, plugins and actor."""
+    """One request's (or one command's) session, settings, plugins and actor.
+
+    ``roster`` is the instance's roster in memory, which the reading
+    services answer from; without it (a command, a test) they read the
+    database.
+    """
 
     dbsession: Session
     settings: Settings
     plugins: PluginRegistry
     actor: Actor = SYSTEM
+    roster: ReadModel | None = None

@@ -17,30 +17,37 @@ a person's feed is the union of theirs in every team.
 from __future__ import annotations
 
 import hashlib
+import logging
+import queue
 import threading
-import time as clock
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..datetimes import utcnow
-from ..plugin_api import ExportContext, ExportFormat, ExportShift, ExportTeam
+from ..plugin_api import ExportContext, ExportFormat, ExportShift, ExportTeam, PersonView
 from ..models import Override, Person, Shift, Team
 from ..models.meta import new_feed_token
+from ..models.revision import bump_revision
+from ..read_model import ReadModel, RosterSnapshot, ShiftView
 from . import audit
 from .context import ServiceContext
 from .errors import NotFound
-from ..models.revision import FRESHNESS, RosterRevision, bump_revision
-from .oncall import PersonView, shifts_between
+from .oncall import shifts_in_memory
 from .contacts import ContactPolicy
 
-#: Rendered bodies kept per process, and the bytes they may hold together.
-MAX_ENTRIES = 512
-MAX_BYTES = 128 * 1024 * 1024
+log = logging.getLogger(__name__)
+
+#: Rendered bodies kept per process, and the bytes they may hold together
+#: (more entries than teams: every team's feed stays rendered).
+MAX_ENTRIES = 4096
+MAX_BYTES = 256 * 1024 * 1024
+#: Variants (format, interval, reader...) of one feed rendered again ahead of readers.
+MAX_VARIANTS = 8
 
 
 # -- who a feed is about ----------------------------------------------------------------
@@ -75,29 +82,23 @@ class PersonSubject:
     horizon_end: datetime | None
 
 
-def _team_subject(dbsession: Session, slug: str) -> TeamSubject:
-    team = dbsession.scalar(select(Team).where(Team.slug == slug))
-    if team is None:
+def _team_subject(snapshot: RosterSnapshot, slug: str) -> TeamSubject:
+    roster = snapshot.team(slug)
+    if roster is None:
         raise NotFound(f"No team with slug {slug!r}.", code="not_found.team", params={"slug": slug})
+    team = roster.team
     return TeamSubject(
-        ExportTeam(team.id, team.slug, team.name, team.timezone),
-        team.feed_token,
-        team.updated_at,
+        ExportTeam(team.id, team.slug, team.name, team.timezone), team.feed_token, team.updated_at,
         team.materialized_until,
     )
 
 
-def _person_subject(dbsession: Session, person_id: int, timezone_name: str) -> PersonSubject:
-    person = dbsession.get(Person, person_id)
-    if person is None:
+def _person_subject(snapshot: RosterSnapshot, person_id: int, timezone_name: str) -> PersonSubject:
+    record = snapshot.people.get(person_id)
+    if record is None:
         raise NotFound(f"No person with id {person_id}.", code="not_found.person", params={"id": person_id})
     # The person's shifts end, at the latest, where the furthest team's do.
-    horizon_end = dbsession.scalar(select(func.max(Team.materialized_until)))
-    view = PersonView(
-        person.id, person.name, person.email, person.phone, person.telegram_chat_id,
-        dict(person.chat or {}), person.active,
-    )
-    return PersonSubject(view, person.feed_token, person.updated_at, timezone_name, horizon_end)
+    return PersonSubject(record.view, record.feed_token, record.updated_at, timezone_name, snapshot.horizon_end())
 
 
 # -- selecting and rendering --------------------------------------------------------------
@@ -117,28 +118,15 @@ def contact_view(person: Person | PersonView, contacts: ContactPolicy) -> Person
 
 
 def export_shifts(
-    dbsession: Session,
-    shifts: Sequence[Shift],
-    teams: dict[int, ExportTeam],
-    contacts: ContactPolicy,
+    shifts: Sequence[ShiftView], teams: dict[int, ExportTeam], contacts: ContactPolicy
 ) -> list[ExportShift]:
-    """Detached snapshots of stored shifts, with their overrides' reasons."""
-    override_ids = {s.override_id for s in shifts if s.override_id is not None}
-    reasons = {}
-    if override_ids:
-        reasons = dict(
-            dbsession.execute(select(Override.id, Override.reason).where(Override.id.in_(override_ids))).all()
-        )
-    missing = {s.team_id for s in shifts} - set(teams)
-    if missing:
-        for team in dbsession.scalars(select(Team).where(Team.id.in_(missing))):
-            teams[team.id] = ExportTeam(team.id, team.slug, team.name, team.timezone)
+    """What an export format gets of ``shifts``: detached, showing only ``contacts``' contacts."""
     people: dict[int, PersonView] = {}
     found = []
     for shift in shifts:
-        person = people.get(shift.person_id)
+        person = people.get(shift.person.id)
         if person is None:
-            person = people[shift.person_id] = contact_view(shift.person, contacts)
+            person = people[shift.person.id] = contact_view(shift.person, contacts)
         found.append(
             ExportShift(
                 id=shift.id,
@@ -151,26 +139,42 @@ def export_shifts(
                 rotation_id=shift.rotation_id,
                 override_id=shift.override_id,
                 key=shift.key,
-                sequence=shift.sequence or 0,
-                updated_at=shift.updated_at or shift.created_at,
-                reason=reasons.get(shift.override_id, "") or "",
+                sequence=shift.sequence,
+                updated_at=shift.updated_at,
+                reason=shift.reason,
             )
         )
     return found
 
 
-def person_shifts(
-    dbsession: Session, person_id: int, start: datetime, end: datetime, role: str | None = None
-) -> list[Shift]:
-    """A person's shifts in every team overlapping ``[start, end)``, by start then id.
+def stored_export_shifts(dbsession: Session, query) -> list[ShiftView]:
+    """Stored shifts (from ``query``) with their overrides' reasons, for an interval not in memory."""
+    shifts = list(dbsession.scalars(query))
+    override_ids = {s.override_id for s in shifts if s.override_id is not None}
+    reasons = {}
+    if override_ids:
+        reasons = dict(
+            dbsession.execute(select(Override.id, Override.reason).where(Override.id.in_(override_ids))).all()
+        )
+    return [ShiftView.of(s, reasons.get(s.override_id, "") or "") for s in shifts]
 
-    For each team, exactly what ``OnCallService.shifts(team, start, end,
-    role=role, person_id=person_id)`` answers.
-    """
+
+def person_shifts_query(person_id: int, start: datetime, end: datetime, role: str | None = None):
+    """A person's stored shifts in every team overlapping ``[start, end)``, by start then id."""
     query = select(Shift).where(Shift.person_id == person_id, Shift.start < end, Shift.end > start)
     if role:
         query = query.where(Shift.role == role)
-    return list(dbsession.scalars(query.order_by(Shift.start, Shift.id)))
+    return query.order_by(Shift.start, Shift.id)
+
+
+def team_shifts_query(team_id: int, start: datetime, end: datetime, role: str | None, person_id: int | None):
+    """A team's stored shifts overlapping ``[start, end)``, as ``GET .../shifts`` selects them."""
+    query = select(Shift).where(Shift.team_id == team_id, Shift.start < end, Shift.end > start)
+    if role:
+        query = query.where(Shift.role == role)
+    if person_id is not None:
+        query = query.where(Shift.person_id == person_id)
+    return query.order_by(Shift.start, Shift.id)
 
 
 @dataclass(frozen=True)
@@ -191,11 +195,11 @@ class FeedRequest:
     #: When the interval was defaulted, the instant its start last moved.
     window_moved_at: datetime | None = None
 
-    def key(self, revision: int) -> tuple:
+    def key(self, version) -> tuple:
         ident = self.subject.team.id if self.kind == "team" else self.subject.person.id
         return (
             self.kind, ident, self.format.name, self.start, self.end, self.role, self.person_id,
-            self.params, self.contacts, self.url, self.domain, revision, self.subject.updated_at,
+            self.params, self.contacts, self.url, self.domain, version, self.subject.updated_at,
         )
 
 
@@ -211,23 +215,50 @@ class RenderedFeed:
     shifts: int = 0
 
 
-def render_feed(dbsession: Session, request: FeedRequest) -> RenderedFeed:
-    """Select the feed's shifts, render them with its format: no caching here."""
+def _selected(request: FeedRequest, snapshot: RosterSnapshot, session_factory) -> tuple[list[ShiftView], dict]:
+    """The feed's shifts, and the teams they belong to: from memory when the interval is there."""
+    teams = {t.team.id: ExportTeam(t.team.id, t.team.slug, t.team.name, t.team.timezone) for t in snapshot.teams.values()}
+    if request.kind == "team":
+        team_id = request.subject.team.id
+        roster = snapshot.teams.get(team_id)
+        if roster is None:
+            slug = request.subject.team.slug
+            raise NotFound(f"No team with slug {slug!r}.", code="not_found.team", params={"slug": slug})
+        if roster.covers(request.start):
+            return shifts_in_memory(
+                roster, request.start, request.end, role=request.role, person_id=request.person_id
+            ), teams
+        query = team_shifts_query(team_id, request.start, request.end, request.role, request.person_id)
+    else:
+        person_id = request.subject.person.id
+        if request.start >= snapshot.covered_from:
+            found = [
+                shift
+                for roster in snapshot.teams_of_person(person_id)
+                for shift in shifts_in_memory(roster, request.start, request.end, role=request.role, person_id=person_id)
+            ]
+            return sorted(found, key=lambda s: (s.start, s.id)), teams
+        query = person_shifts_query(person_id, request.start, request.end, request.role)
+    with session_factory() as dbsession:
+        return stored_export_shifts(dbsession, query), teams
+
+
+def render_feed(request: FeedRequest, snapshot: RosterSnapshot, session_factory) -> RenderedFeed:
+    """Select the feed's shifts, render them with its format: no caching here.
+
+    The shifts come from the roster in memory (``snapshot``) when the
+    interval lies in its window, else from the database through a short
+    session of ``session_factory``'s.
+    """
     fmt = request.format
     params = dict(request.params)
+    selected, all_teams = _selected(request, snapshot, session_factory)
+    teams = {s.team_id: all_teams[s.team_id] for s in selected if s.team_id in all_teams}
+    selected = [s for s in selected if s.team_id in teams]
+    shifts = export_shifts(selected, teams, request.contacts)
+    changed = [request.subject.updated_at]
     if request.kind == "team":
         subject: TeamSubject = request.subject  # type: ignore[assignment]
-        team = dbsession.get(Team, subject.team.id)
-        if team is None:
-            raise NotFound(
-                f"No team with slug {subject.team.slug!r}.", code="not_found.team", params={"slug": subject.team.slug}
-            )
-        stored = shifts_between(
-            dbsession,
-            team, request.start, request.end, role=request.role, person_id=request.person_id
-        )
-        teams = {subject.team.id: subject.team}
-        shifts = export_shifts(dbsession, stored, teams, request.contacts)
         context = ExportContext(
             title=subject.team.name,
             timezone=subject.team.timezone,
@@ -243,12 +274,8 @@ def render_feed(dbsession: Session, request: FeedRequest) -> RenderedFeed:
             contacts=request.contacts,
         )
         filename = f"plantao-{subject.team.slug}.{fmt.extension}"
-        changed = [subject.updated_at]
     else:
         subject: PersonSubject = request.subject  # type: ignore[no-redef]
-        stored = person_shifts(dbsession, subject.person.id, request.start, request.end, request.role)
-        teams: dict[int, ExportTeam] = {}
-        shifts = export_shifts(dbsession, stored, teams, request.contacts)
         context = ExportContext(
             title=subject.person.name,
             timezone=subject.timezone,
@@ -264,17 +291,15 @@ def render_feed(dbsession: Session, request: FeedRequest) -> RenderedFeed:
             contacts=request.contacts,
         )
         filename = f"plantao-person-{subject.person.id}.{fmt.extension}"
-        changed = [subject.updated_at]
-        changed.extend(
-            dbsession.scalars(select(Team.updated_at).where(Team.id.in_(list(teams)))) if teams else ()
-        )
+        changed.extend(snapshot.teams[team_id].team.updated_at for team_id in teams if team_id in snapshot.teams)
     body = fmt.render(shifts, context)
     if not isinstance(body, bytes):
         raise TypeError(f"export format {fmt.name!r} rendered {type(body).__name__}, not bytes")
     # Last-Modified: the latest change to anything the body shows.
-    person_ids = {s.person.id for s in shifts}
-    if person_ids:
-        changed.extend(dbsession.scalars(select(Person.updated_at).where(Person.id.in_(person_ids))))
+    for person_id in {s.person.id for s in shifts}:
+        record = snapshot.people.get(person_id)
+        if record is not None:
+            changed.append(record.updated_at)
     changed.extend(s.updated_at for s in shifts)
     if request.window_moved_at is not None:
         changed.append(request.window_moved_at)
@@ -286,75 +311,74 @@ def render_feed(dbsession: Session, request: FeedRequest) -> RenderedFeed:
 # -- the cache ----------------------------------------------------------------------------
 
 
-@dataclass
-class _Subjects:
-    revision: int | None = None
-    entries: dict = field(default_factory=dict)
-
-
 class FeedCache:
-    """Rendered feeds per (feed, query, roster revision), least recently used out first.
+    """Rendered feeds per (feed, query, version of what it shows), least recently used out first.
 
-    Owners of feeds (teams and people: their names, zones and feed tokens)
-    are kept for at most ``freshness`` seconds or until the revision
-    changes, so a rotated token stops working at once on this instance and
-    within a second on the others.  Reads from the database go through
-    short sessions of the cache's own, outside any request transaction.
+    Built by :mod:`plantao.caches` on the instance's :class:`ReadModel`:
+    owners of feeds (teams and people, their names, zones and feed tokens)
+    and their shifts are read from memory, so a rotated token stops working
+    as soon as the roster in memory has the new one.  A team feed's version
+    is its team's roster revision (and the people revision); a person
+    feed's, the revisions of the teams holding their shifts, so a change
+    drops only the feeds it touches.  When a team changes, the variants of
+    its feeds (and of the people it rosters) that readers asked for are
+    rendered again in the background, so the next reader does not wait.
     """
 
     def __init__(
         self,
-        revision: RosterRevision,
+        read_model: ReadModel,
         *,
         max_entries: int = MAX_ENTRIES,
         max_bytes: int = MAX_BYTES,
-        freshness: float = FRESHNESS,
     ):
-        self.roster_revision = revision
+        self.read_model = read_model
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self.freshness = freshness
         self.bodies: OrderedDict[tuple, RenderedFeed] = OrderedDict()
         self.size = 0
-        self.subjects = _Subjects()
         self.lock = threading.Lock()
         self.rendering: dict[tuple, threading.Lock] = {}
         self.renders = 0
+        # (kind, ident) -> the requests readers made of that feed, most recent last.
+        self.variants: dict[tuple, OrderedDict[tuple, FeedRequest]] = {}
+        self.pending: queue.SimpleQueue = queue.SimpleQueue()
+        self.worker: threading.Thread | None = None
+        read_model.on_change(self._changed)
 
-    def revision(self) -> int:
-        """The roster revision, re-read at most once per second, and at once
-        after this instance committed a roster change."""
-        return self.roster_revision.current()
+    def version(self, kind: str, ident) -> tuple:
+        """What a feed's body depends on, as the roster in memory has it now."""
+        snapshot = self.read_model.snapshot()
+        if kind == "team":
+            roster = snapshot.team(ident) if isinstance(ident, str) else snapshot.teams.get(ident)
+            return (snapshot.people_revision, roster.revision if roster is not None else None)
+        return (snapshot.people_revision, tuple((t.team.id, t.revision) for t in snapshot.teams_of_person(ident)))
 
     def subject(self, kind: str, ident, timezone_name: str):
         """The detached owner of a feed: a :class:`TeamSubject` or a :class:`PersonSubject`."""
-        revision = self.revision()
-        now = clock.monotonic()
-        with self.lock:
-            if self.subjects.revision != revision:
-                self.subjects = _Subjects(revision)
-            found = self.subjects.entries.get((kind, ident))
-        if found is not None and now - found[0] < self.freshness:
-            return found[1]
-        with self.roster_revision.session_factory() as dbsession:
-            if kind == "team":
-                subject = _team_subject(dbsession, ident)
-            else:
-                subject = _person_subject(dbsession, ident, timezone_name)
-        with self.lock:
-            if self.subjects.revision == revision:
-                self.subjects.entries[(kind, ident)] = (now, subject)
-        return subject
+        snapshot = self.read_model.snapshot()
+        if kind == "team":
+            return _team_subject(snapshot, ident)
+        return _person_subject(snapshot, ident, timezone_name)
 
     def feed(self, request: FeedRequest) -> RenderedFeed:
-        """The rendered feed, from memory when the roster has not changed since."""
-        revision = self.revision()
-        key = request.key(revision)
+        """The rendered feed, from memory when nothing it shows has changed since."""
+        ident = _ident(request)
+        key = request.key(self.version(request.kind, ident))
         with self.lock:
             found = self.bodies.get(key)
+            variants = self.variants.setdefault((request.kind, ident), OrderedDict())
+            variants[request.key(None)] = request
+            variants.move_to_end(request.key(None))
+            while len(variants) > MAX_VARIANTS:
+                variants.popitem(last=False)
             if found is not None:
                 self.bodies.move_to_end(key)
                 return found
+        return self._render(key, request)
+
+    def _render(self, key: tuple, request: FeedRequest) -> RenderedFeed:
+        with self.lock:
             # One render per key: concurrent requests for it wait for the first.
             pending = self.rendering.setdefault(key, threading.Lock())
         try:
@@ -363,8 +387,7 @@ class FeedCache:
                     found = self.bodies.get(key)
                 if found is not None:
                     return found
-                with self.roster_revision.session_factory() as dbsession:
-                    rendered = render_feed(dbsession, request)
+                rendered = render_feed(request, self.read_model.snapshot(), self.read_model.session_factory)
                 self._store(key, rendered)
                 return rendered
         finally:
@@ -374,6 +397,8 @@ class FeedCache:
     def _store(self, key: tuple, rendered: RenderedFeed) -> None:
         with self.lock:
             self.renders += 1
+            if key in self.bodies:
+                self.size -= len(self.bodies[key].body)
             self.bodies[key] = rendered
             self.size += len(rendered.body)
             while self.bodies and (len(self.bodies) > self.max_entries or self.size > self.max_bytes):
@@ -384,7 +409,56 @@ class FeedCache:
         with self.lock:
             self.bodies.clear()
             self.size = 0
-            self.subjects = _Subjects()
+
+    # -- rendering ahead ---------------------------------------------------------------
+
+    def _changed(self, snapshot: RosterSnapshot, team_ids: set[int]) -> None:
+        """The read model replaced ``team_ids``: render again the variants readers use."""
+        if not self.variants:
+            return
+        people: set[int] = set()
+        wanted: list[FeedRequest] = []
+        with self.lock:
+            for team_id in team_ids:
+                roster = snapshot.teams.get(team_id)
+                if roster is None:
+                    continue
+                people.update(roster.people_ids)
+                wanted.extend(self.variants.get(("team", team_id), {}).values())
+            for person_id in people:
+                wanted.extend(self.variants.get(("person", person_id), {}).values())
+        if not wanted:
+            return
+        for request in wanted:
+            self.pending.put(request)
+        with self.lock:
+            if self.worker is None or not self.worker.is_alive():
+                self.worker = threading.Thread(target=self._render_ahead, name="plantao-feeds", daemon=True)
+                self.worker.start()
+
+    def _render_ahead(self) -> None:
+        while True:
+            try:
+                request = self.pending.get(timeout=1.0)
+            except queue.Empty:
+                return
+            try:
+                if request.kind == "team":
+                    subject = self.subject("team", request.subject.team.slug, "")
+                else:
+                    subject = self.subject("person", request.subject.person.id, request.subject.timezone)
+                fresh = replace(request, subject=subject)
+                key = fresh.key(self.version(fresh.kind, _ident(fresh)))
+                with self.lock:
+                    done = key in self.bodies
+                if not done:
+                    self._render(key, fresh)
+            except Exception:  # the reader will render it, and see the error, itself
+                log.debug("rendering a feed ahead failed", exc_info=True)
+
+
+def _ident(request: FeedRequest):
+    return request.subject.team.id if request.kind == "team" else request.subject.person.id
 
 
 # -- feed tokens ---------------------------------------------------------------------------
@@ -409,6 +483,9 @@ class FeedTokenService:
         self.dbsession.flush()
         # The secret itself is never written to the audit log.
         audit.record(self.dbsession, self.ctx.actor, "rotate_feed_token", entity, entity_id, None, None)
-        # Every instance drops the cached owner (and its old token) at once.
-        bump_revision(self.dbsession)
+        # Every instance forgets the old token at once.
+        if entity == "team":
+            bump_revision(self.dbsession, owner)
+        else:
+            bump_revision(self.dbsession, people=True)
         return owner

@@ -130,22 +130,47 @@ def conflicts_between(
     return list(dbsession.scalars(_window(RosterConflict, team, start, end, after, limit)))
 
 
+def _in_window(rows, start: datetime, end: datetime, after, limit) -> list:
+    """What :func:`_window` selects, from rows in memory ordered by (start, id)."""
+    found = []
+    for row in rows:
+        if row.start >= end:
+            break
+        if row.end > start and (after is None or (row.start, row.id) > after):
+            found.append(row)
+            if limit is not None and len(found) >= limit:
+                break
+    return found
+
+
 class GapService:
-    """The stored gaps and conflicts of a team, as the gaps API and the admin report read them."""
+    """The stored gaps and conflicts of a team, as the gaps API and the admin report read them:
+    from the roster in memory when it holds the interval."""
 
     def __init__(self, ctx: ServiceContext):
         self.dbsession = ctx.dbsession
+        self.read_model = ctx.roster
+
+    def _in_memory(self, team, start: datetime):
+        if self.read_model is None:
+            return None
+        roster = self.read_model.snapshot().teams.get(team.id)
+        return roster if roster is not None and roster.covers(start) else None
 
     def gaps(
-        self, team: Team, start: datetime, end: datetime, *,
+        self, team, start: datetime, end: datetime, *,
         after: tuple[datetime, int] | None = None, limit: int | None = None,
-    ) -> list[RosterGap]:
-        """:func:`gaps_between` on this request's session."""
+    ) -> list:
+        """Gaps overlapping ``[start, end)`` by start, then id, after ``after`` (start, id)."""
+        if (roster := self._in_memory(team, start)) is not None:
+            return _in_window(roster.gaps, start, end, after, limit)
         return gaps_between(self.dbsession, team, start, end, after=after, limit=limit)
 
     def conflicts(
-        self, team: Team, start: datetime, end: datetime, *,
+        self, team, start: datetime, end: datetime, *,
         after: tuple[datetime, int] | None = None, limit: int | None = None,
-    ) -> list[RosterConflict]:
-        """:func:`conflicts_between` on this request's session."""
+    ) -> list:
+        """Conflicts overlapping ``[start, end)`` by start, then id, after ``after`` (start, id)."""
+        if (roster := self._in_memory(team, start)) is not None:
+            return _in_window(roster.conflicts, start, end, after, limit)
         return conflicts_between(self.dbsession, team, start, end, after=after, limit=limit)

@@ -1,9 +1,10 @@
 """The roster laid out as people read it: days, weeks, months.
 
 The pages show what the API answers, so every shift here comes from
-:meth:`OnCallService.shifts` or the same ``shifts`` table; this module only
-groups them by local day and adds what a calendar marks beside them (leave,
-holidays).
+:meth:`OnCallService.shifts` (the roster in memory, or the same ``shifts``
+table for months before its window); this module only groups them by local
+day and adds what a calendar marks beside them (leave, holidays), read from
+the roster in memory too when it holds the month.
 """
 
 from __future__ import annotations
@@ -74,10 +75,15 @@ class CalendarService:
 
     def __init__(self, ctx: ServiceContext):
         self.dbsession = ctx.dbsession
+        self.read_model = ctx.roster
         self.oncall = OnCallService(ctx)
 
     def members(self, team: Team) -> list[Person]:
         """Everybody who appears in any version of the team's rotations."""
+        if self.read_model is not None and (roster := self.read_model.snapshot().teams.get(team.id)):
+            people = self.read_model.snapshot().people
+            found = [people[pid].view for pid in roster.members if pid in people]
+            return sorted(found, key=lambda p: p.name)
         ids: set[int] = set()
         versions = self.dbsession.scalars(
             select(RotationVersion).join(Rotation).where(Rotation.team_id == team.id)
@@ -95,7 +101,7 @@ class CalendarService:
         tz = ZoneInfo(team.timezone)
         start = day_bounds(first, tz)[0]
         end = day_bounds(first + timedelta(days=count - 1), tz)[1]
-        shifts = [ShiftView.of(s) for s in self.oncall.shifts(team, start, end, person_id=person_id)]
+        shifts = self.oncall.shifts(team, start, end, person_id=person_id)
         cells = []
         for offset in range(count):
             day = first + timedelta(days=offset)
@@ -119,17 +125,10 @@ class CalendarService:
         people = {p.id: p for p in self.members(team)}
         for cell in cells:
             for shift in cell.shifts:
-                if shift.person.id not in people:
-                    people[shift.person.id] = self.dbsession.get(Person, shift.person.id)
+                people.setdefault(shift.person.id, shift.person)
         low, high = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
         watched = [pid for pid in people if person_id is None or pid == person_id]
-        leaves = list(
-            self.dbsession.scalars(
-                select(Leave)
-                .where(Leave.person_id.in_(watched), Leave.start < high, Leave.end > low)
-                .order_by(Leave.start)
-            )
-        ) if watched else []
+        leaves = self._leaves(team, watched, low, high)
         holidays = self.holidays(team, first.year, last.year, language)
         for cell in cells:
             cell.in_month = cell.day.month == month.month
@@ -145,6 +144,24 @@ class CalendarService:
             shifts=sorted(in_month.values(), key=lambda s: (s.start, s.role)),
             people=sorted(people.values(), key=lambda p: p.name.lower()),
             leaves=leaves,
+        )
+
+    def _leaves(self, team, watched: list[int], low: datetime, high: datetime) -> list:
+        """The leave of ``watched`` overlapping ``[low, high)``, by start."""
+        if not watched:
+            return []
+        roster = self.read_model.snapshot().teams.get(team.id) if self.read_model is not None else None
+        if roster is not None and roster.covers(low) and set(watched) <= set(roster.members) | roster.people_ids:
+            return [
+                leave for leave in roster.leaves
+                if leave.person_id in watched and leave.start < high and leave.end > low
+            ]
+        return list(
+            self.dbsession.scalars(
+                select(Leave)
+                .where(Leave.person_id.in_(watched), Leave.start < high, Leave.end > low)
+                .order_by(Leave.start)
+            )
         )
 
     def holidays(self, team: Team, first_year: int, last_year: int, language: str) -> dict[date, str]:
@@ -163,6 +180,17 @@ class CalendarService:
 
     def upcoming_for_person(self, person: Person, moment: datetime) -> list[tuple[Team, ShiftView]]:
         """The person's shifts in every team that have not ended by ``moment``."""
+        if self.read_model is not None:
+            snapshot = self.read_model.snapshot()
+            if moment >= snapshot.covered_from:
+                found = [
+                    (roster.team, shift)
+                    for roster in snapshot.teams_of_person(person.id)
+                    for shift in roster.overlapping(moment, datetime.max.replace(tzinfo=moment.tzinfo))
+                    if shift.person.id == person.id
+                ]
+                found.sort(key=lambda pair: (pair[1].start, pair[1].id))
+                return found[:PERSON_PAGE_LIMIT]
         rows = self.dbsession.execute(
             select(Shift, Team)
             .join(Team, Team.id == Shift.team_id)

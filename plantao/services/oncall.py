@@ -1,11 +1,12 @@
 """Who is on call: reading the materialized roster, fast.
 
-Everything here reads only the ``shifts`` table through its indexes, so it
-costs the same for one team or a thousand.  ``oncall`` is the hottest
-request (status pages and bots poll it), so :class:`RosterCache` keeps each
-team's shifts around now in memory, keyed by the roster revision: an
-instance that commits a change drops its cache at once, and every other
-instance notices the new revision within a second.
+The reads here answer from the instance's roster in memory
+(:mod:`plantao.read_model`) whenever what they ask for lies in its window,
+and from the ``shifts`` table through its indexes otherwise (an old
+``?at=``, a ``start`` more than a month back, or a command without a
+read model).  ``oncall`` is the hottest request (status pages and bots poll
+it), so :class:`RosterCache` also keeps its serialized answers per team
+version.
 """
 
 from __future__ import annotations
@@ -19,48 +20,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from ..config import Settings
 from ..datetimes import isoformat, utcnow
 from ..models import Override, Rotation, Shift, Team
-from ..plugin_api import PersonView
-from ..plugins import PluginRegistry
+from ..plugin_api import PersonView  # noqa: F401  (re-exported)
+from ..read_model import ReadModel, ShiftView, TeamRoster
 from .context import ServiceContext
 from .errors import BadRequest, NotFound
 from .contacts import ContactPolicy, OnDuty, ReaderContacts
 from .response_schemas import DATE_TIME, closed_object, nullable, ref
 from .representations import person_json
-from ..models.revision import FRESHNESS, RosterRevision  # noqa: F401  (FRESHNESS: re-exported)
+from ..models.revision import FRESHNESS  # noqa: F401  (re-exported)
 
 #: How long the answer for a team with no shift ahead at all is kept.
 IDLE_ENTRY_LIFETIME = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class ShiftView:
-    """A detached snapshot of a stored shift."""
-
-    id: int
-    role: str
-    person: PersonView
-    start: datetime
-    end: datetime
-    source: str
-    rotation_id: int | None
-    override_id: int | None
-
-    @classmethod
-    def of(cls, shift: Shift) -> ShiftView:
-        p = shift.person
-        return cls(
-            id=shift.id,
-            role=shift.role,
-            person=PersonView(p.id, p.name, p.email, p.phone, p.telegram_chat_id, dict(p.chat or {}), p.active),
-            start=shift.start,
-            end=shift.end,
-            source=shift.source,
-            rotation_id=shift.rotation_id,
-            override_id=shift.override_id,
-        )
 
 
 @dataclass(frozen=True)
@@ -173,40 +145,81 @@ def oncall_json(state: TeamOnCall, contacts: ContactPolicy | ReaderContacts) -> 
     }
 
 
+def _not_found(slug: str) -> NotFound:
+    return NotFound(f"No team with slug {slug!r}.", code="not_found.team", params={"slug": slug})
+
+
+def _unknown_role(slug: str, role: str, roles: set[str] | frozenset[str]) -> BadRequest:
+    known = ", ".join(sorted(roles)) or "none yet"
+    return BadRequest(
+        f"Team {slug!r} has no role {role!r}; its roles: {known}.",
+        code="unknown_role",
+        params={"team": slug, "role": role, "roles": known},
+    )
+
+
+def state_in_memory(roster: TeamRoster, moment: datetime, role: str | None = None) -> TeamOnCall:
+    """Who holds each role of ``roster``'s team at ``moment``, and who is next: no database."""
+    current = [
+        s for s in roster.overlapping(moment, moment + timedelta(microseconds=1)) if role is None or s.role == role
+    ]
+    window = list(current)
+    # The next holder of each role held now; in a gap, the next shift at all.
+    for held in sorted({s.role for s in current}) or [role]:
+        after = max((s.end for s in current if s.role == held), default=moment)
+        following = next((s for s in roster.starting_from(after) if not held or s.role == held), None)
+        if following is not None:
+            window.append(following)
+    return TeamOnCall.from_window(roster.team, moment, window)
+
+
 class OnCallService:
-    """Reads the materialized roster of one or all teams."""
+    """Reads the materialized roster of one or all teams, from memory when it can."""
 
     def __init__(self, ctx: ServiceContext):
         self.dbsession = ctx.dbsession
+        self.read_model = ctx.roster
 
-    def team(self, slug: str) -> Team:
+    def _in_memory(self, team, since: datetime) -> TeamRoster | None:
+        """The team's roster in memory when it holds everything from ``since`` on."""
+        if self.read_model is None:
+            return None
+        roster = self.read_model.snapshot().teams.get(team.id)
+        return roster if roster is not None and roster.covers(since) else None
+
+    def team(self, slug: str):
+        """The team ``slug`` (a detached record when read from memory), or :class:`NotFound`."""
+        if self.read_model is not None:
+            roster = self.read_model.snapshot().team(slug)
+            if roster is None:
+                raise _not_found(slug)
+            return roster.team
         team = self.dbsession.scalar(select(Team).where(Team.slug == slug))
         if team is None:
-            raise NotFound(f"No team with slug {slug!r}.", code="not_found.team", params={"slug": slug})
+            raise _not_found(slug)
         return team
 
-    def roles(self, team: Team) -> set[str]:
+    def roles(self, team) -> set[str]:
         """The roles some rotation or override of ``team`` fills."""
+        if self.read_model is not None and (roster := self.read_model.snapshot().teams.get(team.id)) is not None:
+            return set(roster.roles)
         return set(self.dbsession.scalars(select(Rotation.role).where(Rotation.team_id == team.id))) | set(
             self.dbsession.scalars(select(Override.role).where(Override.team_id == team.id))
         )
 
-    def at(self, team: Team, moment: datetime | None = None, role: str | None = None) -> TeamOnCall:
+    def at(self, team, moment: datetime | None = None, role: str | None = None) -> TeamOnCall:
         """Who holds each role of ``team`` at ``moment`` (default now), and who is next.
 
         Asking for a role the team does not have is a :class:`BadRequest`.
         """
-        if role is not None and role not in self.roles(team):
-            known = ", ".join(sorted(self.roles(team))) or "none yet"
-            raise BadRequest(
-                f"Team {team.slug!r} has no role {role!r}; its roles: {known}.",
-                code="unknown_role",
-                params={"team": team.slug, "role": role, "roles": known},
-            )
+        if role is not None and role not in (roles := self.roles(team)):
+            raise _unknown_role(team.slug, role, roles)
         moment = moment or utcnow()
+        roster = self._in_memory(team, moment)
+        if roster is not None:
+            return state_in_memory(roster, moment, role)
         current = self.shifts(team, moment, moment + timedelta(microseconds=1), role=role)
         window = list(current)
-        # The next holder of each role held now; in a gap, the next shift at all.
         for held in sorted({s.role for s in current}) or [role]:
             after = max((s.end for s in current if s.role == held), default=moment)
             query = select(Shift).where(Shift.team_id == team.id, Shift.start >= after)
@@ -214,29 +227,25 @@ class OnCallService:
                 query = query.where(Shift.role == held)
             following = self.dbsession.scalars(query.order_by(Shift.start, Shift.id).limit(1)).first()
             if following is not None:
-                window.append(following)
-        return TeamOnCall.from_window(TeamView.of(team), moment, [ShiftView.of(s) for s in window])
+                window.append(ShiftView.of(following))
+        return TeamOnCall.from_window(TeamView.of(team), moment, window)
 
-    def next_start(self, team: Team, moment: datetime, role: str | None = None) -> datetime | None:
-        """When the next shift of ``team`` (in ``role``) starts after ``moment``."""
-        query = select(Shift.start).where(Shift.team_id == team.id, Shift.start > moment)
-        if role:
-            query = query.where(Shift.role == role)
-        return self.dbsession.scalar(query.order_by(Shift.start).limit(1))
-
-    def shift(self, team: Team, shift_id: int) -> Shift | None:
+    def shift(self, team, shift_id: int) -> Shift | None:
         """The stored shift ``shift_id`` of ``team``, or None (another team's shift is None too)."""
         shift = self.dbsession.get(Shift, shift_id)
         return shift if shift is not None and shift.team_id == team.id else None
 
     def board(self, moment: datetime | None = None) -> list[TeamOnCall]:
         """Every team's roster at ``moment``, ordered by team name."""
+        if self.read_model is not None:
+            moment = moment or utcnow()
+            return [self.at(roster.team, moment) for roster in self.read_model.snapshot().sorted_teams()]
         teams = self.dbsession.scalars(select(Team).order_by(Team.name)).all()
         return [self.at(team, moment) for team in teams]
 
     def shifts(
         self,
-        team: Team,
+        team,
         start: datetime,
         end: datetime,
         *,
@@ -244,19 +253,50 @@ class OnCallService:
         person_id: int | None = None,
         after: tuple[datetime, int] | None = None,
         limit: int | None = None,
-    ) -> list[Shift]:
+    ) -> list[ShiftView]:
         """Shifts overlapping ``[start, end)``, ordered by start, then id.
 
         ``after`` is the (start, id) of the last shift of the previous page.
         """
-        return shifts_between(
-            self.dbsession, team, start, end, role=role, person_id=person_id, after=after, limit=limit
-        )
+        roster = self._in_memory(team, start)
+        if roster is not None:
+            return shifts_in_memory(roster, start, end, role=role, person_id=person_id, after=after, limit=limit)
+        return [
+            ShiftView.of(s)
+            for s in shifts_between(
+                self.dbsession, team, start, end, role=role, person_id=person_id, after=after, limit=limit
+            )
+        ]
+
+
+def shifts_in_memory(
+    roster: TeamRoster,
+    start: datetime,
+    end: datetime,
+    *,
+    role: str | None = None,
+    person_id: int | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+) -> list[ShiftView]:
+    """:meth:`OnCallService.shifts` answered from a team's roster in memory."""
+    found = []
+    for shift in roster.overlapping(start, end):
+        if role and shift.role != role:
+            continue
+        if person_id is not None and shift.person.id != person_id:
+            continue
+        if after is not None and (shift.start, shift.id) <= after:
+            continue
+        found.append(shift)
+        if limit is not None and len(found) >= limit:
+            break
+    return found
 
 
 def shifts_between(
     dbsession: Session,
-    team: Team,
+    team,
     start: datetime,
     end: datetime,
     *,
@@ -265,7 +305,7 @@ def shifts_between(
     after: tuple[datetime, int] | None = None,
     limit: int | None = None,
 ) -> list[Shift]:
-    """:meth:`OnCallService.shifts` on a session of the caller's (the feed cache reads through its own)."""
+    """The stored shifts :meth:`OnCallService.shifts` answers when the interval is not in memory."""
     query = select(Shift).where(Shift.team_id == team.id, Shift.start < end, Shift.end > start)
     if role:
         query = query.where(Shift.role == role)
@@ -282,41 +322,31 @@ def shifts_between(
 
 
 class RosterCache:
-    """Per-process cache of ``oncall`` answers, keyed by the roster revision.
+    """Per-process cache of serialized ``oncall`` answers, per team version.
 
-    Built by :mod:`plantao.caches`, which tells it the revision; views find
-    it through the service door.  ``settings`` and ``plugins`` make the
-    context of the :class:`OnCallService` it reads through, on short
-    sessions of the revision's session factory, outside any request
-    transaction.
+    Built by :mod:`plantao.caches` on the instance's :class:`ReadModel`;
+    views find it through the service door.  An answer is computed from the
+    roster in memory and kept until the team's roster in memory is replaced
+    (the team changed, or the people it shows) or the next instant at which
+    one of its shifts starts or ends.
     """
 
-    def __init__(self, revision: RosterRevision, settings: Settings, plugins: PluginRegistry):
-        self.roster_revision = revision
-        self.settings = settings
-        self.plugins = plugins
-        # (slug, role) -> (revision, valid from, valid until, the answer)
-        self.entries: dict[tuple, tuple[int, datetime, datetime, TeamOnCall]] = {}
-        # (slug, role, contacts, revision, valid from) -> the JSON body around "at"
-        self.bodies: dict[tuple, tuple[bytes, bytes]] = {}
+    def __init__(self, read_model: ReadModel):
+        self.read_model = read_model
+        # (slug, role) -> (team roster, valid from, valid until, the answer)
+        self.entries: dict[tuple, tuple[TeamRoster, datetime, datetime, TeamOnCall]] = {}
+        # (slug, role, contacts) -> (the entry it was made from, the JSON body around "at")
+        self.bodies: dict[tuple, tuple[tuple, tuple[bytes, bytes]]] = {}
         self.lock = threading.Lock()
-        revision.on_change(self.clear)
 
     def clear(self) -> None:
-        """Forget everything (the revision moved, or this instance committed a roster change)."""
+        """Forget every answer (they are rebuilt from memory on demand)."""
         with self.lock:
             self.entries.clear()
             self.bodies.clear()
 
     def oncall(self, slug: str, role: str | None = None) -> TeamOnCall:
-        """Who is on call in team ``slug`` now, answered from memory when fresh.
-
-        An entry holds until the roster revision changes or the next instant
-        at which any shift starts or ends, whichever comes first.
-        The cache reads through short sessions of its own, outside any
-        request transaction, and only when the database must be asked: a hit
-        costs no session at all.
-        """
+        """Who is on call in team ``slug`` now, from memory."""
         moment = utcnow()
         return replace(self._entry(slug, role, moment)[3], at=moment)
 
@@ -334,36 +364,40 @@ class RosterCache:
         policy = contacts.policy if isinstance(contacts, ReaderContacts) else contacts
         moment = utcnow()
         entry = self._entry(slug, role, moment)
-        key = (slug, role, policy, entry[0], entry[1])
-        around = self.bodies.get(key)
-        if around is None:
+        key = (slug, role, policy)
+        kept = self.bodies.get(key)
+        if kept is None or kept[0] is not entry:
             state = entry[3]
             on_duty = OnDuty.of_shifts(state.team.id, [*state.current, *state.upcoming])
             payload = oncall_json(state, ReaderContacts(policy, on_duty=on_duty))
             payload["at"] = _AT_MARK
             before, after = json.dumps(payload, separators=(",", ":")).split(json.dumps(_AT_MARK), 1)
-            around = (before.encode(), after.encode())
+            kept = (entry, (before.encode(), after.encode()))
             with self.lock:
-                self.bodies[key] = around
+                self.bodies[key] = kept
         at = json.dumps(isoformat(moment, ZoneInfo(entry[3].team.timezone)))
-        return around[0] + at.encode() + around[1]
+        return kept[1][0] + at.encode() + kept[1][1]
 
     def _entry(self, slug: str, role: str | None, moment: datetime) -> tuple:
-        revision = self.roster_revision.current()
+        roster = self.read_model.snapshot().team(slug)
+        if roster is None:
+            raise _not_found(slug)
         key = (slug, role)
         entry = self.entries.get(key)
-        if entry is not None and entry[0] == revision and entry[1] <= moment < entry[2]:
+        if entry is not None and entry[0] is roster and entry[1] <= moment < entry[2]:
             return entry
-        with self.roster_revision.session_factory() as dbsession:
-            service = OnCallService(ServiceContext(dbsession, self.settings, self.plugins))
-            team = service.team(slug)
-            state = service.at(team, moment, role)
-            next_start = service.next_start(team, moment, role)
+        if role is not None and role not in roster.roles:
+            raise _unknown_role(slug, role, roster.roles)
+        state = state_in_memory(roster, moment, role)
+        # The answer holds until a shift of the asked role(s) starts or ends.
+        following = next(
+            (s.start for s in roster.starting_from(moment) if s.start > moment and (not role or s.role == role)), None
+        )
         boundaries = [shift.end for shift in state.current]
-        if next_start is not None:
-            boundaries.append(next_start)
+        if following is not None:
+            boundaries.append(following)
         valid_until = min(boundaries, default=moment + IDLE_ENTRY_LIFETIME)
-        entry = (revision, moment, valid_until, state)
+        entry = (roster, moment, valid_until, state)
         with self.lock:
             self.entries[key] = entry
         return entry

@@ -98,6 +98,7 @@ class PersonService:
         self.dbsession.add(person)
         self.dbsession.flush()
         audit.record(self.dbsession, self.ctx.actor, "create", "person", person.id, None, person_json(person))
+        bump_revision(self.dbsession, people=True)
         return person
 
     def update(self, person: Person, body: dict) -> Person:
@@ -111,7 +112,7 @@ class PersonService:
         if person.active != was_active:
             self._rematerialize(teams)
         # Names and contacts show in every cached "who is on call" answer.
-        bump_revision(self.dbsession)
+        bump_revision(self.dbsession, people=True)
         return person
 
     def deactivate(self, person: Person) -> Person:
@@ -151,6 +152,10 @@ class PersonService:
 
     def _rematerialize(self, teams: list[Team]) -> None:
         RosterService(self.ctx).materialize_teams(teams)
+        # Their pages show this person's leave and activity even where no
+        # shift changed.
+        for team in teams:
+            bump_revision(self.dbsession, team)
 
     # -- leave ----------------------------------------------------------------
 

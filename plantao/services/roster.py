@@ -270,8 +270,9 @@ class RosterService:
         store_gaps(self.dbsession, team, result, now)
         # -- end of the gaps and conflicts --
         team.materialized_until = horizon_end
-        if report.touched:
-            bump_revision(self.dbsession)
+        # Even when no shift moved, what the roster in memory holds of the
+        # team may have (its roles, its horizon, its gaps): it reloads the team.
+        bump_revision(self.dbsession, team)
         return report
 
     def refresh_if_stale(self, team: Team, now: datetime | None = None) -> bool:

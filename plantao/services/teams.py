@@ -133,7 +133,7 @@ class TeamService:
         audit.record(self.dbsession, self.ctx.actor, "update", "team", team.slug, before, team_json(team))
         RosterService(self.ctx).materialize(team)
         # The team's name and zone show in cached answers and feeds too.
-        bump_revision(self.dbsession)
+        bump_revision(self.dbsession, team)
         return team
 
     def delete(self, team: Team) -> None:
@@ -141,7 +141,7 @@ class TeamService:
         audit.record(self.dbsession, self.ctx.actor, "delete", "team", team.slug, team_json(team), None)
         self.dbsession.delete(team)
         self.dbsession.flush()
-        bump_revision(self.dbsession)
+        bump_revision(self.dbsession, team.id)
 
     @staticmethod
     def _slug_taken(slug: str) -> Conflict:

@@ -28,7 +28,8 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from ..datetimes import utcnow
+from ..datetimes import utcnow, zone
+from ..read_model import ReadModel
 from ..i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, Formatter, countdown, safe_next, translate
 from ..models import Person
 from ..resources import STATIC_DIR, template
@@ -111,6 +112,17 @@ class PageChrome:
     @property
     def admin_url(self) -> str:
         return "/admin/"
+
+    @property
+    def stale_since(self) -> str | None:
+        """When the roster shown was last known current ("14:02"), while the database is unreachable."""
+        read_model = self.request.find_service(ReadModel)
+        if read_model.stale_seconds() is None or read_model.checked_wall is None:
+            return None
+        local = read_model.checked_wall.astimezone(zone(self.request.plantao_settings.timezone))
+        if utcnow() - read_model.checked_wall >= timedelta(hours=20):
+            return local.strftime("%d/%m %H:%M")
+        return local.strftime("%H:%M")
 
 
 @subscriber(BeforeRender)

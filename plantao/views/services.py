@@ -47,16 +47,18 @@ def service_context(request) -> ServiceContext:
     """What the services of this request work with; the actor is the request's credential."""
     identity = request.plantao_identity or {}
     actor = Actor(credential=identity.get("credential", "anonymous"), client_addr=request.client_addr)
-    return ServiceContext(request.dbsession, request.plantao_settings, request.plugins, actor)
+    return ServiceContext(
+        request.dbsession, request.plantao_settings, request.plugins, actor, roster=request.registry.read_model
+    )
 
 
 def contacts(request) -> ReaderContacts:
     """What this reader may see of people's contacts: the one rule of services/contacts.py.
 
-    The session is only opened when the rule needs it, so the cached reads
-    (which run without a transaction) can ask too.
+    Who is on call (which the rule may need) is read from the roster in
+    memory, so the reads that run without a transaction can ask too.
     """
-    return reader_contacts(request.plantao_identity is not None, request.plantao_settings, lambda: request.dbsession)
+    return reader_contacts(request.plantao_identity is not None, request.plantao_settings, request.registry.read_model)
 
 
 class _Factory:

@@ -90,8 +90,8 @@ def test_a_change_committed_outside_a_request_is_served_at_once(app, testapp, ad
     # The horizon keeper and the CLI commit through the app's own sessions.
     ana, bia = setup_team(testapp, admin_headers)
     assert holder(testapp) == ["Ana"]
-    # Only the commit itself may drop the cache: waiting cannot.
-    app.registry.roster_revision.freshness = 3600
+    # Only the commit itself may refresh the roster in memory: waiting cannot.
+    app.registry.read_model.freshness = 3600
 
     def rename(dbsession):
         ctx = ServiceContext(dbsession, settings, plugins, Actor("test"))

@@ -169,7 +169,7 @@ NOT_MODIFIED = {304: {"description": "not modified: the client's copy is current
 FEED_QUERY = ("exportStart", "exportEnd", "role", "token", "alarm", "lang")
 
 
-def answer(request, rendered: RenderedFeed, revision: int):
+def answer(request, rendered: RenderedFeed, version: tuple):
     response = request.response
     response.headers["ETag"] = rendered.etag
     response.last_modified = rendered.last_modified
@@ -182,7 +182,7 @@ def answer(request, rendered: RenderedFeed, revision: int):
         fast_path.remember(
             request,
             rendered.etag,
-            revision,
+            version,
             {name: response.headers[name] for name in ("ETag", "Last-Modified", "Cache-Control")},
         )
     if not_modified(request, rendered):
@@ -201,8 +201,8 @@ def export(request, kind: str, ident, timezone_name: str | None):
     subject = cache.subject(kind, ident, timezone_name)
     # Read before rendering: should the roster change meanwhile, the
     # remembered ETag is simply never used.
-    revision = cache.revision()
-    return answer(request, cache.feed(feed_request(request, kind, subject)), revision)
+    version = cache.version(kind, ident)
+    return answer(request, cache.feed(feed_request(request, kind, subject)), (kind, ident, version))
 
 
 @documented(

@@ -12,7 +12,6 @@ from ...services.validation import MAX_ID
 from ...services.oncall import OnCallService, RosterCache, oncall_json
 from ...services.representations import conflict_json, gap_json, shift_json
 from ...services.gaps import GapService
-from ...services.teams import TeamService
 from . import SHIFTS_DEFAULT_LIMIT, SHIFTS_MAX_LIMIT, contacts, decode_cursor, encode_cursor, limit
 from .documentation import documented
 from .intervals import instant_param, interval, local_midnight, person_param
@@ -87,7 +86,7 @@ def gaps(request):
     both lists at once.
     """
     settings = request.plantao_settings
-    team = request.find_service(TeamService).get(request.matchdict["slug"])
+    team = request.find_service(OnCallService).team(request.matchdict["slug"])
     tz = zone(team.timezone)
     start, end = interval(request, tz, local_midnight(tz), timedelta(days=28))
     # Nothing is stored beyond the materialized horizon: an empty answer

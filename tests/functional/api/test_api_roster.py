@@ -453,6 +453,7 @@ def test_deactivating_a_person_keeps_their_past_shifts(
     from sqlalchemy.orm import Session
 
     from plantao.models import Shift, Team
+    from plantao.models.revision import bump_revision
 
     a, b, c = abc
     anchor = past_monday(3)
@@ -475,6 +476,10 @@ def test_deactivating_a_person_keeps_their_past_shifts(
                     sequence=0,
                 )
             )
+        # Every instance's roster in memory learns of it, as of any write
+        # (within a second; no need to wait here).
+        bump_revision(session, team_id)
+    testapp.app.registry.read_model.refresh()
     history = holders("infra", str(past_monday(5)), local(anchor))
 
     admin.delete(f"/api/v1/people/{b['id']}")

@@ -1,0 +1,548 @@
+"""The roster in memory: what every read of "who is on call" is answered from.
+
+Each instance keeps the materialized roster of the window that matters
+(from :data:`WINDOW_BEHIND` (six weeks) ago to the horizon) for every team, with
+everything the reads show beside it: the team's name, zone and holidays,
+its roles, gaps and conflicts, its members and their leave, and every
+person's name and contacts.  ``oncall``, ``shifts``, ``gaps``, the pages and
+the feeds read it; none of them queries the database per request for
+anything inside the window.
+
+It follows the revisions of :mod:`plantao.models.revision`: at most once
+per :data:`~plantao.models.revision.FRESHNESS` seconds one request looks
+at the shared revision row (the others go on reading meanwhile), and when
+it moved only the teams whose own ``roster_revision`` moved are reloaded
+(people when ``people_revision`` did).  This instance refreshes it right
+after it commits a change itself (:mod:`plantao.caches`), so a writer reads
+its own write.
+
+When the database cannot be reached the model keeps answering from what it
+last loaded and says since when (:meth:`ReadModel.stale_seconds`): the
+answers carry ``X-Plantao-Stale`` and pages a notice, and it catches up by
+itself once the database answers again.  Shifts are stored to the horizon,
+so the answer stays right as time passes (the next handoffs are there).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time as clock
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from .datetimes import utcnow
+from .models import Leave, Override, Person, Rotation, RotationVersion, RosterConflict, RosterGap, Shift, Team
+from .models.revision import FRESHNESS, current_revisions
+from .models.team import CustomHoliday
+from .plugin_api import PersonView
+
+log = logging.getLogger(__name__)
+
+#: How far back the window reaches: the feeds' default (30 days before
+#: local midnight) and the current month's calendar, whose first week may
+#: begin in the previous month, are both inside.
+WINDOW_BEHIND = timedelta(days=42)
+
+#: Teams loaded per query (an ``IN`` list PostgreSQL and SQLite both take).
+CHUNK = 500
+
+
+# -- what is kept ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftView:
+    """A stored shift, detached: what reads, pages and feeds show of it."""
+
+    id: int
+    role: str
+    person: PersonView
+    start: datetime
+    end: datetime
+    source: str
+    rotation_id: int | None
+    override_id: int | None
+    team_id: int = 0
+    key: str = ""
+    sequence: int = 0
+    updated_at: datetime | None = None
+    #: The override's reason, for an override's shift.
+    reason: str = ""
+
+    @classmethod
+    def of(cls, shift: Shift, reason: str = "") -> ShiftView:
+        return cls(
+            id=shift.id,
+            role=shift.role,
+            person=person_view(shift.person),
+            start=shift.start,
+            end=shift.end,
+            source=shift.source,
+            rotation_id=shift.rotation_id,
+            override_id=shift.override_id,
+            team_id=shift.team_id,
+            key=shift.key,
+            sequence=shift.sequence or 0,
+            updated_at=shift.updated_at or shift.created_at,
+            reason=reason,
+        )
+
+
+def person_view(person: Person) -> PersonView:
+    """A detached snapshot of ``person`` with every contact."""
+    return PersonView(
+        person.id, person.name, person.email, person.phone, person.telegram_chat_id, dict(person.chat or {}),
+        person.active,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A person as feeds and pages need them: the view, the feed secret, when it changed."""
+
+    view: PersonView
+    feed_token: str
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HolidayRecord:
+    day: date
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRecord:
+    """A team, detached; it reads like the model (``team.slug``, ``team.custom_holidays``...)."""
+
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    holiday_country: str
+    holiday_subdivision: str | None
+    holiday_optional: bool
+    custom_holidays: tuple[HolidayRecord, ...]
+    feed_token: str
+    fallback_person_id: int | None
+    materialized_until: datetime | None
+    updated_at: datetime | None
+    roster_revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class GapRecord:
+    id: int
+    role: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRecord:
+    id: int
+    rotation_id: int
+    role: str
+    start: datetime
+    end: datetime
+    rule: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveRecord:
+    id: int
+    person_id: int
+    person: PersonView
+    start: datetime
+    end: datetime
+
+
+def _ordered(rows):
+    return tuple(sorted(rows, key=lambda r: (r.start, r.id)))
+
+
+@dataclass(frozen=True)
+class TeamRoster:
+    """One team's roster in memory, from :attr:`window_start` to its horizon."""
+
+    team: TeamRecord
+    window_start: datetime
+    roles: frozenset[str]
+    #: People of any version of the team's rotations, and the fallback person.
+    members: tuple[int, ...]
+    shifts: tuple[ShiftView, ...]
+    gaps: tuple[GapRecord, ...]
+    conflicts: tuple[ConflictRecord, ...]
+    leaves: tuple[LeaveRecord, ...]
+    starts: list[datetime] = field(default_factory=list, repr=False)
+    longest: timedelta = timedelta(0)
+    #: Everybody holding one of these shifts.
+    people_ids: frozenset[int] = frozenset()
+
+    def __post_init__(self):
+        object.__setattr__(self, "starts", [s.start for s in self.shifts])
+        object.__setattr__(self, "longest", max((s.end - s.start for s in self.shifts), default=timedelta(0)))
+        object.__setattr__(self, "people_ids", frozenset(s.person.id for s in self.shifts))
+
+    @property
+    def revision(self) -> int:
+        return self.team.roster_revision
+
+    def covers(self, start: datetime) -> bool:
+        """True when everything from ``start`` on is in memory."""
+        return start >= self.window_start
+
+    def overlapping(self, start: datetime, end: datetime) -> Iterator[ShiftView]:
+        """Shifts overlapping ``[start, end)``, by start then id."""
+        first = bisect_left(self.starts, start - self.longest)
+        last = bisect_left(self.starts, end)
+        for shift in self.shifts[first:last]:
+            if shift.end > start:
+                yield shift
+
+    def starting_from(self, moment: datetime) -> Iterator[ShiftView]:
+        """Shifts starting at or after ``moment``, by start then id."""
+        for index in range(bisect_left(self.starts, moment), len(self.shifts)):
+            yield self.shifts[index]
+
+
+@dataclass(frozen=True)
+class RosterSnapshot:
+    """Every team's roster and every person at one pair of revisions; never changed once built."""
+
+    revision: int
+    people_revision: int
+    teams: dict[int, TeamRoster]
+    by_slug: dict[str, TeamRoster]
+    people: dict[int, PersonRecord]
+    #: Every team's roster holds everything from here on.
+    covered_from: datetime
+
+    def team(self, slug: str) -> TeamRoster | None:
+        return self.by_slug.get(slug)
+
+    def sorted_teams(self) -> list[TeamRoster]:
+        """Every team, by name (as the home page lists them)."""
+        return sorted(self.teams.values(), key=lambda t: (t.team.name, t.team.id))
+
+    def teams_of_person(self, person_id: int) -> list[TeamRoster]:
+        """The teams holding a shift of ``person_id`` in memory, by id."""
+        return sorted((t for t in self.teams.values() if person_id in t.people_ids), key=lambda t: t.team.id)
+
+    def horizon_end(self) -> datetime | None:
+        """Where the furthest team's stored shifts end."""
+        return max((t.team.materialized_until for t in self.teams.values() if t.team.materialized_until), default=None)
+
+
+# -- loading -----------------------------------------------------------------------------
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for index in range(0, len(ids), CHUNK):
+        yield ids[index:index + CHUNK]
+
+
+class _Interner:
+    """One object per distinct value: thousands of shifts share a few hundred boundaries."""
+
+    def __init__(self):
+        self.values: dict = {}
+
+    def __call__(self, value):
+        return self.values.setdefault(value, value)
+
+
+def load_people(dbsession: Session) -> dict[int, PersonRecord]:
+    """Everybody, detached."""
+    return {
+        p.id: PersonRecord(person_view(p), p.feed_token, p.updated_at)
+        for p in dbsession.scalars(select(Person))
+    }
+
+
+def _late_person(dbsession: Session, people: dict[int, PersonRecord], person_id: int) -> PersonRecord | None:
+    """A person written after ``people`` was read (added to it)."""
+    person = dbsession.get(Person, person_id)
+    if person is None:
+        return None
+    record = people[person_id] = PersonRecord(person_view(person), person.feed_token, person.updated_at)
+    return record
+
+
+def load_teams(
+    dbsession: Session, team_ids: Iterable[int], people: dict[int, PersonRecord], window_start: datetime
+) -> dict[int, TeamRoster]:
+    """The rosters of ``team_ids`` from ``window_start`` on (a handful of queries per :data:`CHUNK` teams).
+
+    A person missing from ``people`` (written since it was read) is added to it.
+    """
+    loaded: dict[int, TeamRoster] = {}
+    same = _Interner()
+    for chunk in _chunks(sorted(set(team_ids))):
+        teams = list(dbsession.scalars(select(Team).where(Team.id.in_(chunk))))
+        if not teams:
+            continue
+        holidays = defaultdict(list)
+        for h in dbsession.scalars(select(CustomHoliday).where(CustomHoliday.team_id.in_(chunk))):
+            holidays[h.team_id].append(HolidayRecord(h.day, h.name))
+        roles = defaultdict(set)
+        for team_id, role in dbsession.execute(select(Rotation.team_id, Rotation.role).where(Rotation.team_id.in_(chunk))):
+            roles[team_id].add(role)
+        for team_id, role in dbsession.execute(select(Override.team_id, Override.role).where(Override.team_id.in_(chunk))):
+            roles[team_id].add(role)
+        members = defaultdict(set)
+        for team_id, listed in dbsession.execute(
+            select(Rotation.team_id, RotationVersion.members).join(RotationVersion.rotation).where(Rotation.team_id.in_(chunk))
+        ):
+            members[team_id].update(m for m in listed or () if isinstance(m, int))
+        for team in teams:
+            if team.fallback_person_id:
+                members[team.id].add(team.fallback_person_id)
+        reasons = dict(
+            dbsession.execute(
+                select(Override.id, Override.reason).where(Override.team_id.in_(chunk), Override.end > window_start)
+            ).all()
+        )
+        shifts = defaultdict(list)
+        shifts_people: dict[int, set[int]] = {}
+        rows = dbsession.execute(
+            select(
+                Shift.id, Shift.team_id, Shift.role, Shift.person_id, Shift.start, Shift.end, Shift.source,
+                Shift.rotation_id, Shift.override_id, Shift.key, Shift.sequence, Shift.updated_at, Shift.created_at,
+            ).where(Shift.team_id.in_(chunk), Shift.end > window_start)
+        )
+        for row in rows:
+            person = people.get(row.person_id) or _late_person(dbsession, people, row.person_id)
+            if person is None:  # deleted meanwhile, and the shift with them
+                continue
+            shifts[row.team_id].append(
+                ShiftView(
+                    id=row.id, role=same(row.role), person=person.view, start=same(row.start), end=same(row.end),
+                    source=same(row.source), rotation_id=row.rotation_id, override_id=row.override_id,
+                    team_id=row.team_id, key=row.key, sequence=row.sequence or 0,
+                    updated_at=same(row.updated_at or row.created_at),
+                    reason=reasons.get(row.override_id, "") or "" if row.override_id else "",
+                )
+            )
+        gaps = defaultdict(list)
+        for g in dbsession.scalars(select(RosterGap).where(RosterGap.team_id.in_(chunk), RosterGap.end > window_start)):
+            gaps[g.team_id].append(GapRecord(g.id, g.role, g.start, g.end))
+        conflicts = defaultdict(list)
+        for c in dbsession.scalars(
+            select(RosterConflict).where(RosterConflict.team_id.in_(chunk), RosterConflict.end > window_start)
+        ):
+            conflicts[c.team_id].append(ConflictRecord(c.id, c.rotation_id, c.role, c.start, c.end, c.rule, c.message))
+        # Leave shows on the calendars of the teams a person is a member of
+        # or holds a shift in.
+        for team_id, held in shifts.items():
+            members.setdefault(team_id, set())
+            watchers = {s.person.id for s in held}
+            shifts_people[team_id] = watchers
+        watched = sorted(set().union(*members.values(), *shifts_people.values())) if members else []
+        leaves_of = defaultdict(list)
+        for leave in dbsession.scalars(
+            select(Leave).where(Leave.person_id.in_(watched), Leave.end > window_start)
+        ) if watched else ():
+            person = people.get(leave.person_id) or _late_person(dbsession, people, leave.person_id)
+            if person is not None:
+                leaves_of[leave.person_id].append(
+                    LeaveRecord(leave.id, leave.person_id, person.view, leave.start, leave.end)
+                )
+        for team in teams:
+            record = TeamRecord(
+                id=team.id, slug=team.slug, name=team.name, timezone=team.timezone,
+                holiday_country=team.holiday_country or "BR", holiday_subdivision=team.holiday_subdivision,
+                holiday_optional=bool(team.holiday_optional),
+                custom_holidays=tuple(sorted(holidays[team.id], key=lambda h: h.day)),
+                feed_token=team.feed_token, fallback_person_id=team.fallback_person_id,
+                materialized_until=team.materialized_until, updated_at=team.updated_at,
+                roster_revision=team.roster_revision or 0,
+            )
+            team_members = tuple(sorted(members[team.id]))
+            watchers = set(team_members) | shifts_people.get(team.id, set())
+            loaded[team.id] = TeamRoster(
+                team=record,
+                window_start=window_start,
+                roles=frozenset(roles[team.id]),
+                members=team_members,
+                shifts=_ordered(shifts[team.id]),
+                gaps=_ordered(gaps[team.id]),
+                conflicts=_ordered(conflicts[team.id]),
+                leaves=_ordered(leave for pid in sorted(watchers) for leave in leaves_of[pid]),
+            )
+    return loaded
+
+
+def _with_people(roster: TeamRoster, people: dict[int, PersonRecord]) -> TeamRoster:
+    """``roster`` showing the people as ``people`` has them (names and contacts changed)."""
+
+    def current(view: PersonView) -> PersonView:
+        record = people.get(view.id)
+        return record.view if record is not None else view
+
+    if all(current(s.person) is s.person for s in roster.shifts) and all(
+        current(leave.person) is leave.person for leave in roster.leaves
+    ):
+        return roster
+    return replace(
+        roster,
+        shifts=tuple(s if current(s.person) is s.person else replace(s, person=current(s.person)) for s in roster.shifts),
+        leaves=tuple(
+            leave if current(leave.person) is leave.person else replace(leave, person=current(leave.person))
+            for leave in roster.leaves
+        ),
+    )
+
+
+# -- the model ---------------------------------------------------------------------------
+
+
+class ReadModel:
+    """This instance's roster in memory, kept up to date from the revisions.
+
+    ``session_factory`` makes the short sessions it reads through, outside
+    any request transaction.  :meth:`snapshot` is what readers call: it
+    returns the current :class:`RosterSnapshot` (loading it the first time)
+    and, at most once per ``freshness`` seconds, lets one caller look for
+    changes while the others read on.  Database errors while looking are
+    remembered, not raised, once something is loaded.
+    """
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        freshness: float = FRESHNESS,
+        window_behind: timedelta = WINDOW_BEHIND,
+    ):
+        self.session_factory = session_factory
+        self.freshness = freshness
+        self.window_behind = window_behind
+        self._snapshot: RosterSnapshot | None = None
+        self.checked_at = 0.0  # monotonic, last successful look at the revisions
+        self.checked_wall: datetime | None = None
+        self.failing = False
+        self.lock = threading.Lock()  # one refresh at a time
+        self.listeners: list[Callable[[RosterSnapshot, set[int]], None]] = []
+        self.loads = 0
+
+    def on_change(self, listener: Callable[[RosterSnapshot, set[int]], None]) -> None:
+        """Call ``listener(snapshot, changed_team_ids)`` after each refresh that changed something."""
+        self.listeners.append(listener)
+
+    # -- reading --
+
+    def snapshot(self) -> RosterSnapshot:
+        """The roster as this instance knows it, looked at again when due.
+
+        Raises the database's error only while nothing has been loaded yet.
+        """
+        current = self._snapshot
+        if current is None:
+            with self.lock:
+                if self._snapshot is None:
+                    self._refresh_locked(force=True)
+            return self._snapshot
+        if clock.monotonic() - self.checked_at >= self.freshness and self.lock.acquire(blocking=False):
+            try:
+                self._refresh_locked()
+            except (SQLAlchemyError, OSError) as error:
+                self._failed(error)
+            finally:
+                self.lock.release()
+        return self._snapshot
+
+    @property
+    def loaded(self) -> bool:
+        return self._snapshot is not None
+
+    def stale_seconds(self) -> int | None:
+        """Whole seconds since the last successful look at the database, while it fails; else None."""
+        if not self.failing or self._snapshot is None:
+            return None
+        return self.seconds_since_check()
+
+    def seconds_since_check(self) -> int:
+        """Whole seconds since the last successful look at the database."""
+        return int(clock.monotonic() - self.checked_at)
+
+    # -- refreshing --
+
+    def refresh(self) -> None:
+        """Look at the revisions now and reload what moved (after this instance committed a change).
+
+        Never raises: a failure is remembered, and the next reader looks again.
+        """
+        with self.lock:
+            try:
+                self._refresh_locked(force=self._snapshot is None)
+            except (SQLAlchemyError, OSError) as error:
+                if self._snapshot is None:
+                    log.warning("could not load the roster: %s", error)
+                    return
+                self._failed(error)
+                self.checked_at = 0.0
+
+    def _failed(self, error: BaseException) -> None:
+        if not self.failing:
+            log.warning("database unreachable; answering from the roster in memory: %s", error)
+        self.failing = True
+
+    def _refresh_locked(self, force: bool = False) -> None:
+        old = self._snapshot
+        now = utcnow()
+        with self.session_factory() as dbsession:
+            revision, people_revision = current_revisions(dbsession)
+            if old is not None and not force and (revision, people_revision) == (old.revision, old.people_revision):
+                self._checked()
+                return
+            window_start = now - self.window_behind
+            if old is not None and old.people_revision == people_revision:
+                people = dict(old.people)
+                people_changed = False
+            else:
+                people = load_people(dbsession)
+                people_changed = True
+            listed = dict(dbsession.execute(select(Team.id, Team.roster_revision)).all())
+            teams = dict(old.teams) if old is not None else {}
+            gone = set(teams) - set(listed)
+            for team_id in gone:
+                del teams[team_id]
+            changed = {
+                team_id for team_id, rev in listed.items()
+                if force or team_id not in teams or teams[team_id].revision != (rev or 0)
+            }
+            teams.update(load_teams(dbsession, changed, people, window_start))
+            self.loads += len(changed)
+        if old is not None and people_changed:
+            teams = {team_id: _with_people(roster, people) for team_id, roster in teams.items()}
+        snapshot = RosterSnapshot(
+            revision=revision,
+            people_revision=people_revision,
+            teams=teams,
+            by_slug={roster.team.slug: roster for roster in teams.values()},
+            people=people,
+            covered_from=max((roster.window_start for roster in teams.values()), default=window_start),
+        )
+        self._snapshot = snapshot
+        self._checked()
+        if old is None or people_changed:
+            changed = set(teams)
+        for listener in self.listeners:
+            listener(snapshot, changed | gone)
+
+    def _checked(self) -> None:
+        if self.failing:
+            log.warning("database reachable again; the roster in memory is current")
+        self.failing = False
+        self.checked_at = clock.monotonic()
+        self.checked_wall = utcnow()

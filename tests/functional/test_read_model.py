@@ -1,0 +1,153 @@
+"""The roster in memory: every read inside its window answers without a query.
+
+``oncall``, ``shifts``, ``gaps``, the home and team pages and the feeds read
+the instance's roster in memory (plantao.read_model); a change reloads only
+the teams it touched (their feeds, too, are the only ones rendered again),
+and another instance's change shows within a second.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from plantao.datetimes import utcnow
+
+HEADERS_ACCEPT_JSON = {"Accept": "application/json"}
+
+
+@contextmanager
+def statements(engine):
+    """The SQL statements ``engine`` runs inside the block."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def two_teams(testapp, admin_headers):
+    """Teams infra and web, each with a daily rotation of two people since last week."""
+    start = (utcnow() - timedelta(days=7)).replace(hour=12, minute=0, second=0, microsecond=0)
+    for slug, names in (("infra", ("Ana", "Bruno")), ("web", ("Carla", "Davi"))):
+        testapp.post_json("/api/v1/teams", {"slug": slug, "name": slug.title()}, headers=admin_headers)
+        members = [
+            testapp.post_json("/api/v1/people", {"name": name}, headers=admin_headers).json["id"] for name in names
+        ]
+        testapp.post_json(
+            f"/api/v1/teams/{slug}/rotations",
+            {"name": "Diária", "policy": "daily", "members": members, "start": start.isoformat()},
+            headers=admin_headers,
+        )
+    return testapp
+
+
+def test_every_read_inside_the_window_runs_no_query(two_teams, app, clean_engine):
+    testapp = two_teams
+    app.registry.read_model.freshness = 3600  # nothing is due to be looked at again
+    today = utcnow().date()
+    reads = [
+        "/api/v1/teams/infra/oncall",
+        f"/api/v1/teams/infra/oncall?at={(utcnow() + timedelta(days=3)).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        "/api/v1/teams/infra/oncall?role=primary",
+        "/api/v1/teams/infra/shifts",
+        f"/api/v1/teams/infra/shifts?start={today.replace(day=1).isoformat()}T00:00:00Z",
+        "/api/v1/teams/web/gaps",
+        "/api/v1/teams/infra/export.ics",
+        "/api/v1/people/1/export.ics",
+        "/",
+        "/teams/infra",
+    ]
+    for url in reads:  # rendered once (feeds, caches)
+        testapp.get(url)
+    with statements(clean_engine) as seen:
+        for url in reads:
+            assert testapp.get(url).status_int == 200, url
+        testapp.get("/teams/infra", {"month": (today + timedelta(days=40)).strftime("%Y-%m")})
+    assert seen == []
+
+
+def test_a_read_before_the_window_goes_to_the_database(two_teams, clean_engine):
+    old = (utcnow() - timedelta(days=60)).date().isoformat()
+    end = (utcnow() + timedelta(days=1)).date().isoformat()
+    with statements(clean_engine) as seen:
+        answer = two_teams.get("/api/v1/teams/infra/shifts", {"start": f"{old}T00:00:00Z", "end": f"{end}T00:00:00Z"})
+    assert answer.json["shifts"]  # the stored ones (a new rotation stores no past)
+    assert any("FROM shifts" in statement for statement in seen)
+
+
+def test_a_change_reloads_only_the_team_it_touched(two_teams, app, admin_headers):
+    model = app.registry.read_model
+    before = model.snapshot()
+    web = before.team("web")
+    loads = model.loads
+    feed = two_teams.get("/api/v1/teams/web/export.ics").body
+    renders = app.registry.feed_cache.renders
+
+    start = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    ana = before.team("infra").shifts[0].person.id
+    two_teams.post_json(
+        "/api/v1/teams/infra/overrides",
+        {"person": ana, "start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat()},
+        headers=admin_headers,
+    )
+    after = model.snapshot()
+    assert model.loads == loads + 1
+    assert after.team("web") is web  # untouched, not even copied
+    assert after.team("infra") is not before.team("infra")
+    assert any(s.source == "override" for s in after.team("infra").shifts)
+    # The other team's feed is still the one rendered before.
+    assert two_teams.get("/api/v1/teams/web/export.ics").body == feed
+    assert app.registry.feed_cache.renders == renders
+
+
+def test_a_team_feed_in_use_is_rendered_again_in_the_background_after_a_change(two_teams, app, admin_headers):
+    cache = app.registry.feed_cache
+    first = two_teams.get("/api/v1/teams/infra/export.ics").body
+    snapshot = app.registry.read_model.snapshot()
+    ana = snapshot.team("infra").shifts[0].person.id
+    start = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    two_teams.post_json(
+        "/api/v1/teams/infra/overrides",
+        {"person": ana, "start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat(),
+         "reason": "troca"},
+        headers=admin_headers,
+    )
+    if cache.worker is not None:
+        cache.worker.join(timeout=30)
+    renders = cache.renders
+    second = two_teams.get("/api/v1/teams/infra/export.ics").body
+    assert second != first and b"troca" in second
+    assert cache.renders == renders  # the reader found it rendered
+
+
+def test_another_instances_change_shows_once_the_revision_is_looked_at(two_teams, app, app_with, admin_headers):
+    other = app_with()  # a second instance on the same database
+    import webtest
+
+    reader = webtest.TestApp(other)
+    assert reader.get("/api/v1/teams/infra/oncall").json["team"] == "infra"
+    two_teams.post_json("/api/v1/teams", {"slug": "dba", "name": "DBA"}, headers=admin_headers)
+    other.registry.read_model.checked_at = 0.0  # as one second later
+    assert reader.get("/api/v1/teams/dba/oncall").json["team"] == "dba"
+
+
+def test_a_person_renamed_shows_in_every_team_without_reloading_them(two_teams, app, admin_headers):
+    model = app.registry.read_model
+    infra = model.snapshot().team("infra")
+    person = infra.shifts[0].person
+    loads = model.loads
+    two_teams.patch_json(f"/api/v1/people/{person.id}", {"name": "Ana Maria"}, headers=admin_headers)
+    renamed = model.snapshot().team("infra")
+    assert {s.person.name for s in renamed.shifts if s.person.id == person.id} == {"Ana Maria"}
+    assert model.loads == loads  # no team reloaded: the people were
+    assert "Ana Maria" in two_teams.get("/teams/infra").text
