@@ -11,6 +11,7 @@ from .config import Settings, load_settings
 from .plugins import PluginRegistry, build_registry
 from .request_body import RequestBodyLimit
 from .security import needs_csrf_check
+from .template_compilation import serialize_compilation
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,10 @@ def make_app(
         # a bearer token authenticated are exempt: a browser never sends one
         # on its own, so API clients need no token.
         config.set_default_csrf_options(require_csrf=True, callback=needs_csrf_check)
-        # Chameleon renders the pages from the templates folder.
+        # Chameleon renders the pages from the templates folder, compiling
+        # each one at a time (concurrent compiles can fail on CPython 3.11).
         config.include("pyramid_chameleon")
+        serialize_compilation()
         # Pages speak pt-BR or English: catalogues, the visitor's choice, Babel dates.
         config.include(".i18n")
         # Every URL of the application, in one place.

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .db import get_session_factory, standby_engine
 from .models.revision import COMMITTING
 from .read_model import ReadModel
 from .routes import is_cached_read, is_feed_path
@@ -149,7 +150,10 @@ def includeme(config) -> None:
     """
     registry = config.registry
     session_factory = registry["dbsession_factory"]
-    read_model = registry.read_model = ReadModel(session_factory)
+    standby = standby_engine(registry["dbengine"].url.render_as_string(hide_password=False))
+    read_model = registry.read_model = ReadModel(
+        session_factory, standby=get_session_factory(standby) if standby is not None else None
+    )
     registry.roster_cache = RosterCache(read_model)
     registry.feed_cache = FeedCache(read_model)
     config.include("pyramid_services")

@@ -46,6 +46,21 @@ def create_database_engine(url: str, **kwargs) -> Engine:
     return engine
 
 
+def standby_engine(url: str) -> Engine | None:
+    """For a URL naming several hosts for writes (``target_session_attrs=read-write``),
+    an engine that reads from whichever of them answers, standbys included; else None.
+
+    The roster in memory reads through it while no primary answers (a
+    failover under way): a synchronous standby already holds every write
+    that was acknowledged.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or parsed.query.get("target_session_attrs") != "read-write":
+        return None
+    reads = parsed.update_query_dict({"target_session_attrs": "any"})
+    return create_database_engine(reads.render_as_string(hide_password=False), pool_size=2, max_overflow=2)
+
+
 def _use_read_only_connection_once(dbapi_connection, connection_record) -> None:
     # A connection opened while the server only reads (a standby, a
     # demoted primary not yet replaced) serves the request that opened it

@@ -25,6 +25,7 @@ so the answer stays right as time passes (the next handoffs are there).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time as clock
@@ -32,6 +33,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -56,6 +58,9 @@ CHUNK = 500
 
 
 # -- what is kept ------------------------------------------------------------------------
+
+#: Stamps every team roster and person record made, so caches can tell a new one from an old.
+_GENERATIONS = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +116,11 @@ class PersonRecord:
     view: PersonView
     feed_token: str
     updated_at: datetime | None
+    #: Grows with every record made (each time the people are read again).
+    generation: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "generation", next(_GENERATIONS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +197,11 @@ class TeamRoster:
     longest: timedelta = timedelta(0)
     #: Everybody holding one of these shifts.
     people_ids: frozenset[int] = frozenset()
+    #: Grows with every roster object made: what caches key a team's answers by.
+    generation: int = 0
 
     def __post_init__(self):
+        object.__setattr__(self, "generation", next(_GENERATIONS))
         object.__setattr__(self, "starts", [s.start for s in self.shifts])
         object.__setattr__(self, "longest", max((s.end - s.start for s in self.shifts), default=timedelta(0)))
         object.__setattr__(self, "people_ids", frozenset(s.person.id for s in self.shifts))
@@ -230,9 +243,13 @@ class RosterSnapshot:
     def team(self, slug: str) -> TeamRoster | None:
         return self.by_slug.get(slug)
 
+    @cached_property
+    def _by_name(self) -> tuple[TeamRoster, ...]:
+        return tuple(sorted(self.teams.values(), key=lambda t: (t.team.name, t.team.id)))
+
     def sorted_teams(self) -> list[TeamRoster]:
         """Every team, by name (as the home page lists them)."""
-        return sorted(self.teams.values(), key=lambda t: (t.team.name, t.team.id))
+        return list(self._by_name)
 
     def teams_of_person(self, person_id: int) -> list[TeamRoster]:
         """The teams holding a shift of ``person_id`` in memory, by id."""
@@ -415,20 +432,28 @@ class ReadModel:
     and, at most once per ``freshness`` seconds, lets one caller look for
     changes while the others read on.  Database errors while looking are
     remembered, not raised, once something is loaded.
+
+    ``standby`` (optional) makes sessions on any host of a replicated
+    database, standbys included: when the primary cannot be reached (a
+    failover under way) the model reads there, where a synchronous standby
+    already holds every acknowledged write.
     """
 
     def __init__(
         self,
         session_factory: Callable[[], Session],
         *,
+        standby: Callable[[], Session] | None = None,
         freshness: float = FRESHNESS,
         window_behind: timedelta = WINDOW_BEHIND,
     ):
         self.session_factory = session_factory
+        self.standby = standby
         self.freshness = freshness
         self.window_behind = window_behind
         self._snapshot: RosterSnapshot | None = None
         self.checked_at = 0.0  # monotonic, last successful look at the revisions
+        self.looked_at = 0.0  # monotonic, last look, successful or not
         self.checked_wall: datetime | None = None
         self.failing = False
         self.lock = threading.Lock()  # one refresh at a time
@@ -452,7 +477,7 @@ class ReadModel:
                 if self._snapshot is None:
                     self._refresh_locked(force=True)
             return self._snapshot
-        if clock.monotonic() - self.checked_at >= self.freshness and self.lock.acquire(blocking=False):
+        if clock.monotonic() - self.looked_at >= self.freshness and self.lock.acquire(blocking=False):
             try:
                 self._refresh_locked()
             except (SQLAlchemyError, OSError) as error:
@@ -490,17 +515,26 @@ class ReadModel:
                     log.warning("could not load the roster: %s", error)
                     return
                 self._failed(error)
-                self.checked_at = 0.0
+                self.looked_at = 0.0  # the next reader looks again at once
 
     def _failed(self, error: BaseException) -> None:
+        self.looked_at = clock.monotonic()
         if not self.failing:
             log.warning("database unreachable; answering from the roster in memory: %s", error)
         self.failing = True
 
     def _refresh_locked(self, force: bool = False) -> None:
+        try:
+            self._refresh_from(self.session_factory, force)
+        except (SQLAlchemyError, OSError):
+            if self.standby is None:
+                raise
+            self._refresh_from(self.standby, force)
+
+    def _refresh_from(self, session_factory: Callable[[], Session], force: bool) -> None:
         old = self._snapshot
         now = utcnow()
-        with self.session_factory() as dbsession:
+        with session_factory() as dbsession:
             revision, people_revision = current_revisions(dbsession)
             if old is not None and not force and (revision, people_revision) == (old.revision, old.people_revision):
                 self._checked()
@@ -535,14 +569,13 @@ class ReadModel:
         )
         self._snapshot = snapshot
         self._checked()
-        if old is None or people_changed:
-            changed = set(teams)
+        replaced = {team_id for team_id, roster in teams.items() if old is None or old.teams.get(team_id) is not roster}
         for listener in self.listeners:
-            listener(snapshot, changed | gone)
+            listener(snapshot, replaced | gone)
 
     def _checked(self) -> None:
         if self.failing:
             log.warning("database reachable again; the roster in memory is current")
         self.failing = False
-        self.checked_at = clock.monotonic()
+        self.checked_at = self.looked_at = clock.monotonic()
         self.checked_wall = utcnow()

@@ -347,12 +347,19 @@ class FeedCache:
         read_model.on_change(self._changed)
 
     def version(self, kind: str, ident) -> tuple:
-        """What a feed's body depends on, as the roster in memory has it now."""
+        """What a feed's body depends on, as the roster in memory has it now.
+
+        A team's roster object is replaced exactly when the team, or a
+        person it shows, changed; a person's feed depends on their own
+        record and on the teams holding their shifts.
+        """
         snapshot = self.read_model.snapshot()
         if kind == "team":
             roster = snapshot.team(ident) if isinstance(ident, str) else snapshot.teams.get(ident)
-            return (snapshot.people_revision, roster.revision if roster is not None else None)
-        return (snapshot.people_revision, tuple((t.team.id, t.revision) for t in snapshot.teams_of_person(ident)))
+            return (roster.generation if roster is not None else None,)
+        record = snapshot.people.get(ident)
+        return (record.generation if record is not None else None,
+                tuple(t.generation for t in snapshot.teams_of_person(ident)))
 
     def subject(self, kind: str, ident, timezone_name: str):
         """The detached owner of a feed: a :class:`TeamSubject` or a :class:`PersonSubject`."""

@@ -15,6 +15,12 @@ signed cookie holds only the session's random secret, the database only its
 hash.  A session ends when it is revoked (logout), when it has not been seen
 for ``idle`` or when it reaches its absolute lifetime, however active.  The
 subject is the role today and can be an account once named accounts exist.
+
+**While the database is away.** Credentials (sessions and bearer
+passwords) this process validated in the last :data:`REMEMBERED_FOR` are
+honoured from memory (:class:`RecentlyValidated`) while the database cannot
+be reached, so people keep reading the roster; their last use is recorded
+only when the database answers.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Protocol
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import LoginFailure, LoginSession
 from ..models.meta import utcnow
@@ -49,6 +56,38 @@ IDLE_TIMEOUT = timedelta(hours=12)
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 _ADDRESS_LENGTH = 64
+
+#: How long a validated credential is honoured from memory while the database is unreachable.
+REMEMBERED_FOR = 10 * 60
+
+
+class RecentlyValidated:
+    """Credentials this process validated lately, by the hash of their secret.
+
+    Consulted only when the database cannot be reached; the secrets
+    themselves are never kept.  ``clock`` answers monotonic seconds.
+    """
+
+    def __init__(self, lifetime: float = REMEMBERED_FOR, clock: Callable[[], float] = time.monotonic):
+        self.lifetime = lifetime
+        self.clock = clock
+        self._seen: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, secret: str, subject: str) -> None:
+        """``secret`` was just validated as ``subject``'s."""
+        now = self.clock()
+        with self._lock:
+            if len(self._seen) > 10_000:  # bounded: the oldest go first
+                self._seen = {k: v for k, v in self._seen.items() if now - v[1] < self.lifetime}
+            self._seen[_token_hash(secret)] = (subject, now)
+
+    def recall(self, secret: str) -> str | None:
+        """Whose ``secret`` was, if validated within the lifetime; else None."""
+        found = self._seen.get(_token_hash(secret))
+        if found is None or self.clock() - found[1] >= self.lifetime:
+            return None
+        return found[0]
 
 
 def _address(address: str) -> str:
@@ -189,6 +228,7 @@ class LoginSessions:
     max_age: timedelta
     idle: timedelta = IDLE_TIMEOUT
     clock: Callable[[], datetime] = utcnow
+    recent: RecentlyValidated = field(default_factory=RecentlyValidated)
 
     @property
     def table(self):
@@ -215,9 +255,26 @@ class LoginSessions:
         return token
 
     def subject(self, token) -> str | None:
-        """Who the session with this secret belongs to, while it is valid."""
+        """Who the session with this secret belongs to, while it is valid.
+
+        While the database cannot be reached, a session this process
+        validated in the last :data:`REMEMBERED_FOR` still opens (else the
+        database's error is raised: the request answers 503).
+        """
         if not isinstance(token, str) or not token:
             return None
+        try:
+            subject = self._stored_subject(token)
+        except SQLAlchemyError:
+            subject = self.recent.recall(token)
+            if subject is None:
+                raise
+            return subject
+        if subject is not None:
+            self.recent.remember(token, subject)
+        return subject
+
+    def _stored_subject(self, token: str) -> str | None:
         now = self.clock()
         t = self.table
         with self.engine.connect() as connection:

@@ -137,7 +137,7 @@ def test_another_instances_change_shows_once_the_revision_is_looked_at(two_teams
     reader = webtest.TestApp(other)
     assert reader.get("/api/v1/teams/infra/oncall").json["team"] == "infra"
     two_teams.post_json("/api/v1/teams", {"slug": "dba", "name": "DBA"}, headers=admin_headers)
-    other.registry.read_model.checked_at = 0.0  # as one second later
+    other.registry.read_model.looked_at = 0.0  # as one second later
     assert reader.get("/api/v1/teams/dba/oncall").json["team"] == "dba"
 
 

@@ -238,9 +238,8 @@ def test_several_db_hosts_are_tried_in_order_past_a_closed_port(admin_url, datab
         engine.dispose()
 
 
-def test_with_every_host_read_only_there_is_no_primary_and_a_write_answers_503(admin_url, database, tmp_path):
-    """read-write skips a host whose sessions only read: with none left, the answer is a 503."""
-    name, _ = database
+def twice_the_same_host(admin_url: str, name: str, tmp_path):
+    """A client whose DB_HOST names the test server twice (``target_session_attrs=read-write``)."""
     real = make_url(admin_url)
     host = f"{real.host or '127.0.0.1'}:{real.port or 5432}"
     settings = load_settings(
@@ -248,7 +247,13 @@ def test_with_every_host_read_only_there_is_no_primary_and_a_write_answers_503(a
         dotenv_path=None,
         overrides={"PLANTAO_DATA_DIR": str(tmp_path)},
     )
-    app, engine = client(settings.database_url, tmp_path)
+    return client(settings.database_url, tmp_path)
+
+
+def test_with_every_host_read_only_there_is_no_primary_and_a_write_answers_503(admin_url, database, tmp_path):
+    """read-write skips a host whose sessions only read: with none left, the answer is a 503."""
+    name, _ = database
+    app, engine = twice_the_same_host(admin_url, name, tmp_path)
     try:
         make_read_only(admin_url, name)
         refused = app.post_json("/api/v1/teams", {"slug": "ops", "name": "Ops"}, headers=HEADERS, expect_errors=True)
@@ -293,3 +298,32 @@ def test_plantao_check_shows_every_host_and_never_the_password(admin_url, databa
     assert f"host=127.0.0.1:{closed}&host={real.host or '127.0.0.1'}:{real.port or 5432}" in result.stdout
     assert "target_session_attrs=read-write" in result.stdout
     assert variables["DB_PASS"] not in result.stdout
+
+
+def test_while_no_primary_answers_the_roster_in_memory_follows_a_standby(admin_url, database, tmp_path):
+    """During a failover only standbys answer: the roster in memory reads there, current, not stale."""
+    name, _ = database
+    app, engine = twice_the_same_host(admin_url, name, tmp_path)
+    model = app.app.registry.read_model
+    model.freshness = 0.0
+    try:
+        assert model.standby is not None
+        app.post_json("/api/v1/teams", {"slug": "ops", "name": "Ops"}, headers=HEADERS)
+        make_read_only(admin_url, name)
+        # A write the (old) primary acknowledged just before: the standby has it.
+        run_sql(
+            make_url(admin_url).set(database=name).render_as_string(hide_password=False),
+            "SET default_transaction_read_only = off",
+            "UPDATE teams SET name = 'Operações', roster_revision = roster_revision + 1",
+            "UPDATE roster_state SET revision = revision + 1",
+        )
+        answer = app.get("/api/v1/teams/ops/oncall")
+        assert "X-Plantao-Stale" not in answer.headers
+        ready = app.get("/readyz").json  # writes cannot be taken: degraded, but current
+        assert ready["status"] == "degraded" and ready["stale_seconds"] <= 1
+        assert model.snapshot().team("ops").team.name == "Operações"
+        assert app.post_json("/api/v1/teams", {"slug": "dba", "name": "DBA"}, headers=HEADERS,
+                             expect_errors=True).status_int == 503
+    finally:
+        make_writable(admin_url, name)
+        engine.dispose()
