@@ -29,6 +29,7 @@ from .read_model import ReadModel
 from .routes import is_cached_read, is_feed_path
 from .services.feeds import FeedCache
 from .services.oncall import RosterCache
+from .views.services import register_shared
 
 
 # -- calendar clients' revalidations ------------------------------------------------------
@@ -156,10 +157,9 @@ def includeme(config) -> None:
     )
     registry.roster_cache = RosterCache(read_model)
     registry.feed_cache = FeedCache(read_model)
-    config.include("pyramid_services")
-    config.register_service(read_model, ReadModel)
-    config.register_service(registry.roster_cache, RosterCache)
-    config.register_service(registry.feed_cache, FeedCache)
+    register_shared(config, read_model, ReadModel)
+    register_shared(config, registry.roster_cache, RosterCache)
+    register_shared(config, registry.feed_cache, FeedCache)
 
     def after_commit(dbsession: Session) -> None:
         # The writer's next read (and its answer's) must show the change:

@@ -16,6 +16,8 @@ FEED_ROUTES = ("api.team.export", "api.person.export")
 # caches of plantao.caches (feeds read the database, when they must,
 # through short sessions of their own).
 _CACHED_ONCALL = re.compile(rf"^{API}/teams/[^/]+/oncall$")
+#: The probes read no session (``/readyz`` asks the engine itself).
+_PROBES = frozenset({"/healthz", "/readyz"})
 
 
 def is_feed_path(registry, path: str) -> bool:
@@ -25,7 +27,7 @@ def is_feed_path(registry, path: str) -> bool:
 
 
 def is_cached_read(request) -> bool:
-    """True for ``GET .../oncall`` without ``at`` and for feeds: no transaction, no retry needed."""
+    """True for ``GET .../oncall`` without ``at``, for feeds and for the probes: no transaction, no retry needed."""
     if request.method not in ("GET", "HEAD"):
         return False
     try:
@@ -34,7 +36,11 @@ def is_cached_read(request) -> bool:
     except UnicodeDecodeError:
         # Not UTF-8: the application answers it (with a 400), not the cache.
         return False
-    return (not wants_instant and _CACHED_ONCALL.match(path) is not None) or is_feed_path(request.registry, path)
+    return (
+        path in _PROBES
+        or (not wants_instant and _CACHED_ONCALL.match(path) is not None)
+        or is_feed_path(request.registry, path)
+    )
 
 
 def public_application_url(request) -> str:

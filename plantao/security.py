@@ -23,6 +23,7 @@ from pyramid.security import Allowed, Denied
 from sqlalchemy.exc import SQLAlchemyError
 
 from .services.login import IDLE_TIMEOUT, DatabaseFailureLog, LoginSessions, LoginThrottle
+from .views.services import register_shared
 
 ADMIN = "admin"
 VIEWER = "viewer"
@@ -173,8 +174,7 @@ def includeme(config) -> None:
     config.registry.login_throttle = LoginThrottle(DatabaseFailureLog(engine))
     config.registry.login_sessions = LoginSessions(engine, max_age=timedelta(hours=settings.session_max_age_hours))
     # The login view finds the throttle through the service door, like every service.
-    config.include("pyramid_services")
-    config.register_service(config.registry.login_throttle, LoginThrottle)
+    register_shared(config, config.registry.login_throttle, LoginThrottle)
 
     def authentication(request):
         # Resolved once per request: a wrong password must count once.

@@ -189,6 +189,11 @@ class ReaderContacts:
             self._loaded[team_id] = OnDuty.in_memory(self._roster.snapshot(), team_id=team_id)
         return self._loaded[team_id]
 
+    @property
+    def changes_with_time(self) -> bool:
+        """Whether what this reader sees depends on who is on call now (phones of those on duty only)."""
+        return self.policy.on_duty_only and self.policy.phone
+
     def shown(self, person, team_id: int | None = None, role: str | None = None) -> Contacts:
         on_duty = self.on_duty(team_id) if self.policy.on_duty_only and self.policy.phone else None
         return self.policy.shown(person, on_duty, team_id, role)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -26,13 +27,24 @@ SYSTEM = Actor("system")
 class ServiceContext:
     """One request's (or one command's) session, settings, plugins and actor.
 
-    ``roster`` is the instance's roster in memory, which the reading
-    services answer from; without it (a command, a test) they read the
-    database.
+    ``session`` is the session, or a callable that opens it when a service
+    first needs it: the reads answered from the roster in memory never do,
+    and a request's session costs its setup even unused.  ``roster`` is the
+    instance's roster in memory, which the reading services answer from;
+    without it (a command, a test) they read the database.
     """
 
-    dbsession: Session
+    session: Session | Callable[[], Session]
     settings: Settings
     plugins: PluginRegistry
     actor: Actor = SYSTEM
     roster: ReadModel | None = None
+
+    @property
+    def dbsession(self) -> Session:
+        """The session, opened now if it was not yet."""
+        opened = self.__dict__.get("_opened")
+        if opened is None:
+            opened = self.session if isinstance(self.session, Session) else self.session()
+            object.__setattr__(self, "_opened", opened)
+        return opened

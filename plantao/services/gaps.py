@@ -148,8 +148,13 @@ class GapService:
     from the roster in memory when it holds the interval."""
 
     def __init__(self, ctx: ServiceContext):
-        self.dbsession = ctx.dbsession
+        self.ctx = ctx
         self.read_model = ctx.roster
+
+    @property
+    def dbsession(self):
+        """The request's session, opened only when a read must go to the database."""
+        return self.ctx.dbsession
 
     def _in_memory(self, team, start: datetime):
         if self.read_model is None:

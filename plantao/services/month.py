@@ -74,9 +74,14 @@ class CalendarService:
     """Month calendars of a team and upcoming shifts of a person."""
 
     def __init__(self, ctx: ServiceContext):
-        self.dbsession = ctx.dbsession
+        self.ctx = ctx
         self.read_model = ctx.roster
         self.oncall = OnCallService(ctx)
+
+    @property
+    def dbsession(self):
+        """The request's session, opened only when a read must go to the database."""
+        return self.ctx.dbsession
 
     def members(self, team: Team) -> list[Person]:
         """Everybody who appears in any version of the team's rotations."""

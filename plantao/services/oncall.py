@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,6 +35,8 @@ from ..models.revision import FRESHNESS  # noqa: F401  (re-exported)
 
 #: How long the answer for a team with no shift ahead at all is kept.
 IDLE_ENTRY_LIFETIME = timedelta(minutes=5)
+#: Serialized answers (a month of shifts...) kept besides ``oncall``'s.
+MAX_ANSWERS = 4096
 
 
 @dataclass(frozen=True)
@@ -177,8 +181,13 @@ class OnCallService:
     """Reads the materialized roster of one or all teams, from memory when it can."""
 
     def __init__(self, ctx: ServiceContext):
-        self.dbsession = ctx.dbsession
+        self.ctx = ctx
         self.read_model = ctx.roster
+
+    @property
+    def dbsession(self):
+        """The request's session, opened only when a read must go to the database."""
+        return self.ctx.dbsession
 
     def _in_memory(self, team, since: datetime) -> TeamRoster | None:
         """The team's roster in memory when it holds everything from ``since`` on."""
@@ -242,6 +251,14 @@ class OnCallService:
             return [self.at(roster.team, moment) for roster in self.read_model.snapshot().sorted_teams()]
         teams = self.dbsession.scalars(select(Team).order_by(Team.name)).all()
         return [self.at(team, moment) for team in teams]
+
+    def generation(self, team, since: datetime) -> int | None:
+        """The generation of ``team``'s roster in memory when it holds everything from ``since`` on, else None.
+
+        Answers computed from it stay right until it changes: callers may keep them by it.
+        """
+        roster = self._in_memory(team, since)
+        return roster.generation if roster is not None else None
 
     def shifts(
         self,
@@ -331,12 +348,15 @@ class RosterCache:
     one of its shifts starts or ends.
     """
 
-    def __init__(self, read_model: ReadModel):
+    def __init__(self, read_model: ReadModel, max_answers: int = MAX_ANSWERS):
         self.read_model = read_model
         # (slug, role) -> (team roster, valid from, valid until, the answer)
         self.entries: dict[tuple, tuple[TeamRoster, datetime, datetime, TeamOnCall]] = {}
         # (slug, role, contacts) -> (the entry it was made from, the JSON body around "at")
         self.bodies: dict[tuple, tuple[tuple, tuple[bytes, bytes]]] = {}
+        # Other answers computed from memory, keyed by what they depend on (see kept()).
+        self.answers: OrderedDict[tuple, bytes] = OrderedDict()
+        self.max_answers = max_answers
         self.lock = threading.Lock()
 
     def clear(self) -> None:
@@ -344,6 +364,20 @@ class RosterCache:
         with self.lock:
             self.entries.clear()
             self.bodies.clear()
+            self.answers.clear()
+
+    def kept(self, key: tuple, build: Callable[[], bytes]) -> bytes:
+        """The serialized answer for ``key``, built once: ``key`` must name everything it depends on
+        (a team roster's generation, the query, the kind of reader).  Least recently used out first."""
+        found = self.answers.get(key)
+        if found is not None:
+            return found
+        body = build()
+        with self.lock:
+            self.answers[key] = body
+            while len(self.answers) > self.max_answers:
+                self.answers.popitem(last=False)
+        return body
 
     def oncall(self, slug: str, role: str | None = None) -> TeamOnCall:
         """Who is on call in team ``slug`` now, from memory."""

@@ -6,6 +6,7 @@ from pyramid.view import view_config
 
 from ..read_model import ReadModel
 from ..services.health import DatabaseHealth
+from .services import shared
 
 
 @view_config(route_name="healthz", request_method="GET", renderer="json", http_cache=0)
@@ -24,8 +25,8 @@ def readyz(request):
     if not readiness.serving:
         request.response.status = 503
         return {"status": "starting", "error": readiness.reason}
-    status, body = request.find_service(DatabaseHealth).readiness()
-    read_model = request.find_service(ReadModel)
+    status, body = shared(request, DatabaseHealth).readiness()
+    read_model = shared(request, ReadModel)
     if status == 200 and not read_model.loaded:
         read_model.refresh()
         if not read_model.loaded:

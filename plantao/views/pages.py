@@ -46,6 +46,7 @@ from .api import contacts as request_contacts
 from .preferences import (
     error_keys, form_values, personal_channels, preferences_body, preferences_matrix,
 )
+from .services import shared
 
 #: Distinct person colours in the stylesheet (``.person-0`` ... ``.person-7``).
 PALETTE_SIZE = 8
@@ -116,7 +117,7 @@ class PageChrome:
     @property
     def stale_since(self) -> str | None:
         """When the roster shown was last known current ("14:02"), while the database is unreachable."""
-        read_model = self.request.find_service(ReadModel)
+        read_model = shared(self.request, ReadModel)
         if read_model.stale_seconds() is None or read_model.checked_wall is None:
             return None
         local = read_model.checked_wall.astimezone(zone(self.request.plantao_settings.timezone))

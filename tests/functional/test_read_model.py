@@ -151,3 +151,20 @@ def test_a_person_renamed_shows_in_every_team_without_reloading_them(two_teams, 
     assert {s.person.name for s in renamed.shifts if s.person.id == person.id} == {"Ana Maria"}
     assert model.loads == loads  # no team reloaded: the people were
     assert "Ana Maria" in two_teams.get("/teams/infra").text
+
+
+def test_a_shifts_answer_is_kept_until_the_team_changes(two_teams, app, admin_headers):
+    cache = app.registry.roster_cache
+    url = "/api/v1/teams/infra/shifts"
+    first = two_teams.get(url).json
+    kept = len(cache.answers)
+    assert two_teams.get(url).json == first and len(cache.answers) == kept >= 1
+    ana = app.registry.read_model.snapshot().team("infra").shifts[0].person.id
+    start = (utcnow() + timedelta(days=1)).replace(microsecond=0)
+    two_teams.post_json(
+        "/api/v1/teams/infra/overrides",
+        {"person": ana, "start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()},
+        headers=admin_headers,
+    )
+    after = two_teams.get(url).json
+    assert after != first and any(s["source"] == "override" for s in after["shifts"])

@@ -27,6 +27,7 @@ from ...services.teams import TeamService
 from . import contacts, path_int
 from .documentation import FEED_SECURITY, documented
 from .intervals import interval, local_midnight, person_param
+from ..services import shared
 
 #: How far back a feed reaches when the request names no ``start``.
 DEFAULT_PAST = timedelta(days=30)
@@ -197,7 +198,7 @@ def answer(request, rendered: RenderedFeed, version: tuple):
 
 def export(request, kind: str, ident, timezone_name: str | None):
     """The feed of a team (``ident`` its slug) or a person (their id), from the feed cache."""
-    cache = request.find_service(FeedCache)
+    cache = shared(request, FeedCache)
     subject = cache.subject(kind, ident, timezone_name)
     # Read before rendering: should the roster change meanwhile, the
     # remembered ETag is simply never used.

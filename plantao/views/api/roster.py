@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from pyramid.view import view_config
@@ -15,6 +16,7 @@ from ...services.gaps import GapService
 from . import SHIFTS_DEFAULT_LIMIT, SHIFTS_MAX_LIMIT, contacts, decode_cursor, encode_cursor, limit
 from .documentation import documented
 from .intervals import instant_param, interval, local_midnight, person_param
+from ..services import shared
 
 
 @documented("getOnCall", "OnCall", "the roster at that instant", params=("role", "at"), errors=(400, 404))
@@ -32,7 +34,7 @@ def oncall(request):
     # The hottest request: answered from the per-process cache, already serialized.
     response = request.response
     response.content_type = "application/json"
-    response.body = request.find_service(RosterCache).oncall_body(slug, role, contacts(request))
+    response.body = shared(request, RosterCache).oncall_body(slug, role, contacts(request))
     return response
 
 
@@ -57,20 +59,29 @@ def shifts(request):
             after = None
         if after is None or after[0].tzinfo is None or not 0 < after[1] <= MAX_ID:
             raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.", code="cursor")
-    found = service.shifts(
-        team,
-        start,
-        end,
-        role=request.params.get("role") or None,
-        person_id=person_param(request),
-        after=after,
-        limit=size + 1,
-    )
+    role = request.params.get("role") or None
+    person_id = person_param(request)
     policy = contacts(request)
-    has_more = len(found) > size
-    found = found[:size]
-    next_cursor = encode_cursor(start=found[-1].start, id=found[-1].id) if has_more else None
-    return {"shifts": [shift_json(s, tz, policy) for s in found], "next": next_cursor}
+
+    def answer() -> dict:
+        found = service.shifts(team, start, end, role=role, person_id=person_id, after=after, limit=size + 1)
+        has_more = len(found) > size
+        found = found[:size]
+        next_cursor = encode_cursor(start=found[-1].start, id=found[-1].id) if has_more else None
+        return {"shifts": [shift_json(s, tz, policy) for s in found], "next": next_cursor}
+
+    generation = service.generation(team, start)
+    if generation is None:
+        return answer()
+    # Integrators poll the same weeks and months: the serialized answer is
+    # kept until the team's roster in memory changes (or, for a reader who
+    # sees the phones of those on call only, until they change).
+    on_duty = policy.on_duty(team.id).holders if policy.changes_with_time else None
+    key = ("shifts", generation, start, end, role, person_id, after, size, policy.policy, on_duty)
+    response = request.response
+    response.content_type = "application/json"
+    response.body = shared(request, RosterCache).kept(key, lambda: json.dumps(answer()).encode())
+    return response
 
 
 @documented(
