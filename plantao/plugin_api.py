@@ -344,6 +344,20 @@ class RotationPolicy(Declaration):
         """
         raise NotImplementedError
 
+    def queues(self, ctx: PolicyContext) -> Mapping[str, tuple[int, ...]] | None:
+        """Optional fast path: every queue's candidates, when they are fixed.
+
+        Return a mapping from each queue the policy draws on to the
+        candidates its slots carry, only if, under ``ctx``, every slot of a
+        queue carries exactly those candidates and ``Slot.index`` counts the
+        queue's slots from the anchor (which the contract checks).  The
+        engine may then reach a window far from the rotation's anchor by
+        arithmetic instead of replaying every slot since (when the rules
+        and leave allow it).  The default, ``None``, keeps the replay, so a
+        policy that does not implement this works exactly as before.
+        """
+        return None
+
 
 # -- scheduling rules -----------------------------------------------------------------
 
@@ -473,6 +487,11 @@ class SchedulingRule(Declaration):
     """
 
     always_on: ClassVar[bool] = False
+    #: True when :meth:`allows` looks at nothing but the members' leave (and
+    #: the rule does not rank): a stretch without leave is then plain round
+    #: robin, and the engine may jump over it instead of replaying it slot by
+    #: slot.  Leave it False when in doubt: it only costs speed.
+    judges_leave_only: ClassVar[bool] = False
 
     def allows(self, ctx: RuleContext, person_id: int, slot: Slot) -> bool:
         """Whether the person may take the slot; a hard constraint."""

@@ -120,6 +120,10 @@ class DailyPolicy(RotationPolicy):
         )
         return _grid_slots(grid, ctx, start, end)
 
+    def queues(self, ctx: PolicyContext) -> dict[str, tuple[int, ...]]:
+        """One queue, the rotation's members (the engine's fast path; see the base class)."""
+        return {MEMBERS: ctx.members}
+
 
 class WeeklyPolicy(RotationPolicy):
     """One shift a week, handed over on the same weekday and local time."""
@@ -157,6 +161,10 @@ class WeeklyPolicy(RotationPolicy):
         base = anchor_day - timedelta(days=(anchor_day.weekday() - params["handoff_weekday"]) % 7)
         grid = _DayGrid(base, 7, parse_clock(params["handoff_time"]), ctx.tz)
         return _grid_slots(grid, ctx, start, end)
+
+    def queues(self, ctx: PolicyContext) -> dict[str, tuple[int, ...]]:
+        """One queue, the rotation's members (the engine's fast path; see the base class)."""
+        return {MEMBERS: ctx.members}
 
 
 class CustomPolicy(RotationPolicy):
@@ -226,6 +234,10 @@ class CustomPolicy(RotationPolicy):
             )
             number += 1
             slot_start = slot_end
+
+    def queues(self, ctx: PolicyContext) -> dict[str, tuple[int, ...]]:
+        """One queue, the rotation's members (the engine's fast path; see the base class)."""
+        return {MEMBERS: ctx.members}
 
 
 class SplitPolicy(RotationPolicy):
@@ -302,10 +314,7 @@ class SplitPolicy(RotationPolicy):
         if not opens < closes:
             raise BusinessHoursError("split: business_end must be after business_start")
         business_days = frozenset(params["business_days"])
-        members = {
-            BUSINESS: tuple(params["business_members"]) or ctx.members,
-            NIGHT: tuple(params["night_members"]) or ctx.members,
-        }
+        members = self.queues(ctx)
 
         def is_working(day: date) -> bool:
             return day.weekday() in business_days and day not in ctx.holidays
@@ -350,6 +359,14 @@ class SplitPolicy(RotationPolicy):
                     )
                 numbers[queue] += 1
             night_start = business_end
+
+    def queues(self, ctx: PolicyContext) -> dict[str, tuple[int, ...]]:
+        """Business hours and off-hours, each with its order (the engine's fast path)."""
+        params = self.defaults(ctx.params)
+        return {
+            BUSINESS: tuple(params["business_members"]) or ctx.members,
+            NIGHT: tuple(params["night_members"]) or ctx.members,
+        }
 
 
 @hookimpl

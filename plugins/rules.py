@@ -17,6 +17,7 @@ class RespectLeave(SchedulingRule):
 
     name = "respect_leave"
     always_on = True
+    judges_leave_only = True
     title = {"pt-BR": "Respeitar ausências", "en": "Respect leave"}
     description = {
         "pt-BR": "Quem está de férias ou afastado em qualquer momento do plantão não é escalado; "

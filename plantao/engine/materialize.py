@@ -249,8 +249,11 @@ def _first_difference(old: list, new: list[RosterShift], now: datetime) -> datet
     """The first instant at or after ``now`` where the two rosters of a role differ.
 
     They differ where a different person (or source) holds the role, or
-    where one has a boundary the other lacks.  ``now`` itself is reported
-    only for a difference in who holds the role then.
+    where one has a boundary the other lacks, or where a shift starting
+    after ``now`` comes from another rotation or override than the stored
+    one (so that the stored references never depend on where an earlier
+    change happened to cut).  ``now`` itself is reported only for a
+    difference in who holds the role then.
     """
     old_edges = {t for row in old for t in (row.start, row.end) if t > now}
     new_edges = {t for shift in new for t in (shift.start, shift.end) if t > now}
@@ -259,6 +262,8 @@ def _first_difference(old: list, new: list[RosterShift], now: datetime) -> datet
         if point > now and (point in old_edges) != (point in new_edges):
             return point
         if old_line.holder(point) != new_line.holder(point):
+            return point
+        if point > now and old_line.references(point) != new_line.references(point):
             return point
     return None
 
@@ -275,6 +280,14 @@ class _Timeline:
         if index >= 0 and self.shifts[index].end > moment:
             shift = self.shifts[index]
             return (shift.person_id, shift.source)
+        return None
+
+    def references(self, moment: datetime):
+        """The rotation and override of the shift holding the role at ``moment``."""
+        index = bisect_right(self.starts, moment) - 1
+        if index >= 0 and self.shifts[index].end > moment:
+            shift = self.shifts[index]
+            return (shift.rotation_id, shift.override_id)
         return None
 
 

@@ -87,7 +87,28 @@ def build_roster(
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ValueError(f"unknown time zone {data.tz!r}") from error
     leaves = LeaveCalendar(data.leaves)
+    try:
+        return _build(data, start, end, tz, leaves, policies, rules, jump=True)
+    except _JumpedTooFar:
+        # A shift overlapping the window began before where a rotation
+        # jumped to (a long override, a longer slot of another rotation of
+        # the role): replaying from the anchors gives the exact answer.
+        return _build(data, start, end, tz, leaves, policies, rules, jump=False)
 
+
+class _JumpedTooFar(Exception):
+    """A rotation skipped time the window's layering turned out to need."""
+
+
+def _jump_target(data: RosterInput, start: datetime, end: datetime) -> datetime:
+    """Where the rotations may jump to: no later than anything overlapping the window begins."""
+    return min(
+        [start]
+        + [o.start for o in data.overrides if o.start < end and o.end > start]
+    )
+
+
+def _build(data, start, end, tz, leaves, policies, rules, *, jump: bool) -> RosterResult:
     schedulers = [
         _RotationScheduler(
             rotation,
@@ -100,6 +121,19 @@ def build_roster(
         )
         for rotation in sorted(data.rotations, key=lambda rotation: rotation.id)
     ]
+    if jump:
+        target = _jump_target(data, start, end)
+        # Each rotation jumps to the start of its slot holding the target;
+        # the earliest of those in a role bounds its neighbours too, since
+        # their layering meets there.
+        by_role: dict[str, datetime] = {}
+        for scheduler in schedulers:
+            holding = scheduler.slot_start_at(target)
+            if holding is not None:
+                role = scheduler.rotation.role
+                by_role[role] = min(by_role.get(role, holding), holding)
+        for scheduler in schedulers:
+            scheduler.fast_forward(by_role.get(scheduler.rotation.role, target))
     for scheduler in schedulers:
         scheduler.advance(end)
 
@@ -149,6 +183,12 @@ def build_roster(
             )
         ),
     )
+
+
+def _judges_leave_only(rule: SchedulingRule) -> bool:
+    # Declared by the rule itself (SchedulingRule.judges_leave_only): the
+    # engine knows no rule by name, built-in or not.
+    return bool(getattr(rule, "judges_leave_only", False)) and not rule.ranks
 
 
 def _shift_order(shift: RosterShift) -> tuple[datetime, str, str]:
@@ -242,6 +282,10 @@ class _RotationScheduler:
                 f"uses unknown policy {rotation.policy!r}"
             ) from None
         self.history = AssignmentHistory()
+        # Set by fast_forward: the version number and instant the slots
+        # resume from, every slot before having been accounted for.
+        self.resume: tuple[int, datetime] | None = None
+        self.covered_until: datetime | None = None
         self.stream = self._slots()
         self.frontier: datetime | None = None
         self.exhausted = False
@@ -257,6 +301,133 @@ class _RotationScheduler:
         for version in rotation.versions:
             self.params_by_version[id(version)] = self.policy.validate(version.params)
             self._rules_for(version)
+
+    def _first_version(self) -> tuple[int, RotationVersionSpec, datetime | None]:
+        """The version the rotation starts with, its number, and when the next one takes over."""
+        versions = self.rotation.versions
+        anchor = self.rotation.anchor
+        for number, version in enumerate(versions):
+            following = versions[number + 1].effective_from if number + 1 < len(versions) else None
+            if following is None or following > anchor:
+                return number, version, following
+        raise AssertionError("the last version is never superseded")
+
+    def _policy_context(self, version: RotationVersionSpec) -> PolicyContext:
+        return PolicyContext(
+            tz=self.tz,
+            anchor=self.rotation.anchor,
+            params=self.params_by_version[id(version)],
+            members=version.members,
+            holidays=self.holidays,
+        )
+
+    def _can_jump(self) -> bool:
+        """Whether every slot is plain round robin unless somebody is on leave.
+
+        That holds when no rule may refuse a member for any other reason or
+        reorder them (the built-in ``respect_leave`` is the only rule in
+        force) and nothing can leave a slot empty or inactive.  Rules that
+        read the history would also need the skipped slots recorded, so any
+        rule chosen by a version rules the jump out.
+        """
+        if any(version.rules for version in self.rotation.versions):
+            return False
+        if self.rotation.versions[0].effective_from > self.rotation.anchor:
+            return False
+        hard = [rule for rule in self.rules.values() if rule.always_on]
+        return all(_judges_leave_only(rule) for rule in hard)
+
+    def slot_start_at(self, instant: datetime) -> datetime | None:
+        """Where the first version's slot holding ``instant`` starts, if the rotation can jump there."""
+        if instant <= self.rotation.anchor or not self._can_jump():
+            return None
+        _, version, following = self._first_version()
+        if following is not None and instant >= following:
+            return None
+        ctx = self._policy_context(version)
+        if self.policy.queues(ctx) is None:
+            return None
+        for slot in self.policy.slots(ctx, instant, instant + _CHUNK):
+            if slot.end > instant:
+                return slot.start if slot.start > self.rotation.anchor else None
+        return None
+
+    def fast_forward(self, target: datetime) -> None:
+        """Account for the slots before ``target`` without replaying them, when that is exact.
+
+        The rotation resumes at the start of its slot holding ``target``
+        (or before the first leave of a candidate, if earlier), with each
+        queue where plain round robin leaves it: rotated once per slot, the
+        slot ordinals taken from the policy's indexes.  Nothing happens
+        unless the policy offers the fast path (``RotationPolicy.queues``),
+        the first version is still in effect there, no restriction makes
+        turns depend on the clock and only leave can refuse anybody.
+        """
+        rotation = self.rotation
+        if self.frontier is not None or not self._can_jump():
+            return
+        number, version, following = self._first_version()
+        if version.restriction is not None and not version.restriction.is_unrestricted:
+            return
+        ctx = self._policy_context(version)
+        queues = self.policy.queues(ctx)
+        if not queues:
+            return
+        candidates = {
+            queue: tuple(dict.fromkeys(p for p in members if p not in self.inactive))
+            for queue, members in queues.items()
+        }
+        if not all(candidates.values()):
+            return
+        # Somebody's leave refuses them a slot and changes the order from
+        # there on: stop before the first one.
+        for person in {p for members in candidates.values() for p in members}:
+            first_leave = next(
+                (leave for leave in self.leaves.of(person) if leave.end > rotation.anchor), None
+            )
+            if first_leave is not None:
+                target = min(target, first_leave.start)
+        if following is not None:
+            target = min(target, following)
+        if target <= rotation.anchor:
+            return
+        resume = None
+        firsts: dict[str, Slot] = {}
+        for slot in self.policy.slots(ctx, target, target + _CHUNK):
+            if slot.end <= target:
+                continue
+            if resume is None:
+                resume = slot.start
+            if slot.queue not in candidates:
+                return  # the policy broke its promise: replay instead
+            firsts.setdefault(slot.queue, slot)
+            if len(firsts) == len(candidates):
+                break
+        if (
+            resume is None
+            or resume <= rotation.anchor
+            or len(firsts) < len(candidates)
+            or (following is not None and resume >= following)
+        ):
+            return
+        for queue, slot in firsts.items():
+            taken = slot.index
+            if slot.start < resume or taken <= 0:
+                # The slot at the resume point is the only one that may
+                # start there; a queue not used before needs nothing.
+                continue
+            members = candidates[queue]
+            if slot.candidates != queues[queue]:
+                return
+            turns = _TurnQueue()
+            turns.sync(members)
+            shift = taken % len(members)
+            turns.order = list(members[shift:] + members[:shift])
+            turns.previous = members[(taken - 1) % len(members)]
+            self.queues[queue] = turns
+            self.ordinals[queue] = taken
+        self.resume = (number, resume)
+        self.covered_until = resume
 
     def advance(self, until: datetime) -> None:
         """Assign slots up to and including the first one starting at or after ``until``."""
@@ -302,17 +473,17 @@ class _RotationScheduler:
         rotation = self.rotation
         versions = rotation.versions
         cursor = rotation.anchor
+        skip = 0
+        if self.resume is not None:
+            # fast_forward accounted for everything before this instant.
+            skip, cursor = self.resume
         for number, version in enumerate(versions):
+            if number < skip:
+                continue
             following = versions[number + 1].effective_from if number + 1 < len(versions) else None
             if following is not None and following <= cursor:
                 continue
-            ctx = PolicyContext(
-                tz=self.tz,
-                anchor=rotation.anchor,
-                params=self.params_by_version[id(version)],
-                members=version.members,
-                holidays=self.holidays,
-            )
+            ctx = self._policy_context(version)
             first = True
             superseded = False
             while not superseded:
@@ -415,6 +586,13 @@ class _RotationScheduler:
 
     def _choose(self, rules: _VersionRules, order: Sequence[int], slot: Slot) -> int | None:
         """Pick who takes the slot, relaxing opt-in rules (with a conflict) if needed."""
+        ranking = rules.ranking
+        if not ranking and not rules.soft:
+            # The usual case: the first member every hard rule allows wins,
+            # so there is no need to judge everyone behind them.
+            for person in order:
+                if all(rule.allows(ctx, person, slot) for rule, ctx in rules.hard):
+                    return person
         allowed = [
             person
             for person in order
@@ -430,7 +608,6 @@ class _RotationScheduler:
                         "so the slot was left unassigned.",
                     )
             return None
-        ranking = rules.ranking
         if ranking:
             eligible = [
                 person
@@ -534,6 +711,11 @@ class _RoleLayers:
         in_window = [shift for _, shift in self.items() if _overlaps(shift, start, end)]
         low = min([start, *(shift.start for shift in in_window)])
         high = max([end, *(shift.end for shift in in_window)])
+        # A rotation that jumped covered everything before its resume point
+        # without a gap; the layering must not need those shifts.
+        jumped = [s.covered_until for s in self.schedulers if s.covered_until is not None]
+        if any(covered > low for covered in jumped):
+            raise _JumpedTooFar
         self.advance(high)
         items = self.items()
         relevant = sorted(
@@ -584,7 +766,9 @@ class _RoleLayers:
             # the same whatever window it was asked through.
             known_start = known_end = True
             if left == low:
-                previous_end = max((s.end for _, s in items if s.end <= low), default=None)
+                previous_end = max(
+                    [s.end for _, s in items if s.end <= low] + jumped, default=None
+                )
                 known_start = previous_end is not None
                 left = previous_end or low
             if right == high:

@@ -163,16 +163,19 @@ class OverrideService:
                 refusals.append(refusal)
         if len(refusals) == len(partners):
             raise refusals[0]
+        stretches = [(item.start, item.end) for item in partners]
         for item in partners:
             audit.record(self.dbsession, self.ctx.actor, "delete", "override", item.id, override_json(item, team), None)
             self.dbsession.delete(item)
         self.dbsession.flush()
-        RosterService(self.ctx).materialize(team)
+        # Only the time the overrides covered can change hands.
+        RosterService(self.ctx).materialize(team, stretches=stretches)
 
     def _save(self, team: Team, overrides: list[Override]) -> list[Override]:
         self.dbsession.add_all(overrides)
         self.dbsession.flush()
         for override in overrides:
             audit.record(self.dbsession, self.ctx.actor, "create", "override", override.id, None, override_json(override, team))
-        RosterService(self.ctx).materialize(team)
+        # Only the time the overrides cover can change hands.
+        RosterService(self.ctx).materialize(team, stretches=[(o.start, o.end) for o in overrides])
         return overrides

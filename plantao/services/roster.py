@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import engine as roster_engine
 from ..datetimes import isoformat, utcnow
 from ..engine.materialize import Handover, effective_instant, plan_materialization
-from ..models import Leave, Override, Person, Rotation, Shift, Team
+from ..models import Leave, Override, Person, RosterConflict, RosterGap, Rotation, Shift, Team
 from ..notifications.outbox import record_roster_changes
 from ..models.revision import bump_revision
 from .context import ServiceContext
@@ -30,6 +30,10 @@ from .gaps import store_gaps
 
 #: How long "for good" lasts for somebody who left.
 FOREVER = timedelta(days=365 * 100)
+
+#: How far around the changed stretches an incremental regeneration reads
+#: the stored shifts at once (a week's shift and a bit).
+_READ_AROUND = timedelta(days=8)
 
 #: A team whose stored roster ends sooner than this before the horizon is
 #: extended by the horizon keeper (plantao.horizon), so the horizon moves
@@ -226,20 +230,7 @@ class RosterService:
     ) -> roster_engine.RosterResult:
         """The engine's roster for ``[start, end)``; nothing is stored."""
         data = self.roster_input(team, rotations=rotations, since=start, until=end)
-        try:
-            return roster_engine.build_roster(
-                data, start, end, policies=self.plugins.policies, rules=self.plugins.rules
-            )
-        except (ValueError, ArithmeticError) as error:
-            # Parameters the schema let through may still be impossible
-            # (a shift length past the end of the calendar, say).
-            # A plugin's (or DateTimeError's) own code says more than "uncomputable".
-            code = getattr(error, "code", None)
-            raise Invalid(
-                f"The roster cannot be computed: {error}",
-                code=code if isinstance(code, str) else "roster_uncomputable",
-                params={"detail": str(error)},
-            ) from None
+        return self._build(data, start, end)
 
     # -- materialization ----------------------------------------------------
 
@@ -251,8 +242,26 @@ class RosterService:
             )
         )
 
-    def materialize(self, team: Team, now: datetime | None = None) -> MaterializeReport:
-        """Regenerate the stored roster of ``team`` from ``now`` to the horizon."""
+    def materialize(
+        self,
+        team: Team,
+        now: datetime | None = None,
+        *,
+        stretches: Sequence[tuple[datetime, datetime]] | None = None,
+    ) -> MaterializeReport:
+        """Regenerate the stored roster of ``team`` from ``now`` to the horizon.
+
+        ``stretches`` makes it incremental: the write changed the roster's
+        input only in those ``[start, end)`` stretches, and in a way that
+        cannot reach the rotations' assignments (an override created or
+        deleted, a swap: overrides are layered over the rotations, and no
+        rule sees them).  Only the shifts around those stretches, and the
+        time the horizon gained since the last regeneration, are then
+        computed and compared; the stored result is exactly the one a full
+        regeneration gives (see :meth:`_windows` for why), provided the
+        stored roster was up to date before the write.  Anything else
+        (rotations, members, leave, the team) regenerates in full.
+        """
         now = now or utcnow()
         # The horizon's end is where an open-ended fallback shift stops, so
         # it is a whole minute too, like every boundary the clock may draw.
@@ -261,9 +270,16 @@ class RosterService:
         # and then computes from the first one's committed team and shifts
         # (SQLite serializes writers anyway).
         self.dbsession.refresh(team, with_for_update=True)
-        result = self.compute(team, now, horizon_end)
-        wanted = [shift for shift in result.shifts if shift.end > now]
-        report = self._store(team, wanted, now)
+        partial = None
+        if stretches is not None:
+            partial = self._windows(team, now, horizon_end, stretches)
+        if partial is None:
+            result = self.compute(team, now, horizon_end)
+            wanted = [shift for shift in result.shifts if shift.end > now]
+            report = self._store(team, wanted, now)
+        else:
+            result, wanted, stored = partial
+            report = self._store(team, wanted, now, stored=stored)
         # The people concerned hear of it only if this transaction commits.
         record_roster_changes(self.dbsession, team, report, now, self.settings)
         # -- gaps and conflicts are stored with the shifts (plantao.services.gaps) --
@@ -288,15 +304,26 @@ class RosterService:
         for team in teams:
             self.materialize(team, now)
 
-    def _store(self, team: Team, wanted: list, now: datetime) -> MaterializeReport:
+    def _store(
+        self,
+        team: Team,
+        wanted: list,
+        now: datetime,
+        *,
+        stored: list[Shift] | None = None,
+    ) -> MaterializeReport:
         """Make the stored shifts from ``now`` on follow ``wanted``.
 
         See :func:`plantao.engine.materialize.plan_materialization` for what
         changes and from when; this applies the plan to the stored rows.
+        An incremental regeneration passes the ``stored`` rows of its
+        windows only; no new shift may take the key of any other.
         """
         report = MaterializeReport()
-        stored = self.stored_from(team, now)
-        plan = self._plan(team, stored, wanted, now)
+        partial = stored is not None
+        if stored is None:
+            stored = self.stored_from(team, now)
+        plan = self._plan(team, stored, wanted, now, partial=partial)
         report.cuts = dict(plan.cuts)
         report.handovers = list(plan.handovers)
         for row, new in plan.update:
@@ -335,21 +362,192 @@ class RosterService:
         self.dbsession.flush()
         return report
 
-    def _plan(self, team: Team, stored: list[Shift], wanted: list, now: datetime):
-        """The materialization plan, with every key already used by an ended shift kept clear."""
+    def _plan(self, team: Team, stored: list[Shift], wanted: list, now: datetime, *, partial: bool = False):
+        """The materialization plan, with every key already used by an ended shift kept clear.
+
+        ``partial``: ``stored`` holds only some of the shifts not ended, so
+        the keys of the others are looked up the same way.
+        """
         keys = {shift.key for shift in wanted}
-        taken = self._ended_keys(team, keys, now)
+        taken = self._ended_keys(team, keys, now, live_too=partial)
         ended = self._ended_since(team, min((s.start for s in wanted if s.start < now), default=now), now)
         plan = plan_materialization(stored, wanted, now, taken, ended)
         # A continuation key may itself clash with an ended shift's: plan
         # again with those keys known (rare, and settled in a round or two).
         for _ in range(5):
-            clashing = self._ended_keys(team, {shift.key for shift in plan.insert} - taken, now)
+            clashing = self._ended_keys(team, {shift.key for shift in plan.insert} - taken, now, live_too=partial)
             if not clashing:
                 break
             taken |= clashing
             plan = plan_materialization(stored, wanted, now, taken, ended)
         return plan
+
+    # -- incremental regeneration ---------------------------------------------
+
+    def _windows(
+        self,
+        team: Team,
+        now: datetime,
+        horizon_end: datetime,
+        stretches: Sequence[tuple[datetime, datetime]],
+        *,
+        rounds: int = 8,
+    ):
+        """What an incremental regeneration computes and compares, or ``None`` for a full one.
+
+        Overrides only change who wins the layering while they last, so the
+        engine's roster differs only in the shifts (and gaps) overlapping the
+        changed stretches, whole.  Each window starts as a stretch (the time
+        the horizon gained is one more) and grows until its edges are clean:
+        no wanted or stored shift or gap crosses an edge, and the wanted
+        shifts on either side of it are held by different people (else the
+        planner would join them into one shift reaching outside), and no
+        stored gap or fallback shift abuts it.  Outside clean windows the
+        wanted and stored rosters agree, so the planner, given only the
+        windows' shifts (and told to look up every other key in use),
+        decides exactly what it decides on the whole horizon; an edge at
+        ``now`` or at the horizon is the full regeneration's own.  Uncovered
+        time running to a window's edge is not local (the first override of
+        a role gives it gaps all along the horizon): then, or when the
+        windows keep growing, the answer is ``None`` and the regeneration a
+        full one.  Returns the result to store gaps and conflicts from (the
+        windows' own, plus the stored ones outside them), the wanted shifts
+        and the stored rows of the windows.
+        """
+        until = team.materialized_until
+        if until is None or until > horizon_end or until <= now:
+            # Never materialized, or the horizon was shortened since: only
+            # a full regeneration deletes what now lies beyond it.
+            return None
+        epsilon = timedelta(microseconds=1)
+        # A stretch in the past or beyond the horizon still moves the
+        # uncovered time next to it (a gap runs to the nearest coverage):
+        # it starts as the instant nearest to it, and grows from there.
+        spans = []
+        for start, end in stretches:
+            start = min(max(start, now), horizon_end - epsilon)
+            spans.append((start, max(min(end, horizon_end), start + epsilon)))
+        if horizon_end > until:
+            spans.append((until, horizon_end))
+        windows = _merged(spans)
+        data = self.roster_input(team, since=now, until=horizon_end) if windows else None
+        results: list[roster_engine.RosterResult] = []
+        stored: list[Shift] = []
+        nearby: list[Shift] = []
+        fetched: tuple[datetime, datetime] | None = None
+        gaps = self._stored_gaps(team, now)
+        for _ in range(rounds if windows else 0):
+            # One engine run per window, reaching a microsecond past each
+            # edge that is not the full regeneration's, to see the shifts
+            # that touch it from outside.
+            results = [
+                self._build(data, start - epsilon if start > now else start,
+                            end + epsilon if end < horizon_end else end)
+                for start, end in windows
+            ]
+            if any(
+                _reaches_edge(result, start - epsilon if start > now else None,
+                              end + epsilon if end < horizon_end else None)
+                for (start, end), result in zip(windows, results)
+            ):
+                return None
+            low, high = windows[0][0], windows[-1][1]
+            if fetched is None or low < fetched[0] or high > fetched[1]:
+                # Read a little around the windows, so that growing them
+                # past a shift or two needs no second query.
+                fetched = (max(low - _READ_AROUND, now), min(high + _READ_AROUND, horizon_end))
+                nearby = self._stored_between(team, now, horizon_end, *fetched)
+            stored = _in_windows(nearby, windows, now, horizon_end)
+            grown = []
+            for (start, end), result in zip(windows, results):
+                inside = [
+                    item
+                    for item in [*result.shifts, *result.gaps, *stored, *gaps]
+                    if item.start < end and item.end > start and item.end > now
+                ]
+                # Uncovered time stored next to the window may be what the
+                # change joins or removes (the last override of a role
+                # deleted takes the role's gaps with it).
+                uncovered = [*(row for row in nearby if row.source == "fallback"), *gaps]
+                inside.extend(
+                    item
+                    for item in uncovered
+                    if (start > now and item.end == start) or (end < horizon_end and item.start == end)
+                )
+                low = min([start, *(item.start for item in inside)])
+                high = max([end, *(item.end for item in inside)])
+                if low == start and start > now:
+                    low = min([low, *(before.start for before, _ in _joins(result.shifts, start))])
+                if high == end and end < horizon_end:
+                    high = max([high, *(after.end for _, after in _joins(result.shifts, end))])
+                grown.append((max(low, now), min(high, horizon_end)))
+            grown = _merged(grown)
+            if grown == windows:
+                break
+            windows = grown
+        else:
+            if windows:
+                return None  # still growing: a full regeneration is as quick
+        shifts, gap_items, conflicts = [], [], []
+        for (start, end), result in zip(windows, results):
+            shifts.extend(s for s in result.shifts if s.start < end and s.end > start and s.end > now)
+            gap_items.extend(g for g in result.gaps if g.start < end and g.end > start)
+            conflicts.extend(c for c in result.conflicts if c.start < end and c.end > start)
+
+        def outside(item) -> bool:
+            return not any(item.start < end and item.end > start for start, end in windows)
+
+        gap_items.extend(
+            roster_engine.Gap(role=row.role, start=row.start, end=row.end) for row in gaps if outside(row)
+        )
+        conflicts.extend(
+            roster_engine.RuleConflict(
+                rotation_id=row.rotation_id, role=row.role, start=row.start, end=row.end,
+                rule=row.rule, message=row.message,
+            )
+            for row in self.dbsession.scalars(
+                select(RosterConflict).where(RosterConflict.team_id == team.id, RosterConflict.end > now)
+            )
+            if outside(row)
+        )
+        result = roster_engine.RosterResult(
+            gaps=tuple(sorted(gap_items, key=lambda gap: (gap.start, gap.role))),
+            conflicts=tuple(conflicts),
+        )
+        return result, shifts, stored
+
+    def _build(self, data: roster_engine.RosterInput, start: datetime, end: datetime) -> roster_engine.RosterResult:
+        """The engine's roster of ``data`` for ``[start, end)``, its errors as :class:`Invalid`."""
+        try:
+            return roster_engine.build_roster(
+                data, start, end, policies=self.plugins.policies, rules=self.plugins.rules
+            )
+        except (ValueError, ArithmeticError) as error:
+            # Parameters the schema let through may still be impossible
+            # (a shift length past the end of the calendar, say).
+            # A plugin's (or DateTimeError's) own code says more than "uncomputable".
+            code = getattr(error, "code", None)
+            raise Invalid(
+                f"The roster cannot be computed: {error}",
+                code=code if isinstance(code, str) else "roster_uncomputable",
+                params={"detail": str(error)},
+            ) from None
+
+    def _stored_between(self, team: Team, now: datetime, horizon_end: datetime, low: datetime, high: datetime) -> list[Shift]:
+        """The stored shifts not ended before ``now`` that overlap or touch ``[low, high]``, by start.
+
+        Up to the horizon means everything after it too, as a full
+        regeneration reads.
+        """
+        query = select(Shift).where(Shift.team_id == team.id, Shift.end >= max(low, now))
+        if high < horizon_end:
+            query = query.where(Shift.start <= high)
+        return list(self.dbsession.scalars(query.order_by(Shift.start)))
+
+    def _stored_gaps(self, team: Team, now: datetime) -> list[RosterGap]:
+        return list(
+            self.dbsession.scalars(select(RosterGap).where(RosterGap.team_id == team.id, RosterGap.end > now))
+        )
 
     def _ended_since(self, team: Team, since: datetime, now: datetime) -> list[Shift]:
         """Shifts that ended between ``since`` and ``now``."""
@@ -361,17 +559,16 @@ class RosterService:
             )
         )
 
-    def _ended_keys(self, team: Team, keys: set[str], now: datetime) -> set[str]:
-        """Which of ``keys`` already name shifts that ended."""
+    def _ended_keys(self, team: Team, keys: set[str], now: datetime, *, live_too: bool = False) -> set[str]:
+        """Which of ``keys`` already name shifts that ended (or any stored shift, ``live_too``)."""
         found: set[str] = set()
         ordered = sorted(keys)
         for offset in range(0, len(ordered), 500):
             chunk = ordered[offset : offset + 500]
-            found.update(
-                self.dbsession.scalars(
-                    select(Shift.key).where(Shift.team_id == team.id, Shift.end < now, Shift.key.in_(chunk))
-                )
-            )
+            query = select(Shift.key).where(Shift.team_id == team.id, Shift.key.in_(chunk))
+            if not live_too:
+                query = query.where(Shift.end < now)
+            found.update(self.dbsession.scalars(query))
         return found
 
     # -- previews -----------------------------------------------------------
@@ -393,6 +590,62 @@ class RosterService:
             [shift for shift in stored if shift.end > now], [shift for shift in would_be if shift.end > now]
         )
         return {"diff": diff, "result": result}
+
+
+def _merged(windows: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The windows sorted, with those that overlap or touch made one."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _in_windows(rows: list[Shift], windows, now: datetime, horizon_end: datetime) -> list[Shift]:
+    """The rows a full regeneration would compare within the windows.
+
+    A window from ``now`` also takes the shifts ending right then, and one
+    reaching the horizon everything after it.
+    """
+
+    def inside(row: Shift) -> bool:
+        for start, end in windows:
+            reaches = end >= horizon_end or row.start < end
+            if reaches and (row.end > start or (start == now and row.end >= now)):
+                return True
+        return False
+
+    return [row for row in rows if inside(row)]
+
+
+def _reaches_edge(result, start: datetime | None, end: datetime | None) -> bool:
+    """Whether uncovered time in ``result`` runs to the edge of the window it was asked through.
+
+    The engine stretches a gap (or the fallback's shift) to the nearest
+    coverage; with none before it, or none for a long way after, it stops
+    at the window's edge.  Such time is not local to the window (the first
+    override of a role changes the gaps of the whole horizon), so the
+    regeneration must be a full one.  ``None`` is an edge of the full
+    regeneration's own window.
+    """
+    uncovered = [*result.gaps, *(s for s in result.shifts if s.source == "fallback")]
+    return any(item.start == start or item.end == end for item in uncovered)
+
+
+def _joins(shifts, instant: datetime) -> list[tuple]:
+    """The shifts ending at ``instant`` that the planner would join with one starting there.
+
+    Consecutive pieces with the same holder become one stored shift (see
+    :func:`plantao.engine.materialize.merge_pieces`).
+    """
+    starting = {(s.role, s.person_id, s.source): s for s in shifts if s.start == instant}
+    return [
+        (s, starting[(s.role, s.person_id, s.source)])
+        for s in shifts
+        if s.end == instant and (s.role, s.person_id, s.source) in starting
+    ]
 
 
 def teams_involving(dbsession: Session, person_id: int) -> list[Team]:
