@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from .db import get_session_factory, standby_engine
 from .models.revision import COMMITTING
 from .read_model import ReadModel
-from .routes import is_cached_read, is_feed_path
+from .routes import is_cached_read, is_feed_path, oncall_slug
+from .services.contacts import ContactPolicy
 from .services.feeds import FeedCache
 from .services.oncall import RosterCache
 from .views.services import register_shared
@@ -115,6 +116,57 @@ class ConditionalFeeds:
             return False
 
 
+class PublicOnCall:
+    """Anonymous ``GET .../oncall`` of a public roster, answered before Pyramid is even entered.
+
+    Status pages and bots poll "who is on call now" without credentials;
+    the answer is the same serialized body the view serves
+    (:meth:`RosterCache.oncall_body` with the anonymous reader's contacts),
+    so this WSGI wrapper gives it without the framework's per-request work.
+    Anything else (a query string, a credential, a private roster, an
+    instance still starting, a team not in memory) goes through the
+    application as usual.  ``registry`` stays reachable as an attribute.
+    """
+
+    def __init__(self, app, registry):
+        self.app = app
+        self.registry = registry
+        settings = registry.plantao_settings
+        self.enabled = settings.public_roster
+        self.policy = ContactPolicy.for_reader(False, settings.public_contacts)
+        self.answered = 0
+
+    def __call__(self, environ, start_response):
+        if (
+            self.enabled
+            and environ.get("REQUEST_METHOD") == "GET"
+            and not environ.get("QUERY_STRING")
+            and "HTTP_AUTHORIZATION" not in environ
+            and "plantao_session" not in environ.get("HTTP_COOKIE", "")
+        ):
+            body = self._answer(oncall_slug(environ.get("PATH_INFO", "")))
+            if body is not None:
+                headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+                stale = self.registry.read_model.stale_seconds()
+                if stale is not None:
+                    headers.append(("X-Plantao-Stale", str(stale)))
+                self.answered += 1
+                start_response("200 OK", headers)
+                return [body]
+        return self.app(environ, start_response)
+
+    def _answer(self, slug: str | None) -> bytes | None:
+        registry = self.registry
+        if slug is None or not registry.readiness.serving or not registry.read_model.loaded:
+            return None
+        if registry.read_model.snapshot().team(slug) is None:
+            return None  # the application answers the 404
+        try:
+            return registry.roster_cache.oncall_body(slug, None, self.policy)
+        except Exception:  # the application answers, and explains, instead
+            return None
+
+
 def stale_tween_factory(handler, registry):
     """Mark answers given while the database is unreachable: ``X-Plantao-Stale: <seconds>``.
 
@@ -135,10 +187,12 @@ def stale_tween_factory(handler, registry):
     return stale_tween
 
 
-def wrap(app, registry) -> ConditionalFeeds:
-    """The WSGI app with feed revalidations answered in front of it (kept as ``registry.conditional_feeds``)."""
+def wrap(app, registry) -> PublicOnCall:
+    """The WSGI app with anonymous ``oncall`` reads and feed revalidations answered in front of it
+    (kept as ``registry.public_oncall`` and ``registry.conditional_feeds``)."""
     registry.conditional_feeds = ConditionalFeeds(app, registry, registry.feed_cache)
-    return registry.conditional_feeds
+    registry.public_oncall = PublicOnCall(registry.conditional_feeds, registry)
+    return registry.public_oncall
 
 
 def includeme(config) -> None:

@@ -16,6 +16,7 @@ FEED_ROUTES = ("api.team.export", "api.person.export")
 # caches of plantao.caches (feeds read the database, when they must,
 # through short sessions of their own).
 _CACHED_ONCALL = re.compile(rf"^{API}/teams/[^/]+/oncall$")
+_ONCALL_SLUG = re.compile(rf"^{API}/teams/([a-z0-9][a-z0-9-]*)/oncall$")
 #: The probes read no session (``/readyz`` asks the engine itself).
 _PROBES = frozenset({"/healthz", "/readyz"})
 
@@ -24,6 +25,12 @@ def is_feed_path(registry, path: str) -> bool:
     """True when ``path`` (a ``PATH_INFO``) is a team's or a person's feed."""
     mapper = registry.getUtility(IRoutesMapper)
     return any(mapper.get_route(name).match(path) is not None for name in FEED_ROUTES)
+
+
+def oncall_slug(path: str) -> str | None:
+    """The team slug of a ``GET .../teams/{slug}/oncall`` path, else None."""
+    match = _ONCALL_SLUG.match(path)
+    return match.group(1) if match else None
 
 
 def is_cached_read(request) -> bool:

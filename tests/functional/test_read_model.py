@@ -16,7 +16,7 @@ from sqlalchemy import event
 
 from plantao.datetimes import utcnow
 
-HEADERS_ACCEPT_JSON = {"Accept": "application/json"}
+from tests.conftest import ADMIN_PASSWORD as ADMIN
 
 
 @contextmanager
@@ -168,3 +168,24 @@ def test_a_shifts_answer_is_kept_until_the_team_changes(two_teams, app, admin_he
     )
     after = two_teams.get(url).json
     assert after != first and any(s["source"] == "override" for s in after["shifts"])
+
+
+def test_an_anonymous_oncall_is_answered_in_front_of_pyramid_with_the_views_body(two_teams, app, app_with):
+    fast = app.registry.public_oncall
+    answered = fast.answered
+    quick = two_teams.get("/api/v1/teams/infra/oncall")
+    assert fast.answered == answered + 1
+    # Through the view (a query string goes to the application): the same answer but its "at".
+    slow = two_teams.get("/api/v1/teams/infra/oncall?role=primary")
+    assert fast.answered == answered + 1
+    assert {k: v for k, v in quick.json.items() if k != "at"} == {k: v for k, v in slow.json.items() if k != "at"}
+    assert quick.headers["Content-Type"] == slow.headers["Content-Type"] == "application/json"
+    # Credentials, unknown teams and private rosters are the application's.
+    two_teams.get("/api/v1/teams/infra/oncall", headers={"Authorization": f"Bearer {ADMIN}"})
+    two_teams.get("/api/v1/teams/nope/oncall", status=404)
+    assert fast.answered == answered + 1
+    private = app_with(public_roster=False)
+    import webtest
+
+    webtest.TestApp(private).get("/api/v1/teams/infra/oncall", status=401)
+    assert private.registry.public_oncall.answered == 0
