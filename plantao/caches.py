@@ -48,6 +48,9 @@ class _Remembered:
     version: tuple
     expires: float
     headers: tuple[tuple[str, str], ...]
+    #: The full answer's body and its own headers (Content-Type...), kept with the cache's.
+    body: bytes = b""
+    content: tuple[tuple[str, str], ...] = ()
 
 
 def _key(environ) -> tuple:
@@ -83,9 +86,13 @@ class ConditionalFeeds:
         self.lock = threading.Lock()
         self.answered = 0
 
-    def remember(self, request, etag: str, version: tuple, headers: dict[str, str]) -> None:
+    def remember(self, request, etag: str, version: tuple, headers: dict[str, str], *,
+                 body: bytes = b"", content: dict[str, str] | None = None) -> None:
         """Called by the feed views with what they just served for this request."""
-        entry = _Remembered(etag, version, clock.monotonic() + ENTRY_LIFETIME, tuple(headers.items()))
+        entry = _Remembered(
+            etag, version, clock.monotonic() + ENTRY_LIFETIME, tuple(headers.items()), body,
+            tuple((content or {}).items()),
+        )
         with self.lock:
             self.entries[_key(request.environ)] = entry
             self.entries.move_to_end(_key(request.environ))
@@ -93,18 +100,33 @@ class ConditionalFeeds:
                 self.entries.popitem(last=False)
 
     def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "GET" or not is_feed_path(self.registry, environ.get("PATH_INFO", "")):
+            return self.app(environ, start_response)
+        entry = self.entries.get(_key(environ))
+        if entry is None or entry.expires <= clock.monotonic() or not self._unchanged(entry.version):
+            return self.app(environ, start_response)
         tags = environ.get("HTTP_IF_NONE_MATCH")
-        if tags and environ.get("REQUEST_METHOD") in ("GET", "HEAD") and is_feed_path(self.registry, environ.get("PATH_INFO", "")):
-            entry = self.entries.get(_key(environ))
-            if (
-                entry is not None
-                and entry.expires > clock.monotonic()
-                and any(tag.strip().removeprefix("W/") == entry.etag for tag in tags.split(","))
-                and self._unchanged(entry.version)
-            ):
+        stale = self.registry.read_model.stale_seconds()
+        marked = [("X-Plantao-Stale", str(stale))] if stale is not None else []
+        if tags:
+            if any(tag.strip().removeprefix("W/") == entry.etag for tag in tags.split(",")):
                 self.answered += 1
-                start_response("304 Not Modified", list(entry.headers))
+                start_response("304 Not Modified", [*entry.headers, *marked])
                 return [b""]
+        elif (
+            entry.body
+            and "HTTP_IF_MODIFIED_SINCE" not in environ
+            and "plantao_session" not in environ.get("HTTP_COOKIE", "")
+        ):
+            # The same request again, by the same credential (anonymous, a
+            # feed token, a bearer password): the body it got.  A session
+            # cookie goes through the application, which checks the session
+            # is still open before showing a roster again.
+            self.answered += 1
+            start_response("200 OK", [
+                *entry.headers, *entry.content, ("Content-Length", str(len(entry.body))), *marked,
+            ])
+            return [entry.body]
         return self.app(environ, start_response)
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -312,9 +312,12 @@ def load_teams(
         for h in dbsession.scalars(select(CustomHoliday).where(CustomHoliday.team_id.in_(chunk))):
             holidays[h.team_id].append(HolidayRecord(h.day, h.name))
         roles = defaultdict(set)
-        for team_id, role in dbsession.execute(select(Rotation.team_id, Rotation.role).where(Rotation.team_id.in_(chunk))):
-            roles[team_id].add(role)
-        for team_id, role in dbsession.execute(select(Override.team_id, Override.role).where(Override.team_id.in_(chunk))):
+        for team_id, role in dbsession.execute(
+            union(
+                select(Rotation.team_id, Rotation.role).where(Rotation.team_id.in_(chunk)),
+                select(Override.team_id, Override.role).where(Override.team_id.in_(chunk)),
+            )
+        ):
             roles[team_id].add(role)
         members = defaultdict(set)
         for team_id, listed in dbsession.execute(
@@ -324,18 +327,16 @@ def load_teams(
         for team in teams:
             if team.fallback_person_id:
                 members[team.id].add(team.fallback_person_id)
-        reasons = dict(
-            dbsession.execute(
-                select(Override.id, Override.reason).where(Override.team_id.in_(chunk), Override.end > window_start)
-            ).all()
-        )
         shifts = defaultdict(list)
         shifts_people: dict[int, set[int]] = {}
         rows = dbsession.execute(
             select(
                 Shift.id, Shift.team_id, Shift.role, Shift.person_id, Shift.start, Shift.end, Shift.source,
                 Shift.rotation_id, Shift.override_id, Shift.key, Shift.sequence, Shift.updated_at, Shift.created_at,
-            ).where(Shift.team_id.in_(chunk), Shift.end > window_start)
+                Override.reason,
+            )
+            .outerjoin(Override, Override.id == Shift.override_id)
+            .where(Shift.team_id.in_(chunk), Shift.end > window_start)
         )
         for row in rows:
             person = people.get(row.person_id) or _late_person(dbsession, people, row.person_id)
@@ -347,7 +348,7 @@ def load_teams(
                     source=same(row.source), rotation_id=row.rotation_id, override_id=row.override_id,
                     team_id=row.team_id, key=row.key, sequence=row.sequence or 0,
                     updated_at=same(row.updated_at or row.created_at),
-                    reason=reasons.get(row.override_id, "") or "" if row.override_id else "",
+                    reason=row.reason or "",
                 )
             )
         gaps = defaultdict(list)

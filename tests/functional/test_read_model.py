@@ -189,3 +189,21 @@ def test_an_anonymous_oncall_is_answered_in_front_of_pyramid_with_the_views_body
 
     webtest.TestApp(private).get("/api/v1/teams/infra/oncall", status=401)
     assert private.registry.public_oncall.answered == 0
+
+
+def test_the_same_feed_request_again_is_answered_in_front_of_pyramid_until_the_team_changes(
+    two_teams, app, admin_headers
+):
+    front = app.registry.conditional_feeds
+    url = "/api/v1/teams/infra/export.ics"
+    first = two_teams.get(url)
+    answered = front.answered
+    again = two_teams.get(url)
+    assert front.answered == answered + 1
+    assert again.body == first.body
+    for header in ("ETag", "Last-Modified", "Cache-Control", "Content-Type", "Content-Disposition"):
+        assert again.headers[header] == first.headers[header], header
+    # A change to the team: the application renders the new roster.
+    two_teams.patch_json("/api/v1/teams/infra", {"name": "Infraestrutura"}, headers=admin_headers)
+    changed = two_teams.get(url)
+    assert front.answered == answered + 1 and b"Infraestrutura" in changed.body

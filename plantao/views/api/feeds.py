@@ -176,8 +176,13 @@ def answer(request, rendered: RenderedFeed, version: tuple):
     response.last_modified = rendered.last_modified
     # Clients may keep the body, but must ask (cheaply: 304) before using it.
     response.headers["Cache-Control"] = "private, no-cache"
-    # The next revalidation of this very request is answered in front of
-    # Pyramid (plantao.caches.ConditionalFeeds), as long as the roster stays the same.
+    content = {
+        "Content-Type": rendered.content_type,
+        "Content-Disposition": f'attachment; filename="{rendered.filename}"',
+    }
+    # The next request for this very feed (a revalidation, or the same
+    # request again) is answered in front of Pyramid
+    # (plantao.caches.ConditionalFeeds), as long as what it shows stays the same.
     fast_path = getattr(request.registry, "conditional_feeds", None)
     if fast_path is not None:
         fast_path.remember(
@@ -185,13 +190,14 @@ def answer(request, rendered: RenderedFeed, version: tuple):
             rendered.etag,
             version,
             {name: response.headers[name] for name in ("ETag", "Last-Modified", "Cache-Control")},
+            body=rendered.body,
+            content=content,
         )
     if not_modified(request, rendered):
         response.status = 304
         response.content_type = None
         return response
-    response.headers["Content-Type"] = rendered.content_type
-    response.headers["Content-Disposition"] = f'attachment; filename="{rendered.filename}"'
+    response.headers.update(content)
     response.body = rendered.body
     return response
 
