@@ -39,6 +39,9 @@ from .views.services import register_shared
 #: (a feed with a defaulted interval moves with the days, not the revision).
 ENTRY_LIFETIME = 60.0
 MAX_ENTRIES = 4096
+#: Bodies kept for repeated requests: none larger than this, and this many bytes together.
+MAX_KEPT_BODY = 4 * 1024 * 1024
+MAX_BODY_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -83,21 +86,29 @@ class ConditionalFeeds:
         self.registry = registry
         self.feeds = feeds
         self.entries: OrderedDict[tuple, _Remembered] = OrderedDict()
+        self.body_bytes = 0
         self.lock = threading.Lock()
         self.answered = 0
 
     def remember(self, request, etag: str, version: tuple, headers: dict[str, str], *,
                  body: bytes = b"", content: dict[str, str] | None = None) -> None:
         """Called by the feed views with what they just served for this request."""
+        if len(body) > MAX_KEPT_BODY:
+            body = b""  # revalidations only: the application serves it again
         entry = _Remembered(
             etag, version, clock.monotonic() + ENTRY_LIFETIME, tuple(headers.items()), body,
             tuple((content or {}).items()),
         )
+        key = _key(request.environ)
         with self.lock:
-            self.entries[_key(request.environ)] = entry
-            self.entries.move_to_end(_key(request.environ))
-            while len(self.entries) > MAX_ENTRIES:
-                self.entries.popitem(last=False)
+            previous = self.entries.pop(key, None)
+            if previous is not None:
+                self.body_bytes -= len(previous.body)
+            self.entries[key] = entry
+            self.body_bytes += len(body)
+            while self.entries and (len(self.entries) > MAX_ENTRIES or self.body_bytes > MAX_BODY_BYTES):
+                _, dropped = self.entries.popitem(last=False)
+                self.body_bytes -= len(dropped.body)
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "GET" or not is_feed_path(self.registry, environ.get("PATH_INFO", "")):

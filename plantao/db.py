@@ -39,7 +39,18 @@ def create_database_engine(url: str, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("connect_args", {"connect_timeout": 5, "application_name": "plantao"})
+    kwargs.setdefault("connect_args", {
+        "connect_timeout": 5,
+        "application_name": "plantao",
+        # A server gone without a word (its VM lost) must not hold a pooled
+        # connection for the kernel's minutes: TCP keepalives and a send
+        # timeout give up on it within about 20 seconds.
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 3,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 20000,
+    })
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     event.listen(engine, "handle_error", _drop_read_only_connection)
     event.listen(engine, "connect", _use_read_only_connection_once)

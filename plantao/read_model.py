@@ -56,6 +56,10 @@ WINDOW_BEHIND = timedelta(days=42)
 #: Teams loaded per query (an ``IN`` list PostgreSQL and SQLite both take).
 CHUNK = 500
 
+#: A look at the database that has not answered after this many seconds
+#: (a host gone without a word) already marks the answers stale.
+SLOW_LOOK = 3.0
+
 
 # -- what is kept ------------------------------------------------------------------------
 
@@ -226,6 +230,25 @@ class TeamRoster:
         """Shifts starting at or after ``moment``, by start then id."""
         for index in range(bisect_left(self.starts, moment), len(self.shifts)):
             yield self.shifts[index]
+
+    @cached_property
+    def _by_role(self) -> dict[str, tuple[list[datetime], list[ShiftView]]]:
+        roles: dict[str, tuple[list[datetime], list[ShiftView]]] = {}
+        for shift in self.shifts:
+            starts, shifts = roles.setdefault(shift.role, ([], []))
+            starts.append(shift.start)
+            shifts.append(shift)
+        return roles
+
+    def first_of_role(self, role: str, since: datetime) -> ShiftView | None:
+        """The first shift of ``role`` starting at or after ``since``."""
+        starts, shifts = self._by_role.get(role, ((), ()))
+        index = bisect_left(starts, since)
+        return shifts[index] if index < len(shifts) else None
+
+    def shift_roles(self) -> Iterator[str]:
+        """The roles some shift in memory holds."""
+        return iter(self._by_role)
 
 
 @dataclass(frozen=True)
@@ -454,6 +477,7 @@ class ReadModel:
         self.window_behind = window_behind
         self._snapshot: RosterSnapshot | None = None
         self.checked_at = 0.0  # monotonic, last successful look at the revisions
+        self.looking_since: float | None = None  # monotonic, when the look under way began
         self.looked_at = 0.0  # monotonic, last look, successful or not
         self.checked_wall: datetime | None = None
         self.failing = False
@@ -492,8 +516,13 @@ class ReadModel:
         return self._snapshot is not None
 
     def stale_seconds(self) -> int | None:
-        """Whole seconds since the last successful look at the database, while it fails; else None."""
-        if not self.failing or self._snapshot is None:
+        """Whole seconds since the last successful look at the database, while it fails (or a look
+        has been waiting for it for more than :data:`SLOW_LOOK` seconds); else None."""
+        if self._snapshot is None:
+            return None
+        looking_since = self.looking_since
+        slow = looking_since is not None and clock.monotonic() - looking_since > SLOW_LOOK
+        if not (self.failing or slow):
             return None
         return self.seconds_since_check()
 
@@ -525,14 +554,17 @@ class ReadModel:
         self.failing = True
 
     def _refresh_locked(self, force: bool = False) -> None:
+        self.looking_since = clock.monotonic()
         try:
             self._refresh_from(self.session_factory, force)
         except (SQLAlchemyError, OSError):
             if self.standby is None:
                 raise
-            self._refresh_from(self.standby, force)
+            self._refresh_from(self.standby, force, standby=True)
+        finally:
+            self.looking_since = None
 
-    def _refresh_from(self, session_factory: Callable[[], Session], force: bool) -> None:
+    def _refresh_from(self, session_factory: Callable[[], Session], force: bool, standby: bool = False) -> None:
         old = self._snapshot
         now = utcnow()
         with session_factory() as dbsession:
@@ -540,22 +572,42 @@ class ReadModel:
             if old is not None and not force and (revision, people_revision) == (old.revision, old.people_revision):
                 self._checked()
                 return
+            if old is not None and standby and not force and revision < old.revision:
+                # A standby still replaying: what we hold is newer; never go back.
+                self._checked()
+                return
             window_start = now - self.window_behind
-            if old is not None and old.people_revision == people_revision:
+            if old is not None and (
+                old.people_revision == people_revision or (standby and people_revision < old.people_revision)
+            ):
                 people = dict(old.people)
                 people_changed = False
             else:
                 people = load_people(dbsession)
                 people_changed = True
+                if old is not None:
+                    # Unchanged people keep their record, so only the teams
+                    # showing somebody who changed get a new roster object.
+                    for person_id, record in people.items():
+                        kept = old.people.get(person_id)
+                        if kept is not None and (kept.view, kept.feed_token, kept.updated_at) == (
+                            record.view, record.feed_token, record.updated_at
+                        ):
+                            people[person_id] = kept
             listed = dict(dbsession.execute(select(Team.id, Team.roster_revision)).all())
             teams = dict(old.teams) if old is not None else {}
             gone = set(teams) - set(listed)
             for team_id in gone:
                 del teams[team_id]
-            changed = {
-                team_id for team_id, rev in listed.items()
-                if force or team_id not in teams or teams[team_id].revision != (rev or 0)
-            }
+
+            def moved(team_id: int, rev: int) -> bool:
+                if force or team_id not in teams:
+                    return True
+                held = teams[team_id].revision
+                # From a standby, only forward: it may lag what we loaded from the primary.
+                return rev > held if standby else rev != held
+
+            changed = {team_id for team_id, rev in listed.items() if moved(team_id, rev or 0)}
             teams.update(load_teams(dbsession, changed, people, window_start))
             self.loads += len(changed)
         if old is not None and people_changed:

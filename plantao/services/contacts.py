@@ -152,13 +152,17 @@ class OnDuty:
             team = roster.team.id
             for shift in roster.overlapping(moment, moment + timedelta(microseconds=1)):
                 holders.add((team, shift.role, shift.person.id))
-            firsts: dict[str, datetime] = {}
-            for shift in roster.starting_from(moment + timedelta(microseconds=1)):
-                first = firsts.setdefault(shift.role, shift.start)
-                if shift.start == first:
-                    holders.add((team, shift.role, shift.person.id))
-                if len(firsts) == len(roster.roles) and all(shift.start > f for f in firsts.values()):
-                    break
+            after = moment + timedelta(microseconds=1)
+            for role in roster.shift_roles():
+                first = roster.first_of_role(role, after)
+                if first is None:
+                    continue
+                # Every shift of the role starting then (several people may share it).
+                for shift in roster.starting_from(first.start):
+                    if shift.start != first.start:
+                        break
+                    if shift.role == role:
+                        holders.add((team, role, shift.person.id))
         return cls(frozenset(holders))
 
 

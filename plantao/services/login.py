@@ -82,6 +82,11 @@ class RecentlyValidated:
                 self._seen = {k: v for k, v in self._seen.items() if now - v[1] < self.lifetime}
             self._seen[_token_hash(secret)] = (subject, now)
 
+    def forget(self, secret: str) -> None:
+        """``secret`` opens nothing any more (logged out, expired, revoked)."""
+        with self._lock:
+            self._seen.pop(_token_hash(secret), None)
+
     def recall(self, secret: str) -> str | None:
         """Whose ``secret`` was, if validated within the lifetime; else None."""
         found = self._seen.get(_token_hash(secret))
@@ -272,6 +277,8 @@ class LoginSessions:
             return subject
         if subject is not None:
             self.recent.remember(token, subject)
+        else:
+            self.recent.forget(token)
         return subject
 
     def _stored_subject(self, token: str) -> str | None:
@@ -294,6 +301,8 @@ class LoginSessions:
         """Revoke the session with this secret: its cookie, wherever copied, opens nothing."""
         if not isinstance(token, str) or not token:
             return
+        # Gone from memory first: during an outage the cookie must open nothing either.
+        self.recent.forget(token)
         t = self.table
         with self.engine.begin() as connection:
             connection.execute(

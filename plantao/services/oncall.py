@@ -35,8 +35,11 @@ from ..models.revision import FRESHNESS  # noqa: F401  (re-exported)
 
 #: How long the answer for a team with no shift ahead at all is kept.
 IDLE_ENTRY_LIFETIME = timedelta(minutes=5)
-#: Serialized answers (a month of shifts...) kept besides ``oncall``'s.
+#: Serialized answers (a month of shifts...) kept besides ``oncall``'s: at
+#: most this many, this many bytes together, and none larger than the last.
 MAX_ANSWERS = 4096
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+MAX_KEPT_ANSWER = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,10 @@ def state_in_memory(roster: TeamRoster, moment: datetime, role: str | None = Non
     # The next holder of each role held now; in a gap, the next shift at all.
     for held in sorted({s.role for s in current}) or [role]:
         after = max((s.end for s in current if s.role == held), default=moment)
-        following = next((s for s in roster.starting_from(after) if not held or s.role == held), None)
+        if held:
+            following = roster.first_of_role(held, after)
+        else:
+            following = next(roster.starting_from(after), None)
         if following is not None:
             window.append(following)
     return TeamOnCall.from_window(roster.team, moment, window)
@@ -356,8 +362,10 @@ class RosterCache:
         self.bodies: dict[tuple, tuple[tuple, tuple[bytes, bytes]]] = {}
         # Other answers computed from memory, keyed by what they depend on (see kept()).
         self.answers: OrderedDict[tuple, bytes] = OrderedDict()
+        self.answer_bytes = 0
         self.max_answers = max_answers
         self.lock = threading.Lock()
+        read_model.on_change(self._changed)
 
     def clear(self) -> None:
         """Forget every answer (they are rebuilt from memory on demand)."""
@@ -365,18 +373,35 @@ class RosterCache:
             self.entries.clear()
             self.bodies.clear()
             self.answers.clear()
+            self.answer_bytes = 0
+
+    def _changed(self, snapshot, team_ids: set[int]) -> None:
+        # Entries of teams gone or renamed would pin their old rosters.
+        with self.lock:
+            for key in [key for key in self.entries if snapshot.team(key[0]) is None]:
+                del self.entries[key]
+            for key in [key for key in self.bodies if snapshot.team(key[0]) is None]:
+                del self.bodies[key]
 
     def kept(self, key: tuple, build: Callable[[], bytes]) -> bytes:
         """The serialized answer for ``key``, built once: ``key`` must name everything it depends on
-        (a team roster's generation, the query, the kind of reader).  Least recently used out first."""
-        found = self.answers.get(key)
-        if found is not None:
-            return found
-        body = build()
+        (a team roster's generation, the query, the kind of reader).  Least recently used out first;
+        bounded in count and bytes, and an answer larger than :data:`MAX_KEPT_ANSWER` is not kept."""
         with self.lock:
-            self.answers[key] = body
-            while len(self.answers) > self.max_answers:
-                self.answers.popitem(last=False)
+            found = self.answers.get(key)
+            if found is not None:
+                self.answers.move_to_end(key)
+                return found
+        body = build()
+        if len(body) > MAX_KEPT_ANSWER:
+            return body
+        with self.lock:
+            if key not in self.answers:
+                self.answers[key] = body
+                self.answer_bytes += len(body)
+            while self.answers and (len(self.answers) > self.max_answers or self.answer_bytes > MAX_ANSWER_BYTES):
+                _, dropped = self.answers.popitem(last=False)
+                self.answer_bytes -= len(dropped)
         return body
 
     def oncall(self, slug: str, role: str | None = None) -> TeamOnCall:

@@ -126,6 +126,8 @@ class PersonService:
         self.dbsession.flush()
         audit.record(self.dbsession, self.ctx.actor, "deactivate", "person", person.id, before, person_json(person))
         self._rematerialize(teams)
+        # Every answer naming them shows them inactive.
+        bump_revision(self.dbsession, people=True)
         return person
 
     def _apply(self, person: Person, body: dict) -> None:

@@ -24,6 +24,7 @@ from ..engine.materialize import Handover, effective_instant, plan_materializati
 from ..models import Leave, Override, Person, RosterConflict, RosterGap, Rotation, Shift, Team
 from ..notifications.outbox import record_roster_changes
 from ..models.revision import bump_revision
+from ..read_model import WINDOW_BEHIND
 from .context import ServiceContext
 from .errors import Detail, Invalid
 from .gaps import store_gaps
@@ -654,6 +655,13 @@ def teams_involving(dbsession: Session, person_id: int) -> list[Team]:
         dbsession.scalars(select(Override.team_id).where(Override.person_id == person_id))
     )
     team_ids.update(dbsession.scalars(select(Team.id).where(Team.fallback_person_id == person_id)))
+    # Calendars shown from memory carry the leave of whoever held a shift
+    # there lately (a rotation since deleted, say): those teams hear of it too.
+    team_ids.update(
+        dbsession.scalars(
+            select(Shift.team_id).where(Shift.person_id == person_id, Shift.end > utcnow() - WINDOW_BEHIND).distinct()
+        )
+    )
     for rotation in dbsession.scalars(select(Rotation).options(selectinload(Rotation.versions))):
         if any(_mentions(version, person_id) for version in rotation.versions):
             team_ids.add(rotation.team_id)

@@ -144,13 +144,23 @@ def test_another_instances_change_shows_once_the_revision_is_looked_at(two_teams
 def test_a_person_renamed_shows_in_every_team_without_reloading_them(two_teams, app, admin_headers):
     model = app.registry.read_model
     infra = model.snapshot().team("infra")
+    web = model.snapshot().team("web")
     person = infra.shifts[0].person
     loads = model.loads
     two_teams.patch_json(f"/api/v1/people/{person.id}", {"name": "Ana Maria"}, headers=admin_headers)
     renamed = model.snapshot().team("infra")
     assert {s.person.name for s in renamed.shifts if s.person.id == person.id} == {"Ana Maria"}
     assert model.loads == loads  # no team reloaded: the people were
+    # Only the team showing her has a new roster: the other's answers and feeds stay.
+    assert model.snapshot().team("web") is web
     assert "Ana Maria" in two_teams.get("/teams/infra").text
+
+
+def test_a_person_deactivated_shows_inactive_from_memory(two_teams, app, admin_headers):
+    person = app.registry.read_model.snapshot().team("infra").shifts[0].person
+    two_teams.delete(f"/api/v1/people/{person.id}", headers=admin_headers)
+    shown = app.registry.read_model.snapshot().people[person.id].view
+    assert shown.active is False
 
 
 def test_a_shifts_answer_is_kept_until_the_team_changes(two_teams, app, admin_headers):
@@ -207,3 +217,20 @@ def test_the_same_feed_request_again_is_answered_in_front_of_pyramid_until_the_t
     two_teams.patch_json("/api/v1/teams/infra", {"name": "Infraestrutura"}, headers=admin_headers)
     changed = two_teams.get(url)
     assert front.answered == answered + 1 and b"Infraestrutura" in changed.body
+
+
+def test_a_look_at_the_database_that_hangs_already_marks_answers_stale(two_teams, app):
+    import time
+
+    from plantao.read_model import SLOW_LOOK
+
+    model = app.registry.read_model
+    model.snapshot()
+    assert model.stale_seconds() is None
+    model.looking_since = time.monotonic() - SLOW_LOOK - 1  # a look under way, unanswered
+    try:
+        assert model.stale_seconds() is not None
+        assert "X-Plantao-Stale" in two_teams.get("/api/v1/teams/infra/shifts").headers
+    finally:
+        model.looking_since = None
+    assert "X-Plantao-Stale" not in two_teams.get("/api/v1/teams/infra/shifts").headers

@@ -30,3 +30,10 @@ def test_only_a_hash_of_the_secret_is_kept():
     recent = RecentlyValidated()
     recent.remember("s3cret", "viewer")
     assert "s3cret" not in repr(recent._seen)
+
+
+def test_a_secret_forgotten_at_logout_is_never_recalled():
+    recent = RecentlyValidated()
+    recent.remember("s3cret", "admin")
+    recent.forget("s3cret")
+    assert recent.recall("s3cret") is None
