@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-run install-test system-deps bench check clean
+.PHONY: run test install install-run install-test system-deps bench bench-deps check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,16 +30,27 @@ install-test: $(VENV)/.installed-test
 # Everything: the package and the test extras.
 install: install-test
 
-# Debian packages the tests need (Caddy, Chromium...), one per line in
-# .ci/debian-packages.txt; installed only when missing.
-system-deps:
-	@missing=$$(for p in $$(grep -v '^#' .ci/debian-packages.txt); do \
+# Installs the Debian packages listed in $(1) (one per line, # comments)
+# that are missing, with apt (sudo when not root).
+define debian-packages
+	@missing=$$(for p in $$(grep -v '^#' $(1)); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages: $$missing"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
 	fi
+endef
+
+# Debian packages the tests need (Caddy, Chromium...), one per line in
+# .ci/debian-packages.txt; installed only when missing.
+system-deps:
+	$(call debian-packages,.ci/debian-packages.txt)
+
+# What the benchmark runs besides the app: wrk (the load client) and Caddy
+# (one and two instances behind it), from benchmarks/debian-packages.txt.
+bench-deps:
+	$(call debian-packages,benchmarks/debian-packages.txt)
 
 run: install-run
 	$(BIN)/plantao serve --demo-if-empty
@@ -47,7 +58,7 @@ run: install-run
 test: install-test system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install
+bench: install bench-deps
 	$(BIN)/python benchmarks/run.py
 
 check: install-run

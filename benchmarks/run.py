@@ -885,9 +885,9 @@ def main(argv=None) -> int:
                 template = (template.replace("{at}", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
                             .replace("{month}", month.isoformat())
                             .replace("{next_month}", (month + timedelta(days=32)).replace(day=1).isoformat()))
-                if name == "oncall":
-                    # Status pages poll every team: measure the steady state,
-                    # where each team's answer has been asked for once.
+                if name in ("oncall", SHIFTS_MONTH):
+                    # Status pages and integrators poll every team: measure the
+                    # steady state, where each team's answer has been asked for once.
                     prime(ports[server], template, slugs)
                 if client == "wrk":
                     measure = wrk_load(name, ports[server], template if "%s" in template else template + "?%s",
@@ -1023,11 +1023,13 @@ def print_read_model(engine, teams: int) -> None:
     from plantao.services.oncall import RosterCache, shifts_in_memory
     from plantao.services.representations import FULL_CONTACTS
 
-    tracemalloc.start()
     started = time.perf_counter()
+    ReadModel(get_session_factory(engine)).snapshot()
+    loaded = time.perf_counter() - started
+    # Loaded again to weigh it: tracemalloc slows the load several times.
+    tracemalloc.start()
     model = ReadModel(get_session_factory(engine))
     snapshot = model.snapshot()
-    loaded = time.perf_counter() - started
     size, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     shifts = sum(len(t.shifts) for t in snapshot.teams.values())
@@ -1051,6 +1053,9 @@ def print_read_model(engine, teams: int) -> None:
         class Fixed:
             def snapshot(self, scaled=scaled):
                 return scaled
+
+            def on_change(self, listener):
+                pass  # never changes
 
         cache = RosterCache(Fixed())
         slugs = [f"t{rng.randrange(count)}" for _ in range(2000)]
