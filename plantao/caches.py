@@ -7,8 +7,8 @@ included by the app factory, builds on the registry: ``read_model`` (the
 :class:`~plantao.read_model.ReadModel`), ``roster_cache`` (serialized
 ``oncall`` answers, :class:`plantao.services.oncall.RosterCache`),
 ``feed_cache`` (rendered feeds, :class:`plantao.services.feeds.FeedCache`)
-and ``conditional_feeds`` (feed revalidations answered before Pyramid,
-:class:`ConditionalFeeds`).  The read model is refreshed the moment this
+and ``repeated_reads`` (feeds and shifts asked for again, answered before
+Pyramid, :class:`RepeatedReads`).  The read model is refreshed the moment this
 instance commits a roster change; other instances notice within
 :data:`~plantao.models.revision.FRESHNESS` seconds.
 """
@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from .db import get_session_factory, standby_engine
 from .models.revision import COMMITTING
 from .read_model import ReadModel
-from .routes import is_cached_read, is_feed_path, oncall_slug
-from .services.contacts import ContactPolicy
+from .routes import is_cached_read, oncall_slug
+from .services.contacts import ContactPolicy, OnDuty
 from .services.feeds import FeedCache
 from .services.oncall import RosterCache
 from .views.services import register_shared
@@ -68,14 +68,17 @@ def _key(environ) -> tuple:
     )
 
 
-class ConditionalFeeds:
-    """Calendar clients' revalidations answered before Pyramid is even entered.
+class RepeatedReads:
+    """Feeds and shifts asked for again, answered before Pyramid is even entered.
 
-    Calendar apps poll their feed every few minutes with ``If-None-Match``;
-    the answer is nearly always 304.  This WSGI wrapper of the Pyramid app
-    remembers, per feed URL and credential, the ETag the app last served,
-    and answers a matching revalidation itself while the roster revision is
-    unchanged (:meth:`FeedCache.version`).  Anything else (a first request, a changed roster, a
+    Calendar apps poll their feed every few minutes with ``If-None-Match``
+    (the answer is nearly always 304), integrators the same weeks of shifts.
+    This WSGI wrapper of the Pyramid app remembers, per URL and credential,
+    what the app last served, and answers a matching revalidation (304), or
+    the same request again (the body), itself while what it shows is
+    unchanged (:meth:`FeedCache.version` for a feed; for shifts, the team's
+    roster generation and, for readers who see only the phones of those on
+    call, who is on call).  Anything else (a first request, a changed roster, a
     different credential, an entry older than :data:`ENTRY_LIFETIME`) goes
     through the application as usual, which refreshes the entry.
     ``registry`` stays reachable as an attribute.
@@ -111,7 +114,7 @@ class ConditionalFeeds:
                 self.body_bytes -= len(dropped.body)
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") != "GET" or not is_feed_path(self.registry, environ.get("PATH_INFO", "")):
+        if environ.get("REQUEST_METHOD") != "GET" or not self.entries:
             return self.app(environ, start_response)
         entry = self.entries.get(_key(environ))
         if entry is None or entry.expires <= clock.monotonic() or not self._unchanged(entry.version):
@@ -144,9 +147,20 @@ class ConditionalFeeds:
     def _unchanged(self, version: tuple) -> bool:
         kind, ident, served = version
         try:
+            if kind == "shifts":
+                return shifts_version(self.registry.read_model, ident, served[1] is not None) == served
             return self.feeds.version(kind, ident) == served
         except Exception:  # the application answers, and explains, instead
             return False
+
+
+def shifts_version(read_model: ReadModel, team_id: int, on_duty_matters: bool) -> tuple:
+    """What a team's shifts answer depends on: its roster's generation, and who is on call
+    when the reader sees only their phones."""
+    snapshot = read_model.snapshot()
+    roster = snapshot.teams.get(team_id)
+    holders = OnDuty.in_memory(snapshot, team_id=team_id).holders if on_duty_matters else None
+    return (roster.generation if roster is not None else None, holders)
 
 
 class PublicOnCall:
@@ -222,9 +236,11 @@ def stale_tween_factory(handler, registry):
 
 def wrap(app, registry) -> PublicOnCall:
     """The WSGI app with anonymous ``oncall`` reads and feed revalidations answered in front of it
-    (kept as ``registry.public_oncall`` and ``registry.conditional_feeds``)."""
-    registry.conditional_feeds = ConditionalFeeds(app, registry, registry.feed_cache)
-    registry.public_oncall = PublicOnCall(registry.conditional_feeds, registry)
+    (kept as ``registry.public_oncall`` and ``registry.repeated_reads``)."""
+    registry.repeated_reads = RepeatedReads(app, registry, registry.feed_cache)
+    # The views remember what they served through the service door, like the caches.
+    registry.plantao_shared[RepeatedReads] = registry.repeated_reads
+    registry.public_oncall = PublicOnCall(registry.repeated_reads, registry)
     return registry.public_oncall
 
 

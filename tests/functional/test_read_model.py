@@ -204,7 +204,7 @@ def test_an_anonymous_oncall_is_answered_in_front_of_pyramid_with_the_views_body
 def test_the_same_feed_request_again_is_answered_in_front_of_pyramid_until_the_team_changes(
     two_teams, app, admin_headers
 ):
-    front = app.registry.conditional_feeds
+    front = app.registry.repeated_reads
     url = "/api/v1/teams/infra/export.ics"
     first = two_teams.get(url)
     answered = front.answered
@@ -234,3 +234,24 @@ def test_a_look_at_the_database_that_hangs_already_marks_answers_stale(two_teams
     finally:
         model.looking_since = None
     assert "X-Plantao-Stale" not in two_teams.get("/api/v1/teams/infra/shifts").headers
+
+
+def test_the_same_shifts_request_again_is_answered_in_front_of_pyramid_until_the_team_changes(
+    two_teams, app, admin_headers
+):
+    front = app.registry.repeated_reads
+    url = f"/api/v1/teams/infra/shifts?start={utcnow().date().isoformat()}"
+    first = two_teams.get(url)
+    answered = front.answered
+    again = two_teams.get(url)
+    assert front.answered == answered + 1
+    assert again.body == first.body and again.headers["Content-Type"] == first.headers["Content-Type"]
+    ana = app.registry.read_model.snapshot().team("infra").shifts[0].person.id
+    start = (utcnow() + timedelta(days=1)).replace(microsecond=0)
+    two_teams.post_json(
+        "/api/v1/teams/infra/overrides",
+        {"person": ana, "start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()},
+        headers=admin_headers,
+    )
+    changed = two_teams.get(url)
+    assert front.answered == answered + 1 and changed.body != first.body

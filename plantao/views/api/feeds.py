@@ -27,6 +27,7 @@ from ...services.teams import TeamService
 from . import contacts, path_int
 from .documentation import FEED_SECURITY, documented
 from .intervals import interval, local_midnight, person_param
+from ...caches import RepeatedReads
 from ..services import shared
 
 #: How far back a feed reaches when the request names no ``start``.
@@ -182,17 +183,15 @@ def answer(request, rendered: RenderedFeed, version: tuple):
     }
     # The next request for this very feed (a revalidation, or the same
     # request again) is answered in front of Pyramid
-    # (plantao.caches.ConditionalFeeds), as long as what it shows stays the same.
-    fast_path = getattr(request.registry, "conditional_feeds", None)
-    if fast_path is not None:
-        fast_path.remember(
-            request,
-            rendered.etag,
-            version,
-            {name: response.headers[name] for name in ("ETag", "Last-Modified", "Cache-Control")},
-            body=rendered.body,
-            content=content,
-        )
+    # (plantao.caches.RepeatedReads), as long as what it shows stays the same.
+    shared(request, RepeatedReads).remember(
+        request,
+        rendered.etag,
+        version,
+        {name: response.headers[name] for name in ("ETag", "Last-Modified", "Cache-Control")},
+        body=rendered.body,
+        content=content,
+    )
     if not_modified(request, rendered):
         response.status = 304
         response.content_type = None

@@ -16,6 +16,7 @@ from ...services.gaps import GapService
 from . import SHIFTS_DEFAULT_LIMIT, SHIFTS_MAX_LIMIT, contacts, decode_cursor, encode_cursor, limit
 from .documentation import documented
 from .intervals import instant_param, interval, local_midnight, person_param
+from ...caches import RepeatedReads
 from ..services import shared
 
 
@@ -81,6 +82,12 @@ def shifts(request):
     response = request.response
     response.content_type = "application/json"
     response.body = shared(request, RosterCache).kept(key, lambda: json.dumps(answer()).encode())
+    # The same request again is answered in front of Pyramid while this
+    # stays true (plantao.caches.RepeatedReads).
+    shared(request, RepeatedReads).remember(
+        request, "", ("shifts", team.id, (generation, on_duty)), {},
+        body=response.body, content={"Content-Type": "application/json"},
+    )
     return response
 
 
