@@ -30,7 +30,7 @@ from .routes import is_cached_read, oncall_slug
 from .services.contacts import ContactPolicy, OnDuty
 from .services.feeds import FeedCache
 from .services.oncall import RosterCache
-from .views.services import register_shared
+from .shared import keep, register_shared
 
 
 # -- calendar clients' revalidations ------------------------------------------------------
@@ -239,7 +239,7 @@ def wrap(app, registry) -> PublicOnCall:
     (kept as ``registry.public_oncall`` and ``registry.repeated_reads``)."""
     registry.repeated_reads = RepeatedReads(app, registry, registry.feed_cache)
     # The views remember what they served through the service door, like the caches.
-    registry.plantao_shared[RepeatedReads] = registry.repeated_reads
+    keep(registry, registry.repeated_reads, RepeatedReads)
     registry.public_oncall = PublicOnCall(registry.repeated_reads, registry)
     return registry.public_oncall
 

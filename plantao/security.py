@@ -23,7 +23,7 @@ from pyramid.security import Allowed, Denied
 from sqlalchemy.exc import SQLAlchemyError
 
 from .services.login import IDLE_TIMEOUT, DatabaseFailureLog, LoginSessions, LoginThrottle
-from .views.services import register_shared
+from .shared import register_shared
 
 ADMIN = "admin"
 VIEWER = "viewer"

@@ -27,6 +27,7 @@ from ..services.overrides import OverrideService
 from ..services.people import PersonService
 from ..services.rotations import RotationService
 from ..services.teams import TeamService
+from ..shared import register_shared, shared  # noqa: F401  (shared: the views' way to the process-wide objects)
 
 #: Every service a view may find; each is built from a :class:`ServiceContext` alone.
 SERVICES = (
@@ -55,17 +56,6 @@ def service_context(request) -> ServiceContext:
         lambda: request.dbsession, request.plantao_settings, request.plugins, actor,
         roster=request.registry.read_model,
     )
-
-
-def shared(request, kind: type):
-    """The process-wide ``kind`` (the roster in memory, a cache, the throttle, the database probe).
-
-    The same objects ``request.find_service(kind)`` finds, without the
-    per-request container ``pyramid_services`` builds first: the hottest
-    reads (``oncall``, feeds, the probes) need nothing else, and that
-    container costs them a fifth of their time.
-    """
-    return request.registry.plantao_shared[kind]
 
 
 def contacts(request) -> ReaderContacts:
@@ -98,12 +88,3 @@ def includeme(config) -> None:
     for service in SERVICES:
         config.register_service_factory(_Factory(service), service)
     register_shared(config, DatabaseHealth(config.registry["dbengine"]), DatabaseHealth)
-
-
-def register_shared(config, instance, kind: type) -> None:
-    """Register a process-wide ``instance`` of ``kind``: found by :func:`shared` and by ``find_service``."""
-    config.include("pyramid_services")
-    config.register_service(instance, kind)
-    if not hasattr(config.registry, "plantao_shared"):
-        config.registry.plantao_shared = {}
-    config.registry.plantao_shared[kind] = instance
