@@ -37,7 +37,7 @@ from ..read_model import ReadModel, RosterSnapshot, ShiftView
 from . import audit
 from .context import ServiceContext
 from .errors import NotFound
-from .oncall import shifts_in_memory
+from .oncall import shifts_in_memory, shifts_query
 from .contacts import ContactPolicy
 
 log = logging.getLogger(__name__)
@@ -167,16 +167,6 @@ def person_shifts_query(person_id: int, start: datetime, end: datetime, role: st
     return query.order_by(Shift.start, Shift.id)
 
 
-def team_shifts_query(team_id: int, start: datetime, end: datetime, role: str | None, person_id: int | None):
-    """A team's stored shifts overlapping ``[start, end)``, as ``GET .../shifts`` selects them."""
-    query = select(Shift).where(Shift.team_id == team_id, Shift.start < end, Shift.end > start)
-    if role:
-        query = query.where(Shift.role == role)
-    if person_id is not None:
-        query = query.where(Shift.person_id == person_id)
-    return query.order_by(Shift.start, Shift.id)
-
-
 @dataclass(frozen=True)
 class FeedRequest:
     """What a feed request asks for, once parsed: the cache key is made of it."""
@@ -215,9 +205,8 @@ class RenderedFeed:
     shifts: int = 0
 
 
-def _selected(request: FeedRequest, snapshot: RosterSnapshot, session_factory) -> tuple[list[ShiftView], dict]:
-    """The feed's shifts, and the teams they belong to: from memory when the interval is there."""
-    teams = {t.team.id: ExportTeam(t.team.id, t.team.slug, t.team.name, t.team.timezone) for t in snapshot.teams.values()}
+def _selected(request: FeedRequest, snapshot: RosterSnapshot, session_factory) -> list[ShiftView]:
+    """The feed's shifts: from memory when the interval is there."""
     if request.kind == "team":
         team_id = request.subject.team.id
         roster = snapshot.teams.get(team_id)
@@ -227,8 +216,8 @@ def _selected(request: FeedRequest, snapshot: RosterSnapshot, session_factory) -
         if roster.covers(request.start):
             return shifts_in_memory(
                 roster, request.start, request.end, role=request.role, person_id=request.person_id
-            ), teams
-        query = team_shifts_query(team_id, request.start, request.end, request.role, request.person_id)
+            )
+        query = shifts_query(team_id, request.start, request.end, role=request.role, person_id=request.person_id)
     else:
         person_id = request.subject.person.id
         if request.start >= snapshot.covered_from:
@@ -237,10 +226,10 @@ def _selected(request: FeedRequest, snapshot: RosterSnapshot, session_factory) -
                 for roster in snapshot.teams_of_person(person_id)
                 for shift in shifts_in_memory(roster, request.start, request.end, role=request.role, person_id=person_id)
             ]
-            return sorted(found, key=lambda s: (s.start, s.id)), teams
+            return sorted(found, key=lambda s: (s.start, s.id))
         query = person_shifts_query(person_id, request.start, request.end, request.role)
     with session_factory() as dbsession:
-        return stored_export_shifts(dbsession, query), teams
+        return stored_export_shifts(dbsession, query)
 
 
 def render_feed(request: FeedRequest, snapshot: RosterSnapshot, session_factory) -> RenderedFeed:
@@ -252,8 +241,14 @@ def render_feed(request: FeedRequest, snapshot: RosterSnapshot, session_factory)
     """
     fmt = request.format
     params = dict(request.params)
-    selected, all_teams = _selected(request, snapshot, session_factory)
-    teams = {s.team_id: all_teams[s.team_id] for s in selected if s.team_id in all_teams}
+    selected = _selected(request, snapshot, session_factory)
+    # Only the teams shown, and only those still known (a shift read from
+    # the database may belong to a team deleted since).
+    teams = {
+        team_id: ExportTeam(roster.team.id, roster.team.slug, roster.team.name, roster.team.timezone)
+        for team_id in {s.team_id for s in selected}
+        if (roster := snapshot.teams.get(team_id)) is not None
+    }
     selected = [s for s in selected if s.team_id in teams]
     shifts = export_shifts(selected, teams, request.contacts)
     changed = [request.subject.updated_at]

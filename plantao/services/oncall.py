@@ -329,7 +329,24 @@ def shifts_between(
     limit: int | None = None,
 ) -> list[Shift]:
     """The stored shifts :meth:`OnCallService.shifts` answers when the interval is not in memory."""
-    query = select(Shift).where(Shift.team_id == team.id, Shift.start < end, Shift.end > start)
+    return list(
+        dbsession.scalars(shifts_query(team.id, start, end, role=role, person_id=person_id, after=after, limit=limit))
+    )
+
+
+def shifts_query(
+    team_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    role: str | None = None,
+    person_id: int | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+):
+    """The query of a team's stored shifts overlapping ``[start, end)``, by start then id
+    (``GET .../shifts`` and the team feeds select them so)."""
+    query = select(Shift).where(Shift.team_id == team_id, Shift.start < end, Shift.end > start)
     if role:
         query = query.where(Shift.role == role)
     if person_id is not None:
@@ -341,7 +358,7 @@ def shifts_between(
     query = query.order_by(Shift.start, Shift.id)
     if limit is not None:
         query = query.limit(limit)
-    return list(dbsession.scalars(query))
+    return query
 
 
 class RosterCache:
