@@ -165,22 +165,31 @@ def _unknown_role(slug: str, role: str, roles: set[str] | frozenset[str]) -> Bad
     )
 
 
+def state_from(
+    team, moment: datetime, current: list[ShiftView],
+    first_after: Callable[[str | None, datetime], ShiftView | None], role: str | None = None,
+) -> TeamOnCall:
+    """The state at ``moment`` from the shifts ``current`` covering it; ``first_after(role, instant)``
+    finds the first shift (of ``role``, or of any role when None) starting at or after ``instant``."""
+    window = list(current)
+    # The next holder of each role held now; in a gap, the next shift at all.
+    for held in sorted({s.role for s in current}) or [role]:
+        following = first_after(held, max((s.end for s in current if s.role == held), default=moment))
+        if following is not None:
+            window.append(following)
+    return TeamOnCall.from_window(team, moment, window)
+
+
 def state_in_memory(roster: TeamRoster, moment: datetime, role: str | None = None) -> TeamOnCall:
     """Who holds each role of ``roster``'s team at ``moment``, and who is next: no database."""
     current = [
         s for s in roster.overlapping(moment, moment + timedelta(microseconds=1)) if role is None or s.role == role
     ]
-    window = list(current)
-    # The next holder of each role held now; in a gap, the next shift at all.
-    for held in sorted({s.role for s in current}) or [role]:
-        after = max((s.end for s in current if s.role == held), default=moment)
-        if held:
-            following = roster.first_of_role(held, after)
-        else:
-            following = next(roster.starting_from(after), None)
-        if following is not None:
-            window.append(following)
-    return TeamOnCall.from_window(roster.team, moment, window)
+
+    def first_after(held: str | None, after: datetime) -> ShiftView | None:
+        return roster.first_of_role(held, after) if held else next(roster.starting_from(after), None)
+
+    return state_from(roster.team, moment, current, first_after, role)
 
 
 class OnCallService:
@@ -234,16 +243,15 @@ class OnCallService:
         if roster is not None:
             return state_in_memory(roster, moment, role)
         current = self.shifts(team, moment, moment + timedelta(microseconds=1), role=role)
-        window = list(current)
-        for held in sorted({s.role for s in current}) or [role]:
-            after = max((s.end for s in current if s.role == held), default=moment)
+
+        def first_after(held: str | None, after: datetime) -> ShiftView | None:
             query = select(Shift).where(Shift.team_id == team.id, Shift.start >= after)
             if held:
                 query = query.where(Shift.role == held)
             following = self.dbsession.scalars(query.order_by(Shift.start, Shift.id).limit(1)).first()
-            if following is not None:
-                window.append(ShiftView.of(following))
-        return TeamOnCall.from_window(TeamView.of(team), moment, window)
+            return ShiftView.of(following) if following is not None else None
+
+        return state_from(TeamView.of(team), moment, current, first_after, role)
 
     def shift(self, team, shift_id: int) -> Shift | None:
         """The stored shift ``shift_id`` of ``team``, or None (another team's shift is None too)."""

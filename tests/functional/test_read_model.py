@@ -255,3 +255,23 @@ def test_the_same_shifts_request_again_is_answered_in_front_of_pyramid_until_the
     )
     changed = two_teams.get(url)
     assert front.answered == answered + 1 and changed.body != first.body
+
+
+def test_the_database_and_the_roster_in_memory_answer_the_same(two_teams, app, clean_engine, settings, plugins):
+    from sqlalchemy.orm import Session
+
+    from plantao.models import Team
+    from plantao.services.context import ServiceContext
+    from plantao.services.oncall import OnCallService
+
+    memory = OnCallService(ServiceContext(None, settings, plugins, roster=app.registry.read_model))
+    with Session(clean_engine) as session:
+        stored = OnCallService(ServiceContext(session, settings, plugins))
+        team = session.query(Team).filter_by(slug="infra").one()
+        for hours in (0, 13, 30, 75):
+            moment = utcnow() + timedelta(hours=hours)
+            for role in (None, "primary"):
+                a, b = stored.at(team, moment, role), memory.at(team, moment, role)
+                assert (a.current, a.upcoming) == (b.current, b.upcoming), (hours, role)
+        start, end = utcnow() - timedelta(days=2), utcnow() + timedelta(days=9)
+        assert stored.shifts(team, start, end) == memory.shifts(team, start, end)
