@@ -56,16 +56,28 @@ class _Remembered:
     content: tuple[tuple[str, str], ...] = ()
 
 
+def _session_cookie(environ) -> str:
+    """The request's cookies when they carry a login session (security.SESSION_COOKIE), else ''."""
+    cookie = environ.get("HTTP_COOKIE", "")
+    return cookie if "plantao_session" in cookie else ""
+
+
 def _key(environ) -> tuple:
     # Everything that can change the answer: the feed, its query (tokens,
     # formats, intervals) and who asks (contacts differ by reader).
-    cookie = environ.get("HTTP_COOKIE", "")
     return (
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),
         environ.get("HTTP_AUTHORIZATION", ""),
-        cookie if "plantao_session" in cookie else "",
+        _session_cookie(environ),
     )
+
+
+def stale_headers(read_model: ReadModel) -> list[tuple[str, str]]:
+    """``X-Plantao-Stale: <seconds since the last successful look at the database>``
+    while the roster in memory may be late; nothing otherwise."""
+    stale = read_model.stale_seconds()
+    return [("X-Plantao-Stale", str(stale))] if stale is not None else []
 
 
 class RepeatedReads:
@@ -120,8 +132,7 @@ class RepeatedReads:
         if entry is None or entry.expires <= clock.monotonic() or not self._unchanged(entry.version):
             return self.app(environ, start_response)
         tags = environ.get("HTTP_IF_NONE_MATCH")
-        stale = self.registry.read_model.stale_seconds()
-        marked = [("X-Plantao-Stale", str(stale))] if stale is not None else []
+        marked = stale_headers(self.registry.read_model)
         if tags:
             if any(tag.strip().removeprefix("W/") == entry.etag for tag in tags.split(",")):
                 self.answered += 1
@@ -130,7 +141,7 @@ class RepeatedReads:
         elif (
             entry.body
             and "HTTP_IF_MODIFIED_SINCE" not in environ
-            and "plantao_session" not in environ.get("HTTP_COOKIE", "")
+            and not _session_cookie(environ)
         ):
             # The same request again, by the same credential (anonymous, a
             # feed token, a bearer password): the body it got.  A session
@@ -189,16 +200,15 @@ class PublicOnCall:
             and environ.get("REQUEST_METHOD") == "GET"
             and not environ.get("QUERY_STRING")
             and "HTTP_AUTHORIZATION" not in environ
-            and "plantao_session" not in environ.get("HTTP_COOKIE", "")
+            and not _session_cookie(environ)
         ):
             body = self._answer(oncall_slug(environ.get("PATH_INFO", "")))
             if body is not None:
-                headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-                stale = self.registry.read_model.stale_seconds()
-                if stale is not None:
-                    headers.append(("X-Plantao-Stale", str(stale)))
                 self.answered += 1
-                start_response("200 OK", headers)
+                start_response("200 OK", [
+                    ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                    *stale_headers(self.registry.read_model),
+                ])
                 return [body]
         return self.app(environ, start_response)
 
@@ -226,9 +236,7 @@ def stale_tween_factory(handler, registry):
     def stale_tween(request):
         response = handler(request)
         if request.method in ("GET", "HEAD") and response.status_code < 400:
-            stale = read_model.stale_seconds()
-            if stale is not None:
-                response.headers["X-Plantao-Stale"] = str(stale)
+            response.headers.update(stale_headers(read_model))
         return response
 
     return stale_tween

@@ -68,11 +68,6 @@ def bump_revision(dbsession: Session, team=None, *, people: bool = False) -> Non
         dbsession.info[PEOPLE_CHANGED] = True
 
 
-def current_revision(dbsession: Session) -> int:
-    """The shared roster revision, as stored."""
-    return dbsession.scalar(select(RosterState.revision).where(RosterState.id == 1)) or 0
-
-
 def current_revisions(dbsession: Session) -> tuple[int, int]:
     """The shared roster revision and people revision, as stored."""
     row = dbsession.execute(

@@ -15,7 +15,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,6 @@ from .errors import BadRequest, NotFound
 from .contacts import ContactPolicy, OnDuty, ReaderContacts
 from .response_schemas import DATE_TIME, closed_object, nullable, ref
 from .representations import person_json
-from ..models.revision import FRESHNESS  # noqa: F401  (re-exported)
 
 #: How long the answer for a team with no shift ahead at all is kept.
 IDLE_ENTRY_LIFETIME = timedelta(minutes=5)
@@ -428,11 +427,6 @@ class RosterCache:
                 _, dropped = self.answers.popitem(last=False)
                 self.answer_bytes -= len(dropped)
         return body
-
-    def oncall(self, slug: str, role: str | None = None) -> TeamOnCall:
-        """Who is on call in team ``slug`` now, from memory."""
-        moment = utcnow()
-        return replace(self._entry(slug, role, moment)[3], at=moment)
 
     def oncall_body(
         self, slug: str, role: str | None,

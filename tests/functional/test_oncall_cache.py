@@ -17,7 +17,7 @@ from plantao.db import run_in_transaction
 from plantao.models import Person
 from plantao.services.audit import Actor
 from plantao.services.context import ServiceContext
-from plantao.services.oncall import FRESHNESS
+from plantao.models.revision import FRESHNESS
 from plantao.services.people import PersonService
 
 

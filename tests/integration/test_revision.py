@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from plantao.db import get_session_factory
-from plantao.models.revision import bump_revision, current_revision
+from plantao.models.revision import bump_revision, current_revisions
 
 
 def revision(engine) -> int:
     with get_session_factory(engine)() as dbsession:
-        return current_revision(dbsession)
+        return current_revisions(dbsession)[0]
 
 
 def test_a_transaction_that_changed_the_roster_increments_the_revision_once(clean_engine):
@@ -27,7 +27,7 @@ def test_a_transaction_that_changed_the_roster_increments_the_revision_once(clea
 def test_a_transaction_that_changed_nothing_or_rolled_back_leaves_it(clean_engine):
     before = revision(clean_engine)
     with get_session_factory(clean_engine)() as dbsession:
-        current_revision(dbsession)
+        current_revisions(dbsession)
         dbsession.commit()
         bump_revision(dbsession)
         dbsession.rollback()
@@ -45,7 +45,7 @@ def test_a_savepoint_that_rolls_back_takes_no_increment_with_it(clean_engine):
         outer = dbsession.begin_nested()
         # Releasing a savepoint is no commit: the increment waits for the transaction's.
         with dbsession.begin_nested():
-            current_revision(dbsession)
+            current_revisions(dbsession)
         outer.rollback()
         dbsession.commit()
     assert revision(clean_engine) == before + 1
