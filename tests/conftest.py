@@ -10,16 +10,19 @@ fails.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import transaction
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from plantao import schema
 from plantao.config import Settings, normalise_database_url
@@ -63,6 +66,26 @@ def run_sql(url: str, *statements: str) -> None:
                 connection.execute(text(statement))
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def session_at(engine, clock: dict, clock_readers: Iterable[str]) -> Iterator[Session]:
+    """A session in a transaction rolled back at the end, while ``utcnow`` in the
+    modules ``clock_readers`` answers ``clock["now"]`` (the property tests move it
+    between writes); a module that does not read the clock is left alone."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection)
+    try:
+        with contextlib.ExitStack() as stack:
+            for module in clock_readers:
+                if hasattr(importlib.import_module(module), "utcnow"):
+                    stack.enter_context(mock.patch(f"{module}.utcnow", lambda: clock["now"]))
+            yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
 
 
 @contextlib.contextmanager

@@ -33,6 +33,7 @@ from plantao.services.overrides import OverrideService
 from plantao.services.people import PersonService
 from plantao.services.roster import RosterService
 from plantao.services.rotations import RotationService
+from tests.conftest import session_at
 
 UTC = timezone.utc
 BASE = datetime(2031, 3, 3, 12, 0, tzinfo=UTC)
@@ -179,59 +180,46 @@ def _twice(ctx, session, team, ids, now, kind, args) -> None:
 
 
 def _run(engine, plugins, base_settings, team_kind, sequence) -> None:
-    connection = engine.connect()
-    transaction = connection.begin()
-    session = Session(bind=connection)
     clock = {"now": BASE}
     roster_settings = replace(base_settings, horizon_days=team_kind["horizon_days"])
-    try:
-        with ExitStack() as stack:
-            for module in CLOCK_READERS:
-                try:
-                    stack.enter_context(mock.patch(f"{module}.utcnow", lambda: clock["now"]))
-                except AttributeError:
-                    pass  # a module that does not read the clock
-            ctx = ServiceContext(session, roster_settings, plugins)
-            people = [Person(name=f"P{n}", active=True, chat={}) for n in range(4)]
-            session.add_all(people)
-            session.flush()
-            ids = [person.id for person in people]
-            team = Team(slug="incr", name="Incr", timezone="America/Sao_Paulo",
-                        fallback_person_id=ids[3] if team_kind["fallback"] else None)
-            session.add(team)
-            session.flush()
-            rotations = RotationService(ctx)
-            daily = rotations.create(
-                team,
-                {"name": "Daily", "policy": "daily", "members": ids[:3], "start": (BASE - timedelta(days=3)).isoformat()},
-            )
-            second = team_kind["second"]
-            if second == "weekly":
-                rotations.create(team, {"name": "Weekly", "policy": "weekly", "members": ids[1:], "role": "secondary",
-                                        "start": (BASE - timedelta(days=10)).isoformat()})
-            elif second == "restricted":
-                rotations.create(team, {"name": "Office", "policy": "daily", "members": ids[2:], "priority": 5,
-                                        "restrictions": {"weekdays": [0, 1, 2, 3, 4], "start_time": "09:00",
-                                                         "end_time": "18:00"},
-                                        "start": (BASE - timedelta(days=1)).isoformat()})
-            for gap, (kind, *args) in sequence:
-                clock["now"] = now = clock["now"] + gap
-                if kind in ("override", "abutting", "swap", "delete_override"):
-                    _twice(ctx, session, team, ids, now, kind, args)
-                    continue
-                try:
-                    if kind == "leave":
-                        who, offset, length = args
-                        body = {"start": (now + offset).isoformat(), "end": (now + offset + length).isoformat()}
-                        PersonService(ctx).add_leave(session.get(Person, ids[who]), body)
-                    else:
-                        rotations.update(team, daily, {"members": [ids[n] for n in args[0]]})
-                except ServiceError:
-                    pass  # refused before anything was written
-    finally:
-        session.close()
-        transaction.rollback()
-        connection.close()
+    with session_at(engine, clock, CLOCK_READERS) as session:
+        ctx = ServiceContext(session, roster_settings, plugins)
+        people = [Person(name=f"P{n}", active=True, chat={}) for n in range(4)]
+        session.add_all(people)
+        session.flush()
+        ids = [person.id for person in people]
+        team = Team(slug="incr", name="Incr", timezone="America/Sao_Paulo",
+                    fallback_person_id=ids[3] if team_kind["fallback"] else None)
+        session.add(team)
+        session.flush()
+        rotations = RotationService(ctx)
+        daily = rotations.create(
+            team,
+            {"name": "Daily", "policy": "daily", "members": ids[:3], "start": (BASE - timedelta(days=3)).isoformat()},
+        )
+        second = team_kind["second"]
+        if second == "weekly":
+            rotations.create(team, {"name": "Weekly", "policy": "weekly", "members": ids[1:], "role": "secondary",
+                                    "start": (BASE - timedelta(days=10)).isoformat()})
+        elif second == "restricted":
+            rotations.create(team, {"name": "Office", "policy": "daily", "members": ids[2:], "priority": 5,
+                                    "restrictions": {"weekdays": [0, 1, 2, 3, 4], "start_time": "09:00",
+                                                     "end_time": "18:00"},
+                                    "start": (BASE - timedelta(days=1)).isoformat()})
+        for gap, (kind, *args) in sequence:
+            clock["now"] = now = clock["now"] + gap
+            if kind in ("override", "abutting", "swap", "delete_override"):
+                _twice(ctx, session, team, ids, now, kind, args)
+                continue
+            try:
+                if kind == "leave":
+                    who, offset, length = args
+                    body = {"start": (now + offset).isoformat(), "end": (now + offset + length).isoformat()}
+                    PersonService(ctx).add_leave(session.get(Person, ids[who]), body)
+                else:
+                    rotations.update(team, daily, {"members": [ids[n] for n in args[0]]})
+            except ServiceError:
+                pass  # refused before anything was written
 
 
 def test_an_override_stores_exactly_what_a_full_regeneration_stores(engine, plugins, base_settings):

@@ -14,10 +14,8 @@ PostgreSQL (fewer examples there: it is the slower of the two).
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
-from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
@@ -31,6 +29,7 @@ from plantao.services.errors import ServiceError
 from plantao.services.overrides import OverrideService
 from plantao.services.people import PersonService
 from plantao.services.rotations import RotationService
+from tests.conftest import session_at
 
 UTC = timezone.utc
 BASE = datetime(2031, 3, 3, 12, 0, tzinfo=UTC)
@@ -102,74 +101,64 @@ def _check(session: Session, team: Team, write_instants: set[datetime], data_ins
 
 
 def _run(engine, plugins, roster_settings, sequence) -> None:
-    connection = engine.connect()
-    transaction = connection.begin()
-    session = Session(bind=connection)
     clock = {"now": BASE}
-    try:
-        with ExitStack() as stack:
-            for module in CLOCK_READERS:
-                stack.enter_context(mock.patch(f"{module}.utcnow", lambda: clock["now"]))
-            ctx = ServiceContext(session, roster_settings, plugins)
-            team = Team(slug="prop", name="Prop", timezone="America/Sao_Paulo")
-            session.add(team)
-            people = [Person(name=f"P{n}", active=True, chat={}) for n in range(4)]
-            session.add_all(people)
-            session.flush()
-            ids = [person.id for person in people]
-            rotations = RotationService(ctx)
-            rotation = rotations.create(
-                team,
-                {"name": "Daily", "policy": "daily", "members": ids[:3], "start": (BASE - timedelta(days=3)).isoformat()},
-            )
-            write_instants: set[datetime] = {BASE}
-            data_instants: set[datetime] = {BASE - timedelta(days=3)}
-            for gap, (kind, *args) in sequence:
-                clock["now"] = now = clock["now"] + gap
-                write_instants.add(now)
-                try:
-                    if kind in ("override", "leave"):
-                        who, offset, length = args
-                        start, end = now + offset, now + offset + length
-                        body = {"start": start.isoformat(), "end": end.isoformat()}
-                        if kind == "override":
-                            OverrideService(ctx).create(team, {"person": ids[who], **body})
-                        else:
-                            PersonService(ctx).add_leave(session.get(Person, ids[who]), body)
-                        data_instants.update((start, end))
-                    elif kind == "members":
-                        rotations.update(team, rotation, {"members": [ids[n] for n in args[0]]})
-                    elif kind == "dated_members":
-                        order, offset = args
-                        effective = now + offset
-                        rotations.update(
-                            team, rotation, {"members": [ids[n] for n in order], "effective_from": effective.isoformat()}
-                        )
-                        if effective > now:
-                            # A date ahead is the written data's own boundary; one in the
-                            # past is applied from the next whole minute instead.
-                            data_instants.add(effective)
-                    elif kind == "deactivate":
-                        PersonService(ctx).deactivate(session.get(Person, ids[args[0]]))
-                    elif kind == "rename":
-                        rotations.update(team, rotation, {"name": f"Daily {args[0]}"})
-                    elif kind == "delete_override":
-                        found = list(session.scalars(select(Override).where(Override.team_id == team.id)))
-                        if found:
-                            OverrideService(ctx).delete(team, found[args[0] % len(found)])
+    with session_at(engine, clock, CLOCK_READERS) as session:
+        ctx = ServiceContext(session, roster_settings, plugins)
+        team = Team(slug="prop", name="Prop", timezone="America/Sao_Paulo")
+        session.add(team)
+        people = [Person(name=f"P{n}", active=True, chat={}) for n in range(4)]
+        session.add_all(people)
+        session.flush()
+        ids = [person.id for person in people]
+        rotations = RotationService(ctx)
+        rotation = rotations.create(
+            team,
+            {"name": "Daily", "policy": "daily", "members": ids[:3], "start": (BASE - timedelta(days=3)).isoformat()},
+        )
+        write_instants: set[datetime] = {BASE}
+        data_instants: set[datetime] = {BASE - timedelta(days=3)}
+        for gap, (kind, *args) in sequence:
+            clock["now"] = now = clock["now"] + gap
+            write_instants.add(now)
+            try:
+                if kind in ("override", "leave"):
+                    who, offset, length = args
+                    start, end = now + offset, now + offset + length
+                    body = {"start": start.isoformat(), "end": end.isoformat()}
+                    if kind == "override":
+                        OverrideService(ctx).create(team, {"person": ids[who], **body})
                     else:
-                        found = list(session.scalars(select(Leave).order_by(Leave.id)))
-                        if found:
-                            leave = found[args[0] % len(found)]
-                            PersonService(ctx).delete_leave(session.get(Person, leave.person_id), leave)
-                except ServiceError:
-                    # Refused (past only, overlapping leave) before anything was written.
-                    pass
-                _check(session, team, write_instants, data_instants)
-    finally:
-        session.close()
-        transaction.rollback()
-        connection.close()
+                        PersonService(ctx).add_leave(session.get(Person, ids[who]), body)
+                    data_instants.update((start, end))
+                elif kind == "members":
+                    rotations.update(team, rotation, {"members": [ids[n] for n in args[0]]})
+                elif kind == "dated_members":
+                    order, offset = args
+                    effective = now + offset
+                    rotations.update(
+                        team, rotation, {"members": [ids[n] for n in order], "effective_from": effective.isoformat()}
+                    )
+                    if effective > now:
+                        # A date ahead is the written data's own boundary; one in the
+                        # past is applied from the next whole minute instead.
+                        data_instants.add(effective)
+                elif kind == "deactivate":
+                    PersonService(ctx).deactivate(session.get(Person, ids[args[0]]))
+                elif kind == "rename":
+                    rotations.update(team, rotation, {"name": f"Daily {args[0]}"})
+                elif kind == "delete_override":
+                    found = list(session.scalars(select(Override).where(Override.team_id == team.id)))
+                    if found:
+                        OverrideService(ctx).delete(team, found[args[0] % len(found)])
+                else:
+                    found = list(session.scalars(select(Leave).order_by(Leave.id)))
+                    if found:
+                        leave = found[args[0] % len(found)]
+                        PersonService(ctx).delete_leave(session.get(Person, leave.person_id), leave)
+            except ServiceError:
+                # Refused (past only, overlapping leave) before anything was written.
+                pass
+            _check(session, team, write_instants, data_instants)
 
 
 def test_writes_never_draw_a_boundary_at_their_instant(engine, plugins, roster_settings):
