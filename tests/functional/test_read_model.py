@@ -51,6 +51,21 @@ def two_teams(testapp, admin_headers):
     return testapp
 
 
+@pytest.fixture
+def an_override(two_teams, app, admin_headers):
+    """``an_override(days, hours, reason="")``: infra's first holder covers ``hours`` from ``days`` ahead."""
+
+    def post(days: int, hours: int, reason: str = "") -> None:
+        person = app.registry.read_model.snapshot().team("infra").shifts[0].person.id
+        start = (utcnow() + timedelta(days=days)).replace(microsecond=0)
+        body = {"person": person, "start": start.isoformat(), "end": (start + timedelta(hours=hours)).isoformat()}
+        if reason:
+            body["reason"] = reason
+        two_teams.post_json("/api/v1/teams/infra/overrides", body, headers=admin_headers)
+
+    return post
+
+
 def test_every_read_inside_the_window_runs_no_query(two_teams, app, clean_engine):
     testapp = two_teams
     app.registry.read_model.freshness = 3600  # nothing is due to be looked at again
@@ -85,7 +100,7 @@ def test_a_read_before_the_window_goes_to_the_database(two_teams, clean_engine):
     assert any("FROM shifts" in statement for statement in seen)
 
 
-def test_a_change_reloads_only_the_team_it_touched(two_teams, app, admin_headers):
+def test_a_change_reloads_only_the_team_it_touched(two_teams, app, an_override):
     model = app.registry.read_model
     before = model.snapshot()
     web = before.team("web")
@@ -93,13 +108,7 @@ def test_a_change_reloads_only_the_team_it_touched(two_teams, app, admin_headers
     feed = two_teams.get("/api/v1/teams/web/export.ics").body
     renders = app.registry.feed_cache.renders
 
-    start = (utcnow() + timedelta(days=2)).replace(microsecond=0)
-    ana = before.team("infra").shifts[0].person.id
-    two_teams.post_json(
-        "/api/v1/teams/infra/overrides",
-        {"person": ana, "start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat()},
-        headers=admin_headers,
-    )
+    an_override(days=2, hours=4)
     after = model.snapshot()
     assert model.loads == loads + 1
     assert after.team("web") is web  # untouched, not even copied
@@ -110,18 +119,10 @@ def test_a_change_reloads_only_the_team_it_touched(two_teams, app, admin_headers
     assert app.registry.feed_cache.renders == renders
 
 
-def test_a_team_feed_in_use_is_rendered_again_in_the_background_after_a_change(two_teams, app, admin_headers):
+def test_a_team_feed_in_use_is_rendered_again_in_the_background_after_a_change(two_teams, app, an_override):
     cache = app.registry.feed_cache
     first = two_teams.get("/api/v1/teams/infra/export.ics").body
-    snapshot = app.registry.read_model.snapshot()
-    ana = snapshot.team("infra").shifts[0].person.id
-    start = (utcnow() + timedelta(days=2)).replace(microsecond=0)
-    two_teams.post_json(
-        "/api/v1/teams/infra/overrides",
-        {"person": ana, "start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat(),
-         "reason": "troca"},
-        headers=admin_headers,
-    )
+    an_override(days=2, hours=4, reason="troca")
     if cache.worker is not None:
         cache.worker.join(timeout=30)
     renders = cache.renders
@@ -163,19 +164,13 @@ def test_a_person_deactivated_shows_inactive_from_memory(two_teams, app, admin_h
     assert shown.active is False
 
 
-def test_a_shifts_answer_is_kept_until_the_team_changes(two_teams, app, admin_headers):
+def test_a_shifts_answer_is_kept_until_the_team_changes(two_teams, app, an_override):
     cache = app.registry.roster_cache
     url = "/api/v1/teams/infra/shifts"
     first = two_teams.get(url).json
     kept = len(cache.answers)
     assert two_teams.get(url).json == first and len(cache.answers) == kept >= 1
-    ana = app.registry.read_model.snapshot().team("infra").shifts[0].person.id
-    start = (utcnow() + timedelta(days=1)).replace(microsecond=0)
-    two_teams.post_json(
-        "/api/v1/teams/infra/overrides",
-        {"person": ana, "start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()},
-        headers=admin_headers,
-    )
+    an_override(days=1, hours=2)
     after = two_teams.get(url).json
     assert after != first and any(s["source"] == "override" for s in after["shifts"])
 
@@ -237,7 +232,7 @@ def test_a_look_at_the_database_that_hangs_already_marks_answers_stale(two_teams
 
 
 def test_the_same_shifts_request_again_is_answered_in_front_of_pyramid_until_the_team_changes(
-    two_teams, app, admin_headers
+    two_teams, app, an_override
 ):
     front = app.registry.repeated_reads
     url = f"/api/v1/teams/infra/shifts?start={utcnow().date().isoformat()}"
@@ -246,13 +241,7 @@ def test_the_same_shifts_request_again_is_answered_in_front_of_pyramid_until_the
     again = two_teams.get(url)
     assert front.answered == answered + 1
     assert again.body == first.body and again.headers["Content-Type"] == first.headers["Content-Type"]
-    ana = app.registry.read_model.snapshot().team("infra").shifts[0].person.id
-    start = (utcnow() + timedelta(days=1)).replace(microsecond=0)
-    two_teams.post_json(
-        "/api/v1/teams/infra/overrides",
-        {"person": ana, "start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()},
-        headers=admin_headers,
-    )
+    an_override(days=1, hours=2)
     changed = two_teams.get(url)
     assert front.answered == answered + 1 and changed.body != first.body
 
