@@ -20,12 +20,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from unittest import mock
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plantao.config import Settings
 from plantao.models import Override, Person, RosterConflict, RosterGap, Shift, Team
 from plantao.services.context import ServiceContext
 from plantao.services.errors import ServiceError
@@ -81,18 +79,6 @@ teams = st.fixed_dictionaries(
         "horizon_days": st.sampled_from([10, 40]),
     }
 )
-
-
-@pytest.fixture
-def base_settings(database_url, data_dir) -> Settings:
-    return Settings(
-        database_url=database_url,
-        admin_password="irrelevant here",
-        data_dir=data_dir,
-        session_secret="test-session-secret-" + "x" * 32,
-        timezone="America/Sao_Paulo",
-        horizon_days=10,
-    )
 
 
 def stored_roster(session: Session, team: Team) -> dict:
@@ -222,12 +208,12 @@ def _run(engine, plugins, base_settings, team_kind, sequence) -> None:
                 pass  # refused before anything was written
 
 
-def test_an_override_stores_exactly_what_a_full_regeneration_stores(engine, plugins, base_settings):
+def test_an_override_stores_exactly_what_a_full_regeneration_stores(engine, plugins, roster_settings):
     examples = 40 if engine.dialect.name == "sqlite" else 15
 
     @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(team_kind=teams, sequence=writes)
     def check(team_kind, sequence):
-        _run(engine, plugins, base_settings, team_kind, sequence)
+        _run(engine, plugins, roster_settings, team_kind, sequence)
 
     check()

@@ -17,12 +17,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plantao.config import Settings
 from plantao.models import Leave, Override, Person, Shift, Team
 from plantao.services.context import ServiceContext
 from plantao.services.errors import ServiceError
@@ -69,18 +67,6 @@ writes = st.lists(
     min_size=1,
     max_size=6,
 )
-
-
-@pytest.fixture
-def roster_settings(database_url, data_dir) -> Settings:
-    return Settings(
-        database_url=database_url,
-        admin_password="irrelevant here",
-        data_dir=data_dir,
-        session_secret="test-session-secret-" + "x" * 32,
-        timezone="America/Sao_Paulo",
-        horizon_days=10,
-    )
 
 
 def _check(session: Session, team: Team, write_instants: set[datetime], data_instants: set[datetime]) -> None:
