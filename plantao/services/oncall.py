@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
 
 from ..datetimes import isoformat, utcnow
 from ..models import Override, Rotation, Shift, Team
@@ -291,12 +290,8 @@ class OnCallService:
         roster = self._in_memory(team, start)
         if roster is not None:
             return shifts_in_memory(roster, start, end, role=role, person_id=person_id, after=after, limit=limit)
-        return [
-            ShiftView.of(s)
-            for s in shifts_between(
-                self.dbsession, team, start, end, role=role, person_id=person_id, after=after, limit=limit
-            )
-        ]
+        query = shifts_query(team.id, start, end, role=role, person_id=person_id, after=after, limit=limit)
+        return [ShiftView.of(s) for s in self.dbsession.scalars(query)]
 
 
 def shifts_in_memory(
@@ -322,23 +317,6 @@ def shifts_in_memory(
         if limit is not None and len(found) >= limit:
             break
     return found
-
-
-def shifts_between(
-    dbsession: Session,
-    team,
-    start: datetime,
-    end: datetime,
-    *,
-    role: str | None = None,
-    person_id: int | None = None,
-    after: tuple[datetime, int] | None = None,
-    limit: int | None = None,
-) -> list[Shift]:
-    """The stored shifts :meth:`OnCallService.shifts` answers when the interval is not in memory."""
-    return list(
-        dbsession.scalars(shifts_query(team.id, start, end, role=role, person_id=person_id, after=after, limit=limit))
-    )
 
 
 def shifts_query(
