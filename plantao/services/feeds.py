@@ -1,13 +1,14 @@
 """Feeds: a team's or a person's shifts rendered by an export format, served fast.
 
 Calendar clients poll their subscriptions often, mostly to hear "nothing
-changed".  So a feed's body is rendered once per roster change and kept in
-memory (:class:`FeedCache`, bounded, least recently used first out) with
-its ETag and Last-Modified; the request that finds it there, or answers
-304, touches no database at all.  The cache follows the same roster
-revision as the ``oncall`` cache (:class:`plantao.models.revision.RosterRevision`,
-which builds both): a change committed by this instance drops it at once,
-one committed by another instance within a second.
+changed".  So a feed's body is rendered from the roster in memory
+(:mod:`plantao.read_model`) once per change of what it shows and kept
+(:class:`FeedCache`, bounded, least recently used first out) with its ETag
+and Last-Modified; the request that finds it there, or answers 304, touches
+no database at all.  A feed is keyed by the generations of the rosters it
+shows, so a change committed by this instance replaces it at once, one
+committed by another instance within a second, and a change elsewhere not
+at all.
 
 The shifts of a feed are exactly those ``GET /api/v1/teams/{slug}/shifts``
 returns for the same interval, role and person (:meth:`OnCallService.shifts`);
