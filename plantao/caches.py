@@ -24,7 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .db import get_session_factory, standby_engine
-from .models.revision import COMMITTING
+from .models.revision import COMMITTING, PATCHES
 from .read_model import ReadModel
 from .routes import is_cached_read, oncall_slug
 from .services.contacts import ContactPolicy, OnDuty
@@ -274,9 +274,18 @@ def includeme(config) -> None:
 
     def after_commit(dbsession: Session) -> None:
         # The writer's next read (and its answer's) must show the change:
-        # refresh here, in the committing thread, before the response leaves.
-        if not dbsession.in_nested_transaction() and dbsession.info.pop(COMMITTING, False):
+        # refresh here, in the committing thread, before the response leaves;
+        # a writer that prepared its team's roster (plantao.read_model.RosterPatch)
+        # hands it over instead of the team being read again.
+        if dbsession.in_nested_transaction():
+            return
+        committing = dbsession.info.pop(COMMITTING, None)
+        if committing is None:
+            return
+        if committing.people:
             read_model.refresh()
+        else:
+            read_model.take_own_change(committing.teams, dbsession.info.pop(PATCHES, {}))
 
     event.listen(session_factory, "after_commit", after_commit)
     config.add_tween("plantao.caches.stale_tween_factory")

@@ -12,9 +12,11 @@ It follows the revisions of :mod:`plantao.models.revision`: at most once
 per :data:`~plantao.models.revision.FRESHNESS` seconds one request looks
 at the shared revision row (the others go on reading meanwhile), and when
 it moved only the teams whose own ``roster_revision`` moved are reloaded
-(people when ``people_revision`` did).  This instance refreshes it right
-after it commits a change itself (:mod:`plantao.caches`), so a writer reads
-its own write.
+(people when ``people_revision`` did).  This instance takes its own
+changes right after it commits them (:mod:`plantao.caches`), so a writer
+reads its own write: an override or a swap hands over the team's roster as
+the write left it (:class:`RosterPatch`, prepared from the rows the write
+changed), anything else has its teams read again.
 
 When the database cannot be reached the model keeps answering from what it
 last loaded and says since when (:meth:`ReadModel.stale_seconds`): the
@@ -399,15 +401,7 @@ def load_teams(
                     LeaveRecord(leave.id, leave.person_id, person.view, leave.start, leave.end)
                 )
         for team in teams:
-            record = TeamRecord(
-                id=team.id, slug=team.slug, name=team.name, timezone=team.timezone,
-                holiday_country=team.holiday_country or "BR", holiday_subdivision=team.holiday_subdivision,
-                holiday_optional=bool(team.holiday_optional),
-                custom_holidays=tuple(sorted(holidays[team.id], key=lambda h: h.day)),
-                feed_token=team.feed_token, fallback_person_id=team.fallback_person_id,
-                materialized_until=team.materialized_until, updated_at=team.updated_at,
-                roster_revision=team.roster_revision or 0,
-            )
+            record = team_record(team, holidays[team.id])
             team_members = tuple(sorted(members[team.id]))
             watchers = set(team_members) | shifts_people.get(team.id, set())
             loaded[team.id] = TeamRoster(
@@ -421,6 +415,162 @@ def load_teams(
                 leaves=_ordered(leave for pid in sorted(watchers) for leave in leaves_of[pid]),
             )
     return loaded
+
+
+def team_record(team: Team, holidays: Iterable[HolidayRecord], **changed) -> TeamRecord:
+    """``team``, detached (``changed`` overrides some of its values)."""
+    values = dict(
+        id=team.id, slug=team.slug, name=team.name, timezone=team.timezone,
+        holiday_country=team.holiday_country or "BR", holiday_subdivision=team.holiday_subdivision,
+        holiday_optional=bool(team.holiday_optional),
+        custom_holidays=tuple(sorted(holidays, key=lambda h: h.day)),
+        feed_token=team.feed_token, fallback_person_id=team.fallback_person_id,
+        materialized_until=team.materialized_until, updated_at=team.updated_at,
+        roster_revision=team.roster_revision or 0,
+    )
+    values.update(changed)
+    return TeamRecord(**values)
+
+
+# -- the writer's own change ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterPatch:
+    """A team's roster in memory as a write leaves it, prepared by the writer from what it wrote.
+
+    Reloading the team after the commit costs a writer about as much as
+    the write itself; the writer already holds everything that changed.
+    The patch applies to the roster at ``base_revision`` only (the one the
+    write started from, under the team's lock); anything else reloads.
+    """
+
+    team_id: int
+    base_revision: int
+    team: TeamRecord
+    roles: frozenset[str]
+    #: Shifts no longer as the roster holds them (removed, or changed and in ``shifts``).
+    dropped: frozenset[int]
+    shifts: tuple[ShiftView, ...]
+    gaps: tuple[GapRecord, ...]
+    conflicts: tuple[ConflictRecord, ...]
+
+    #: Overrides the write deleted: the database forgets them on every shift
+    #: that named them, ended ones included (``ON DELETE SET NULL``).
+    deleted_overrides: frozenset[int] = frozenset()
+
+    def applied_to(
+        self, roster: TeamRoster, revision: int, updated_at: datetime | None, people: dict[int, PersonRecord]
+    ) -> TeamRoster | None:
+        """``roster`` with this change, at ``revision`` (what the commit stamped), showing the
+        people as ``people`` has them now (somebody renamed meanwhile); ``None`` when it names
+        somebody ``people`` does not know."""
+        kept = []
+        for shift in roster.shifts:
+            if shift.id in self.dropped:
+                continue
+            if shift.override_id in self.deleted_overrides:
+                shift = replace(shift, override_id=None, reason="")
+            kept.append(shift)
+        written = []
+        for shift in self.shifts:
+            person = people.get(shift.person.id)
+            if person is None:
+                return None
+            if person.view is not shift.person:
+                shift = replace(shift, person=person.view)
+            if shift.override_id in self.deleted_overrides:
+                shift = replace(shift, override_id=None, reason="")
+            written.append(shift)
+        return replace(
+            roster,
+            team=replace(self.team, roster_revision=revision, updated_at=updated_at),
+            roles=self.roles,
+            shifts=_ordered([*kept, *written]),
+            gaps=self.gaps,
+            conflicts=self.conflicts,
+        )
+
+
+def prepare_patch(
+    dbsession: Session,
+    model: ReadModel | None,
+    team: Team,
+    written: Iterable[Shift],
+    dropped: Iterable[int],
+    deleted_overrides: Iterable[int] = (),
+) -> RosterPatch | None:
+    """The patch of ``team``'s roster in memory after a write that changed only its shifts.
+
+    ``written`` are the shift rows the write inserted or changed (flushed),
+    ``dropped`` the ids it deleted, ``deleted_overrides`` the ids of the
+    overrides it deleted; its gaps and conflicts are read back,
+    after the write's own.  Only a write that leaves the team's members,
+    holidays and the people in its calendars as they were may patch (an
+    override, a swap): anything else reloads the team.  ``None`` when the
+    roster in memory is not the one the write started from (not loaded, or
+    another change of the team is on its way), or names somebody it does
+    not know: the commit then reloads the team.  Call it with the team
+    locked, as the transaction's last change to the team.
+    """
+    snapshot = model.current() if model is not None else None
+    roster = snapshot.teams.get(team.id) if snapshot is not None else None
+    if roster is None or roster.revision != (team.roster_revision or 0):
+        return None
+    people = snapshot.people
+    written = list(written)
+    shifts = []
+    for shift in written:
+        person = people.get(shift.person_id)
+        if person is None:
+            return None
+        if shift.end <= roster.window_start:
+            continue
+        reason = ""
+        if shift.override_id is not None:
+            override = dbsession.get(Override, shift.override_id)
+            reason = (override.reason if override is not None else "") or ""
+        shifts.append(
+            ShiftView(
+                id=shift.id, role=shift.role, person=person.view, start=shift.start, end=shift.end,
+                source=shift.source, rotation_id=shift.rotation_id, override_id=shift.override_id,
+                team_id=shift.team_id, key=shift.key, sequence=shift.sequence or 0,
+                updated_at=shift.updated_at or shift.created_at, reason=reason,
+            )
+        )
+    dropped = frozenset([*dropped, *(shift.id for shift in written)])
+    # The team's calendars show the leave of its members and of whoever
+    # holds a shift there: when those people change, so does the leave shown.
+    holding = {s.person.id for s in roster.shifts if s.id not in dropped} | {s.person.id for s in shifts}
+    if holding | set(roster.members) != roster.people_ids | set(roster.members):
+        return None
+    roles = frozenset(
+        dbsession.scalars(
+            union(
+                select(Rotation.role).where(Rotation.team_id == team.id),
+                select(Override.role).where(Override.team_id == team.id),
+            )
+        )
+    )
+    gaps = dbsession.scalars(
+        select(RosterGap).where(RosterGap.team_id == team.id, RosterGap.end > roster.window_start)
+    )
+    conflicts = dbsession.scalars(
+        select(RosterConflict).where(RosterConflict.team_id == team.id, RosterConflict.end > roster.window_start)
+    )
+    return RosterPatch(
+        team_id=team.id,
+        base_revision=roster.revision,
+        deleted_overrides=frozenset(deleted_overrides),
+        team=team_record(team, roster.team.custom_holidays),
+        roles=roles,
+        dropped=dropped,
+        shifts=tuple(shifts),
+        gaps=_ordered(GapRecord(g.id, g.role, g.start, g.end) for g in gaps),
+        conflicts=_ordered(
+            ConflictRecord(c.id, c.rotation_id, c.role, c.start, c.end, c.rule, c.message) for c in conflicts
+        ),
+    )
 
 
 def _with_people(roster: TeamRoster, people: dict[int, PersonRecord]) -> TeamRoster:
@@ -511,6 +661,10 @@ class ReadModel:
                 self.lock.release()
         return self._snapshot
 
+    def current(self) -> RosterSnapshot | None:
+        """The roster as this instance holds it right now, without looking for changes."""
+        return self._snapshot
+
     @property
     def loaded(self) -> bool:
         return self._snapshot is not None
@@ -538,14 +692,64 @@ class ReadModel:
         Never raises: a failure is remembered, and the next reader looks again.
         """
         with self.lock:
-            try:
-                self._refresh_locked(force=self._snapshot is None)
-            except (SQLAlchemyError, OSError) as error:
-                if self._snapshot is None:
-                    log.warning("could not load the roster: %s", error)
-                    return
-                self._failed(error)
-                self.looked_at = 0.0  # the next reader looks again at once
+            self._refresh_guarded()
+
+    def _refresh_guarded(self) -> None:
+        try:
+            self._refresh_locked(force=self._snapshot is None)
+        except (SQLAlchemyError, OSError) as error:
+            if self._snapshot is None:
+                log.warning("could not load the roster: %s", error)
+                return
+            self._failed(error)
+            self.looked_at = 0.0  # the next reader looks again at once
+
+    def take_own_change(self, teams: dict[int, tuple[int, datetime] | None], patches: dict[int, RosterPatch]) -> None:
+        """After this instance committed a change of ``teams`` ({id: (new revision, updated_at)}):
+        the writer's ``patches`` go in, so the writer reads its own write at once.
+
+        Without a patch for every team (or with one that no longer applies:
+        the roster in memory moved meanwhile) it looks at the database
+        instead, as :meth:`refresh` does.  Never raises.
+        """
+        with self.lock:
+            old = self._snapshot
+            rosters = {}
+            for team_id, stamped in teams.items():
+                patch = patches.get(team_id)
+                held = old.teams.get(team_id) if old is not None else None
+                if stamped is None:  # deleted
+                    rosters = None
+                    break
+                revision, updated_at = stamped
+                if held is not None and held.revision >= revision:
+                    continue  # a reload already brought this change (or a later one)
+                if patch is None or held is None or (held.revision, revision) != (
+                    patch.base_revision, patch.base_revision + 1
+                ):
+                    rosters = None
+                    break
+                patched = patch.applied_to(held, revision, updated_at, old.people)
+                if patched is None:
+                    rosters = None
+                    break
+                rosters[team_id] = patched
+            if rosters is None:
+                self._refresh_guarded()
+                return
+            if not rosters:
+                return
+            teams_now = {**old.teams, **rosters}
+            by_slug = dict(old.by_slug)
+            for team_id, roster in rosters.items():
+                by_slug.pop(old.teams[team_id].team.slug, None)
+                by_slug[roster.team.slug] = roster
+            # The shared revisions stay the ones last looked at: other
+            # instances' changes are still to be found by the next look.
+            snapshot = replace(old, teams=teams_now, by_slug=by_slug)
+            self._snapshot = snapshot
+            for listener in self.listeners:
+                listener(snapshot, set(rosters))
 
     def _failed(self, error: BaseException) -> None:
         self.looked_at = clock.monotonic()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import lru_cache
 
 import holidays as holiday_library
 
@@ -40,6 +41,24 @@ def holiday_calendar(
     """
     if first_year > last_year:
         raise ValueError(f"first_year {first_year} is after last_year {last_year}")
+    result = dict(_library_calendar(first_year, last_year, country, subdivision, optional, language))
+    extra = custom.items() if isinstance(custom, Mapping) else custom
+    for day, name in sorted(extra):
+        if first_year <= day.year <= last_year:
+            result[day] = f"{result[day]}; {name}" if day in result else name
+    return dict(sorted(result.items()))
+
+
+@lru_cache(maxsize=256)
+def _library_calendar(
+    first_year: int, last_year: int, country: str, subdivision: str | None, optional: bool, language: str | None
+) -> tuple[tuple[date, str], ...]:
+    """The library's holidays of the years, by date.
+
+    Remembered: every regeneration of a team asks for the same years, and
+    the library computes them afresh each time (about a millisecond and a
+    half, a tenth of an override's write).
+    """
     years = range(first_year, last_year + 1)
     try:
         entity = holiday_library.country_holidays(country, subdiv=subdivision)
@@ -55,12 +74,7 @@ def holiday_calendar(
         categories=tuple(categories),
         language=_library_language(language, entity.supported_languages, entity.default_language),
     )
-    result: dict[date, str] = {day: name for day, name in sorted(calendar.items())}
-    extra = custom.items() if isinstance(custom, Mapping) else custom
-    for day, name in sorted(extra):
-        if first_year <= day.year <= last_year:
-            result[day] = f"{result[day]}; {name}" if day in result else name
-    return dict(sorted(result.items()))
+    return tuple(sorted(calendar.items()))
 
 
 def _library_language(

@@ -14,10 +14,13 @@ It sits with the models, beneath the services that flag it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from sqlalchemy import Integer, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .meta import Base
+from .meta import Base, utcnow
 from .team import Team
 
 
@@ -46,6 +49,19 @@ FRESHNESS = 1.0
 CHANGED = "plantao.roster_changed"
 PEOPLE_CHANGED = "plantao.people_changed"
 COMMITTING = "plantao.roster_committing"
+# Rosters in memory prepared by the writer itself: {team id: patch} (see
+# plantao.read_model.RosterPatch); a later change to the team voids its patch.
+PATCHES = "plantao.roster_patches"
+
+
+@dataclass
+class Committing:
+    """What the transaction being committed changed: each team's new revision and the time
+    stamped with it (``{team id: (roster_revision, updated_at)}``, ``None`` for a team deleted),
+    and whether people changed."""
+
+    people: bool = False
+    teams: dict[int, tuple[int, datetime] | None] = field(default_factory=dict)
 
 
 def bump_revision(dbsession: Session, team=None, *, people: bool = False) -> None:
@@ -63,7 +79,9 @@ def bump_revision(dbsession: Session, team=None, *, people: bool = False) -> Non
     """
     changed = dbsession.info.setdefault(CHANGED, set())
     if team is not None:
-        changed.add(team if isinstance(team, int) else team.id)
+        team_id = team if isinstance(team, int) else team.id
+        changed.add(team_id)
+        dbsession.info.get(PATCHES, {}).pop(team_id, None)
     if people:
         dbsession.info[PEOPLE_CHANGED] = True
 
@@ -87,13 +105,42 @@ def _increment_revision(dbsession: Session) -> None:
     people = dbsession.info.pop(PEOPLE_CHANGED, False)
     if teams is None and not people:
         return
-    dbsession.info[COMMITTING] = True
+    committing = dbsession.info[COMMITTING] = Committing(people=people)
+    committed = committing.teams
+    stamp = utcnow()
+    returning = dbsession.get_bind().dialect.update_returning
     for team_id in sorted(teams or ()):
-        dbsession.execute(
-            update(Team).where(Team.id == team_id).values(roster_revision=Team.roster_revision + 1)
+        # The new revision (and the time stamped with it) are what the
+        # writer's own roster in memory takes (plantao.caches).
+        statement = (
+            update(Team).where(Team.id == team_id)
+            .values(roster_revision=Team.roster_revision + 1, updated_at=stamp)
             .execution_options(synchronize_session=False)
         )
+        if returning:
+            row = dbsession.execute(statement.returning(Team.roster_revision)).first()
+        else:  # SQLite before 3.35
+            dbsession.execute(statement)
+            row = dbsession.execute(select(Team.roster_revision).where(Team.id == team_id)).first()
+        committed[team_id] = (row[0], stamp) if row is not None else None  # None: deleted
     values = {"revision": RosterState.revision + 1}
     if people:
         values["people_revision"] = RosterState.people_revision + 1
     dbsession.execute(update(RosterState).where(RosterState.id == 1).values(**values))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_commit(dbsession: Session, transaction) -> None:
+    # What the commit stamped was for the after_commit listeners, and the
+    # writer's patches for that commit only: neither may reach the
+    # session's next transaction.
+    if transaction.parent is None:
+        dbsession.info.pop(COMMITTING, None)
+        dbsession.info.pop(PATCHES, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_patches(dbsession: Session, previous_transaction) -> None:
+    # A rolled-back savepoint takes its rows with it: a patch prepared
+    # inside it would show them.  Without patches the teams are read again.
+    dbsession.info.pop(PATCHES, None)

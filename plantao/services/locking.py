@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from ..models import Team
 from .errors import NotFound
+
+# Session.info key: the ids of the teams this transaction has locked (and reloaded).
+LOCKED = "plantao.locked_teams"
 
 
 def lock_team(dbsession: Session, team: Team, *reload) -> Team:
@@ -40,6 +43,7 @@ def lock_team(dbsession: Session, team: Team, *reload) -> Team:
             execution_options={"synchronize_session": False},
         )
     dbsession.refresh(team, with_for_update=True)
+    dbsession.info.setdefault(LOCKED, set()).add(team.id)
     for instance in reload:
         identity = instance.id
         try:
@@ -60,3 +64,23 @@ def lock_teams(dbsession: Session, teams: Iterable[Team]) -> list[Team]:
     for team in ordered:
         lock_team(dbsession, team)
     return ordered
+
+
+def holds_lock(dbsession: Session, team: Team) -> bool:
+    """Whether this transaction already locked ``team`` (so it holds the team as committed, and no
+    other writer can change it until the end)."""
+    return team.id in dbsession.info.get(LOCKED, ())
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _locks_released(dbsession: Session, transaction) -> None:
+    # Row locks last until the outermost transaction ends...
+    if transaction.parent is None:
+        dbsession.info.pop(LOCKED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _savepoint_locks_released(dbsession: Session, previous_transaction) -> None:
+    # ...but PostgreSQL releases those taken in a savepoint rolled back:
+    # the next write locks (and reloads) its team again.
+    dbsession.info.pop(LOCKED, None)

@@ -164,12 +164,13 @@ class OverrideService:
         if len(refusals) == len(partners):
             raise refusals[0]
         stretches = [(item.start, item.end) for item in partners]
+        deleted = [item.id for item in partners]
         for item in partners:
             audit.record(self.dbsession, self.ctx.actor, "delete", "override", item.id, override_json(item, team), None)
             self.dbsession.delete(item)
         self.dbsession.flush()
         # Only the time the overrides covered can change hands.
-        RosterService(self.ctx).materialize(team, stretches=stretches)
+        RosterService(self.ctx).materialize(team, stretches=stretches, deleted_overrides=deleted)
 
     def _save(self, team: Team, overrides: list[Override]) -> list[Override]:
         self.dbsession.add_all(overrides)

@@ -16,18 +16,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from .. import engine as roster_engine
 from ..datetimes import isoformat, utcnow
 from ..engine.materialize import Handover, effective_instant, plan_materialization
 from ..models import Leave, Override, Person, RosterConflict, RosterGap, Rotation, Shift, Team
 from ..notifications.outbox import record_roster_changes
-from ..models.revision import bump_revision
-from ..read_model import WINDOW_BEHIND
+from ..models.revision import CHANGED, PATCHES, bump_revision
+from ..read_model import WINDOW_BEHIND, prepare_patch
 from .context import ServiceContext
 from .errors import Detail, Invalid
 from .gaps import store_gaps
+from .locking import holds_lock
 
 #: How long "for good" lasts for somebody who left.
 FOREVER = timedelta(days=365 * 100)
@@ -35,6 +36,10 @@ FOREVER = timedelta(days=365 * 100)
 #: How far around the changed stretches an incremental regeneration reads
 #: the stored shifts at once (a week's shift and a bit).
 _READ_AROUND = timedelta(days=8)
+
+#: The stored shifts a regeneration compares are rows to update, not to
+#: show: their holder's row is not joined in.
+_WITHOUT_PERSON = lazyload(Shift.person)
 
 #: A team whose stored roster ends sooner than this before the horizon is
 #: extended by the horizon keeper (plantao.horizon), so the horizon moves
@@ -178,8 +183,11 @@ class RosterService:
         # is earlier: an override may well precede every rotation.
         earliest = min([spec.anchor for spec in specs] + [since or utcnow()])
         until = until or utcnow() + self.horizon
-        overrides = self.dbsession.scalars(
-            select(Override).where(Override.team_id == team.id, Override.end > earliest)
+        # Plain rows: a team collects overrides over the years, and each
+        # regeneration reads them all.
+        overrides = self.dbsession.execute(
+            select(Override.id, Override.person_id, Override.start, Override.end, Override.role)
+            .where(Override.team_id == team.id, Override.end > earliest)
         ).all()
         leaves = [
             roster_engine.LeaveSpec(person_id=l.person_id, start=l.start, end=l.end, reason=l.reason)
@@ -240,6 +248,7 @@ class RosterService:
         return list(
             self.dbsession.scalars(
                 select(Shift).where(Shift.team_id == team.id, Shift.end >= now).order_by(Shift.start)
+                .options(_WITHOUT_PERSON)
             )
         )
 
@@ -249,6 +258,7 @@ class RosterService:
         now: datetime | None = None,
         *,
         stretches: Sequence[tuple[datetime, datetime]] | None = None,
+        deleted_overrides: Sequence[int] = (),
     ) -> MaterializeReport:
         """Regenerate the stored roster of ``team`` from ``now`` to the horizon.
 
@@ -262,15 +272,22 @@ class RosterService:
         regeneration gives (see :meth:`_windows` for why), provided the
         stored roster was up to date before the write.  Anything else
         (rotations, members, leave, the team) regenerates in full.
+        ``deleted_overrides`` names the overrides the write deleted (the
+        shifts that named them, ended ones too, now name none).
         """
         now = now or utcnow()
+        # Another change of the team earlier in this transaction (its
+        # rotations, its holidays) is not in what the write leaves in memory.
+        changed_before = team.id in self.dbsession.info.get(CHANGED, ())
         # The horizon's end is where an open-ended fallback shift stops, so
         # it is a whole minute too, like every boundary the clock may draw.
         horizon_end = effective_instant(now) + self.horizon
         # One regeneration of a team at a time: a second writer waits here
         # and then computes from the first one's committed team and shifts
-        # (SQLite serializes writers anyway).
-        self.dbsession.refresh(team, with_for_update=True)
+        # (SQLite serializes writers anyway).  A write that locked the team
+        # first (plantao.services.locking) already holds it as committed.
+        if not holds_lock(self.dbsession, team):
+            self.dbsession.refresh(team, with_for_update=True)
         partial = None
         if stretches is not None:
             partial = self._windows(team, now, horizon_end, stretches)
@@ -290,6 +307,17 @@ class RosterService:
         # Even when no shift moved, what the roster in memory holds of the
         # team may have (its roles, its horizon, its gaps): it reloads the team.
         bump_revision(self.dbsession, team)
+        if partial is not None and not changed_before:
+            # Only shifts, gaps and conflicts changed (overrides): the
+            # writer hands the roster in memory its change, rather than the
+            # team being read again after the commit.
+            patch = prepare_patch(
+                self.dbsession, self.ctx.roster, team,
+                [*report.added, *(row for _, row in report.changed)], [row.id for row in report.removed],
+                deleted_overrides,
+            )
+            if patch is not None:
+                self.dbsession.info.setdefault(PATCHES, {})[team.id] = patch
         return report
 
     def refresh_if_stale(self, team: Team, now: datetime | None = None) -> bool:
@@ -375,8 +403,12 @@ class RosterService:
         plan = plan_materialization(stored, wanted, now, taken, ended)
         # A continuation key may itself clash with an ended shift's: plan
         # again with those keys known (rare, and settled in a round or two).
+        # A key looked up once needs no second look.
+        checked = set(keys)
         for _ in range(5):
-            clashing = self._ended_keys(team, {shift.key for shift in plan.insert} - taken, now, live_too=partial)
+            unchecked = {shift.key for shift in plan.insert} - checked
+            clashing = self._ended_keys(team, unchecked, now, live_too=partial) if unchecked else set()
+            checked |= unchecked
             if not clashing:
                 break
             taken |= clashing
@@ -543,7 +575,7 @@ class RosterService:
         query = select(Shift).where(Shift.team_id == team.id, Shift.end >= max(low, now))
         if high < horizon_end:
             query = query.where(Shift.start <= high)
-        return list(self.dbsession.scalars(query.order_by(Shift.start)))
+        return list(self.dbsession.scalars(query.order_by(Shift.start).options(_WITHOUT_PERSON)))
 
     def _stored_gaps(self, team: Team, now: datetime) -> list[RosterGap]:
         return list(

@@ -383,3 +383,39 @@ def test_the_admin_panel_tells_ended_from_ending_before_the_next_minute(end, exp
 
     fields, general = form_errors(lambda msgid, **values: msgid, refusal.value)
     assert general == [] and fields["end"][0].startswith(expected)
+
+
+def test_deleting_an_override_part_of_which_ended_forgets_it_on_that_part_in_memory_too(
+    admin, app, weekly, people, now, this_monday, monkeypatch
+):
+    """The database forgets a deleted override on every shift that named it, the ended part
+    too; the writer's own roster in memory (handed over, not read again) does the same."""
+    from plantao.read_model import load_teams
+
+    wednesday = this_monday + timedelta(days=2)
+    davi = admin.post(
+        "/api/v1/teams/infra/overrides",
+        {"person": people["Davi"]["id"], "start": iso_local(wednesday, "11:00"),
+         "end": iso_local(wednesday + timedelta(days=2)), "reason": "viagem"},
+        status=201,
+    ).json
+    # Bia's hour inside it leaves Davi's first hour a shift of its own...
+    admin.post(
+        "/api/v1/teams/infra/overrides",
+        {"person": people["Bia"]["id"], "start": iso_local(wednesday, "12:00"), "end": iso_local(wednesday, "13:00")},
+        status=201,
+    )
+    later = at_local(wednesday, "14:00").astimezone(UTC)
+    for module in CLOCK_READERS:
+        monkeypatch.setattr(f"{module}.utcnow", lambda: later)
+    model = app.registry.read_model
+    loads = model.loads
+    admin.delete(f"/api/v1/teams/infra/overrides/{davi['id']}", status=204)  # ...which has ended by now
+
+    held = model.current().team("infra")
+    assert model.loads == loads
+    with model.session_factory() as session:
+        reloaded = load_teams(session, [held.team.id], dict(model.current().people), held.window_start)[held.team.id]
+    assert held.shifts == reloaded.shifts
+    ended = next(s for s in held.shifts if s.person.name == "Davi" and s.end <= later)
+    assert (ended.override_id, ended.reason) == (None, "")
