@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ LOCKED = "plantao.locked_teams"
 
 
 def lock_team(dbsession: Session, team: Team, *reload) -> Team:
-    """Lock ``team``'s row until the transaction ends, and reload it.
+    """Lock ``team``'s row until the transaction ends, and reload it if it changed since it was read.
 
     Call it first in every service method that writes to a team.  Waiting
     for the lock means another write to the team committed meanwhile: the
@@ -42,7 +42,17 @@ def lock_team(dbsession: Session, team: Team, *reload) -> Team:
             update(Team).where(Team.id == team.id).values(slug=Team.slug),
             execution_options={"synchronize_session": False},
         )
-    dbsession.refresh(team, with_for_update=True)
+        dbsession.refresh(team)
+    else:
+        # Every change to a team moves its roster revision (see
+        # plantao.models.revision), so the revision alone, read under the
+        # lock, says whether the team (and its holidays) must be read again.
+        held = team.__dict__.get("roster_revision")
+        locked = dbsession.execute(
+            select(Team.roster_revision).where(Team.id == team.id).with_for_update()
+        ).first()
+        if held is None or locked is None or locked[0] != held:
+            dbsession.refresh(team, with_for_update=True)
     dbsession.info.setdefault(LOCKED, set()).add(team.id)
     for instance in reload:
         identity = instance.id
