@@ -36,6 +36,7 @@ import heapq
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from plantao.engine.model import (
@@ -199,7 +200,10 @@ def _overlaps(item: RosterShift | RuleConflict | Gap, start: datetime, end: date
     return item.start < end and item.end > start
 
 
+@lru_cache(maxsize=8192)
 def _override_shift(override: OverrideSpec) -> RosterShift:
+    # Remembered (both are immutable): a team's every override is layered
+    # again in each window an incremental regeneration builds.
     return RosterShift(
         role=override.role,
         person_id=override.person_id,
