@@ -498,14 +498,22 @@ def prepare_patch(
     team: Team,
     written: Iterable[Shift],
     dropped: Iterable[int],
+    *,
+    since: datetime,
+    gaps: Iterable[RosterGap],
+    conflicts: Iterable[RosterConflict],
+    added_roles: Iterable[str] | None = None,
     deleted_overrides: Iterable[int] = (),
 ) -> RosterPatch | None:
     """The patch of ``team``'s roster in memory after a write that changed only its shifts.
 
     ``written`` are the shift rows the write inserted or changed (flushed),
-    ``dropped`` the ids it deleted, ``deleted_overrides`` the ids of the
-    overrides it deleted; its gaps and conflicts are read back,
-    after the write's own.  Only a write that leaves the team's members,
+    ``dropped`` the ids it deleted; ``gaps`` and ``conflicts`` are every
+    row of them not ended at ``since`` as the write left them (those that
+    had ended are as the roster in memory holds them).  ``added_roles``
+    are the roles of the overrides it added, when it deleted none (else the
+    team's roles are read again); ``deleted_overrides`` the ids of the
+    overrides it deleted.  Only a write that leaves the team's members,
     holidays and the people in its calendars as they were may patch (an
     override, a swap): anything else reloads the team.  ``None`` when the
     roster in memory is not the one the write started from (not loaded, or
@@ -544,20 +552,17 @@ def prepare_patch(
     holding = {s.person.id for s in roster.shifts if s.id not in dropped} | {s.person.id for s in shifts}
     if holding | set(roster.members) != roster.people_ids | set(roster.members):
         return None
-    roles = frozenset(
-        dbsession.scalars(
-            union(
-                select(Rotation.role).where(Rotation.team_id == team.id),
-                select(Override.role).where(Override.team_id == team.id),
+    if added_roles is not None:
+        roles = roster.roles | frozenset(added_roles)
+    else:
+        roles = frozenset(
+            dbsession.scalars(
+                union(
+                    select(Rotation.role).where(Rotation.team_id == team.id),
+                    select(Override.role).where(Override.team_id == team.id),
+                )
             )
         )
-    )
-    gaps = dbsession.scalars(
-        select(RosterGap).where(RosterGap.team_id == team.id, RosterGap.end > roster.window_start)
-    )
-    conflicts = dbsession.scalars(
-        select(RosterConflict).where(RosterConflict.team_id == team.id, RosterConflict.end > roster.window_start)
-    )
     return RosterPatch(
         team_id=team.id,
         base_revision=roster.revision,
@@ -566,10 +571,17 @@ def prepare_patch(
         roles=roles,
         dropped=dropped,
         shifts=tuple(shifts),
-        gaps=_ordered(GapRecord(g.id, g.role, g.start, g.end) for g in gaps),
-        conflicts=_ordered(
-            ConflictRecord(c.id, c.rotation_id, c.role, c.start, c.end, c.rule, c.message) for c in conflicts
-        ),
+        gaps=_ordered([
+            *(g for g in roster.gaps if g.end <= since),
+            *(GapRecord(g.id, g.role, g.start, g.end) for g in gaps if g.end > roster.window_start),
+        ]),
+        conflicts=_ordered([
+            *(c for c in roster.conflicts if c.end <= since),
+            *(
+                ConflictRecord(c.id, c.rotation_id, c.role, c.start, c.end, c.rule, c.message)
+                for c in conflicts if c.end > roster.window_start
+            ),
+        ]),
     )
 
 

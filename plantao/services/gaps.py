@@ -22,7 +22,9 @@ from ..notifications.outbox import add_event
 from .context import ServiceContext
 
 
-def store_gaps(dbsession: Session, team: Team, result, now: datetime) -> list[RosterGap]:
+def store_gaps(
+    dbsession: Session, team: Team, result, now: datetime, *, stored: list[RosterGap] | None = None
+) -> tuple[list[RosterGap], list[RosterConflict]]:
     """Make the stored gaps and conflicts from ``now`` on those of the engine's ``result``.
 
     Gaps that ended are history and stay.  A gap still wanted keeps its row,
@@ -31,16 +33,21 @@ def store_gaps(dbsession: Session, team: Team, result, now: datetime) -> list[Ro
     that began before ``now`` is the same gap as the stored one in progress.
     Whatever part of an announced gap is no longer wanted is covered now:
     one ``coverage_gap`` event with ``resolved`` lists those parts.  Returns
-    them.
+    the rows it left (flushed): every gap and conflict that had not ended
+    at ``now``, as now stored; the ones that had are as they were.
+    ``stored``: the team's gap rows not ended at ``now``, when the caller
+    has already read them.
     """
-    stored = list(
-        dbsession.scalars(
-            select(RosterGap).where(RosterGap.team_id == team.id, RosterGap.end > now).order_by(RosterGap.start)
+    if stored is None:
+        stored = list(
+            dbsession.scalars(select(RosterGap).where(RosterGap.team_id == team.id, RosterGap.end > now))
         )
-    )
+    stored = sorted(stored, key=lambda row: (row.start, row.id))
     by_start = {(row.role, row.start): row for row in stored}
     in_progress = {row.role: row for row in stored if row.start <= now}
     kept: set[int] = set()
+    added: list[RosterGap] = []
+    removed: set[int] = set()
     resolved = []
     for gap in result.gaps:
         if gap.end <= now:
@@ -64,7 +71,8 @@ def store_gaps(dbsession: Session, team: Team, result, now: datetime) -> list[Ro
             start = _uncovered_since(dbsession, team, gap.role, now)
             if start >= gap.end:
                 continue
-        dbsession.add(RosterGap(team_id=team.id, role=gap.role, start=start, end=gap.end))
+        added.append(RosterGap(team_id=team.id, role=gap.role, start=start, end=gap.end))
+        dbsession.add(added[-1])
 
     for row in stored:
         if row.id in kept:
@@ -80,6 +88,7 @@ def store_gaps(dbsession: Session, team: Team, result, now: datetime) -> list[Ro
             row.end = covered_from  # what was uncovered until then stays on record
         else:
             dbsession.delete(row)
+            removed.add(row.id)
     if resolved:
         add_event(dbsession, COVERAGE_GAP, team, {"gaps": resolved, "resolved": True})
 
@@ -88,14 +97,15 @@ def store_gaps(dbsession: Session, team: Team, result, now: datetime) -> list[Ro
         .where(RosterConflict.team_id == team.id, RosterConflict.end > now)
         .execution_options(synchronize_session=False)
     )
-    dbsession.add_all(
+    conflicts = [
         RosterConflict(team_id=team.id, rotation_id=c.rotation_id, role=c.role, start=c.start, end=c.end,
                        rule=c.rule, message=c.message)
         for c in result.conflicts
         if c.end > now
-    )
+    ]
+    dbsession.add_all(conflicts)
     dbsession.flush()
-    return resolved
+    return [*(row for row in stored if row.id not in removed), *added], conflicts
 
 
 def _uncovered_since(dbsession: Session, team: Team, role: str, now: datetime) -> datetime:

@@ -178,5 +178,6 @@ class OverrideService:
         for override in overrides:
             audit.record(self.dbsession, self.ctx.actor, "create", "override", override.id, None, override_json(override, team))
         # Only the time the overrides cover can change hands.
-        RosterService(self.ctx).materialize(team, stretches=[(o.start, o.end) for o in overrides])
+        RosterService(self.ctx).materialize(team, stretches=[(o.start, o.end) for o in overrides],
+                                            added_overrides=overrides)
         return overrides

@@ -258,6 +258,7 @@ class RosterService:
         now: datetime | None = None,
         *,
         stretches: Sequence[tuple[datetime, datetime]] | None = None,
+        added_overrides: Sequence[Override] = (),
         deleted_overrides: Sequence[int] = (),
     ) -> MaterializeReport:
         """Regenerate the stored roster of ``team`` from ``now`` to the horizon.
@@ -272,8 +273,9 @@ class RosterService:
         regeneration gives (see :meth:`_windows` for why), provided the
         stored roster was up to date before the write.  Anything else
         (rotations, members, leave, the team) regenerates in full.
-        ``deleted_overrides`` names the overrides the write deleted (the
-        shifts that named them, ended ones too, now name none).
+        ``added_overrides`` are the overrides the write added and
+        ``deleted_overrides`` the ids of those it deleted (the shifts that
+        named them, ended ones too, now name none).
         """
         now = now or utcnow()
         # Another change of the team earlier in this transaction (its
@@ -289,6 +291,7 @@ class RosterService:
         if not holds_lock(self.dbsession, team):
             self.dbsession.refresh(team, with_for_update=True)
         partial = None
+        stored_gaps = None
         if stretches is not None:
             partial = self._windows(team, now, horizon_end, stretches)
         if partial is None:
@@ -296,12 +299,12 @@ class RosterService:
             wanted = [shift for shift in result.shifts if shift.end > now]
             report = self._store(team, wanted, now)
         else:
-            result, wanted, stored = partial
+            result, wanted, stored, stored_gaps = partial
             report = self._store(team, wanted, now, stored=stored)
         # The people concerned hear of it only if this transaction commits.
         record_roster_changes(self.dbsession, team, report, now, self.settings)
         # -- gaps and conflicts are stored with the shifts (plantao.services.gaps) --
-        store_gaps(self.dbsession, team, result, now)
+        gaps, conflicts = store_gaps(self.dbsession, team, result, now, stored=stored_gaps)
         # -- end of the gaps and conflicts --
         team.materialized_until = horizon_end
         # Even when no shift moved, what the roster in memory holds of the
@@ -314,7 +317,9 @@ class RosterService:
             patch = prepare_patch(
                 self.dbsession, self.ctx.roster, team,
                 [*report.added, *(row for _, row in report.changed)], [row.id for row in report.removed],
-                deleted_overrides,
+                since=now, gaps=gaps, conflicts=conflicts,
+                added_roles=None if deleted_overrides else {override.role for override in added_overrides},
+                deleted_overrides=deleted_overrides,
             )
             if patch is not None:
                 self.dbsession.info.setdefault(PATCHES, {})[team.id] = patch
@@ -445,7 +450,8 @@ class RosterService:
         windows keep growing, the answer is ``None`` and the regeneration a
         full one.  Returns the result to store gaps and conflicts from (the
         windows' own, plus the stored ones outside them), the wanted shifts
-        and the stored rows of the windows.
+        the stored rows of the windows, and the team's stored gaps not
+        ended at ``now``.
         """
         until = team.materialized_until
         if until is None or until > horizon_end or until <= now:
@@ -547,7 +553,7 @@ class RosterService:
             gaps=tuple(sorted(gap_items, key=lambda gap: (gap.start, gap.role))),
             conflicts=tuple(conflicts),
         )
-        return result, shifts, stored
+        return result, shifts, stored, gaps
 
     def _build(self, data: roster_engine.RosterInput, start: datetime, end: datetime) -> roster_engine.RosterResult:
         """The engine's roster of ``data`` for ``[start, end)``, its errors as :class:`Invalid`."""
