@@ -189,15 +189,20 @@ class RosterService:
             select(Override.id, Override.person_id, Override.start, Override.end, Override.role)
             .where(Override.team_id == team.id, Override.end > earliest)
         ).all()
+        # Only the people the roster can name matter: everybody else's leave
+        # (and whether they left) changes nothing here.
+        named = _named_people(rotations, team, overrides)
         leaves = [
             roster_engine.LeaveSpec(person_id=l.person_id, start=l.start, end=l.end, reason=l.reason)
-            for l in self.dbsession.scalars(select(Leave).where(Leave.end > earliest))
+            for l in self.dbsession.scalars(select(Leave).where(Leave.person_id.in_(named), Leave.end > earliest))
         ]
         # Somebody who left is away from the day they left on, like an
         # endless leave: the turns before stay as they were and the others
         # take theirs without reshuffling the order.
         departed = dict(
-            self.dbsession.execute(select(Person.id, Person.deactivated_at).where(Person.active.is_(False))).all()
+            self.dbsession.execute(
+                select(Person.id, Person.deactivated_at).where(Person.id.in_(named), Person.active.is_(False))
+            ).all()
         )
         for person_id, since in departed.items():
             since = since or earliest
@@ -708,12 +713,28 @@ def teams_involving(dbsession: Session, person_id: int) -> list[Team]:
     return list(dbsession.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.id)))
 
 
+def _named_people(rotations: Iterable[Rotation], team: Team, overrides) -> list[int]:
+    """Everybody ``team``'s roster can name: its rotations' members (of every version),
+    its fallback and the people of ``overrides``."""
+    named = {o.person_id for o in overrides}
+    if team.fallback_person_id is not None:
+        named.add(team.fallback_person_id)
+    for rotation in rotations:
+        for version in rotation.versions:
+            named |= _version_people(version)
+    return sorted(named)
+
+
 def _mentions(version, person_id: int) -> bool:
-    if person_id in (version.members or ()):
-        return True
+    return person_id in _version_people(version)
+
+
+def _version_people(version) -> set[int]:
+    """The people a rotation version names."""
+    named = {p for p in version.members or () if isinstance(p, int)}
     # Policies keep extra member orders in their parameters (the split
     # policy's night order, say): any list of ids named *members counts.
-    return any(
-        key.endswith("members") and isinstance(value, list) and person_id in value
-        for key, value in (version.params or {}).items()
-    )
+    for key, value in (version.params or {}).items():
+        if key.endswith("members") and isinstance(value, list):
+            named.update(p for p in value if isinstance(p, int))
+    return named
