@@ -278,7 +278,16 @@ class RosterSnapshot:
 
     def teams_of_person(self, person_id: int) -> list[TeamRoster]:
         """The teams holding a shift of ``person_id`` in memory, by id."""
-        return sorted((t for t in self.teams.values() if person_id in t.people_ids), key=lambda t: t.team.id)
+        return list(self._by_person.get(person_id, ()))
+
+    @cached_property
+    def _by_person(self) -> dict[int, tuple[TeamRoster, ...]]:
+        # Built once per snapshot (a person's feed asks on every request).
+        found: dict[int, list[TeamRoster]] = defaultdict(list)
+        for roster in sorted(self.teams.values(), key=lambda t: t.team.id):
+            for person_id in roster.people_ids:
+                found[person_id].append(roster)
+        return {person_id: tuple(rosters) for person_id, rosters in found.items()}
 
     def horizon_end(self) -> datetime | None:
         """Where the furthest team's stored shifts end."""
