@@ -147,7 +147,8 @@ def _serve(args, settings: Settings, host: str, port: int, base_url: str) -> int
         read_model = app.registry.read_model
         read_model.refresh()
         if read_model.loaded:
-            log.info("Roster in memory: %d teams", len(read_model.snapshot().teams))
+            teams = len(read_model.snapshot().teams)
+            log.info("Roster in memory: %d %s", teams, "team" if teams == 1 else "teams")
         _start_background_work(app.registry, settings, plugins)
 
     if waiting_for is None:
@@ -517,6 +518,106 @@ def cmd_roster_refresh(args) -> int:
     return 0
 
 
+def _read_password() -> str:
+    """The new password: typed twice at a terminal, else one line of stdin (for scripts); never an argument."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Password (again): ") != first:
+            raise CommandError("The two passwords differ; nothing was changed.")
+        return first
+    line = sys.stdin.readline()
+    if not line:
+        raise CommandError("No password on standard input (one line is read); nothing was changed.")
+    # Only the line's end goes: spaces may be part of a password.
+    return line.rstrip("\r\n")
+
+
+def _with_accounts(work):
+    """Run ``work(AccountService)`` in one transaction on a database already at head.
+
+    The users commands never migrate: they are run against a live instance,
+    whose schema ``serve`` or ``db upgrade`` owns.
+    """
+    import transaction
+
+    from .db import get_session_factory, get_tm_session, writing
+    from .services.accounts import AccountService
+    from .services.context import Actor, ServiceContext
+    from .services.errors import ServiceError
+
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        state = schema.status(engine)
+        if not state.at_head:
+            found = "has no Plantão schema" if state.current is None else f"is at revision {state.current}"
+            raise CommandError(
+                f"Database {settings.safe_database_url} {found} (head is {state.head}): "
+                "run `plantao db upgrade` first."
+            )
+        manager = transaction.TransactionManager(explicit=True)
+        with manager:
+            dbsession = get_tm_session(get_session_factory(writing(engine)), manager)
+            # Accounts need no plugins: a broken plugin must not keep the
+            # operator from managing who logs in.
+            ctx = ServiceContext(dbsession, settings, plugins=None, actor=Actor("cli"))
+            return work(AccountService(ctx))
+    except ServiceError as error:
+        raise CommandError(error.message) from None
+    except SQLAlchemyError as error:
+        raise _database_error(error, settings) from None
+    finally:
+        engine.dispose()
+
+
+def cmd_users_create(args) -> int:
+    password = _read_password()
+    body = {"name": args.name, "email": args.email, "password": password, "role": args.role}
+    if args.teams:
+        body["teams"] = args.teams
+    if args.person is not None:
+        body["person"] = args.person
+    account = _with_accounts(lambda accounts: accounts.create(body))
+    print(f"Account {account.id} created: {account.email} ({account.role}).")
+    return 0
+
+
+def cmd_users_list(args) -> int:
+    def rows(accounts):
+        return [
+            (a.id, a.email, a.name, a.role, ",".join(t.slug for t in a.teams) or "-", "active" if a.active else "disabled")
+            for a in accounts.list()
+        ]
+
+    found = _with_accounts(rows)
+    if not found:
+        print("No accounts yet: `plantao users create` makes one.")
+    for row in found:
+        print("\t".join(str(value) for value in row))
+    return 0
+
+
+def cmd_users_disable(args) -> int:
+    account = _with_accounts(lambda accounts: accounts.disable(accounts.by_email(args.email)))
+    print(f"Account {account.email} disabled; its sessions have ended.")
+    return 0
+
+
+def cmd_users_enable(args) -> int:
+    account = _with_accounts(lambda accounts: accounts.enable(accounts.by_email(args.email)))
+    print(f"Account {account.email} enabled.")
+    return 0
+
+
+def cmd_users_set_password(args) -> int:
+    password = _read_password()
+    account = _with_accounts(lambda accounts: accounts.set_password(accounts.by_email(args.email), password))
+    print(f"Password of {account.email} changed; its sessions have ended.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plantao", description="Plantão: on-call duty rosters.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -554,6 +655,31 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = commands.add_parser("plugins", help="list installed plugins by kind")
     plugins.add_argument("--json", action="store_true", help="print JSON")
     plugins.set_defaults(func=cmd_plugins)
+
+    users = commands.add_parser("users", help="named accounts: who logs in, with which role")
+    users_commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    create = users_commands.add_parser(
+        "create", help="create an account (the password is asked for, or read as one line of stdin)"
+    )
+    create.add_argument("--name", required=True, help="the account holder's name")
+    create.add_argument("--email", required=True, help="the login (stored lower-cased)")
+    # Checked by the service against models.account.ROLES: importing the
+    # models here would slow every command down.
+    create.add_argument("--role", required=True, help="what the account may do: owner, team_admin or viewer")
+    create.add_argument(
+        "--team", dest="teams", action="append", metavar="SLUG", help="a team a team_admin looks after (repeatable)"
+    )
+    create.add_argument("--person", type=int, metavar="ID", help="the roster's person this account belongs to")
+    create.set_defaults(func=cmd_users_create)
+    users_commands.add_parser("list", help="every account, one per line").set_defaults(func=cmd_users_list)
+    for action, func, what in (
+        ("disable", cmd_users_disable, "disable an account and end its sessions"),
+        ("enable", cmd_users_enable, "let a disabled account log in again"),
+        ("set-password", cmd_users_set_password, "set a new password and end the account's sessions"),
+    ):
+        command = users_commands.add_parser(action, help=what)
+        command.add_argument("email", metavar="EMAIL")
+        command.set_defaults(func=func)
     return parser
 
 

@@ -4,6 +4,7 @@ Importing this package registers every table on :data:`Base.metadata`, which
 alembic compares against the migrations.
 """
 
+from .account import ROLES, Account, account_teams
 from .audit import AuditEntry
 from .gap import RosterConflict, RosterGap
 from .login import LoginFailure, LoginSession
@@ -24,6 +25,7 @@ from .revision import RosterState
 from .team import CustomHoliday, Team
 
 __all__ = [
+    "Account",
     "AuditEntry",
     "Base",
     "ChannelConfig",
@@ -37,6 +39,7 @@ __all__ = [
     "OutboxEvent",
     "Override",
     "Person",
+    "ROLES",
     "Rotation",
     "RosterConflict",
     "RosterGap",
@@ -47,5 +50,6 @@ __all__ = [
     "Team",
     "TeamNotificationSettings",
     "UTCDateTime",
+    "account_teams",
     "utcnow",
 ]

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import LoginFailure, LoginSession
@@ -239,8 +239,13 @@ class LoginSessions:
     def table(self):
         return LoginSession.__table__
 
-    def open(self, subject: str, client_addr: str | None = None) -> str:
-        """Start a session for ``subject``; answer the secret for the browser's cookie."""
+    def open(self, subject: str, client_addr: str | None = None, account_id: int | None = None) -> str:
+        """Start a session for ``subject``; answer the secret for the browser's cookie.
+
+        ``account_id`` names the account that logged in, if any: its
+        sessions end when it is disabled or its password or role changes
+        (:meth:`end_for_account`).
+        """
         token = secrets.token_urlsafe(32)
         now = self.clock()
         t = self.table
@@ -251,6 +256,7 @@ class LoginSessions:
                 insert(t).values(
                     token_hash=_token_hash(token),
                     subject=subject,
+                    account_id=account_id,
                     client_addr=_address(client_addr) if client_addr else None,
                     created_at=now,
                     last_seen_at=now,
@@ -310,3 +316,27 @@ class LoginSessions:
                 .where(t.c.token_hash == _token_hash(token), t.c.revoked_at.is_(None))
                 .values(revoked_at=self.clock())
             )
+
+    def end_for_account(self, account_id: int, connection: Connection | None = None) -> int:
+        """Revoke every session of account ``account_id``; answer how many were open.
+
+        Without ``connection`` it runs in a transaction of its own, like
+        :meth:`end`.  A service that disables an account passes its own
+        transaction's connection: the sessions then end if, and only if,
+        that change commits (and on SQLite a second writer would wait for
+        the first one's lock until it timed out).
+
+        This process may still honour one of those sessions from memory
+        while the database is unreachable (:class:`RecentlyValidated` knows
+        secrets, not accounts), for at most :data:`REMEMBERED_FOR`.
+        """
+        t = self.table
+        statement = (
+            update(t)
+            .where(t.c.account_id == account_id, t.c.revoked_at.is_(None))
+            .values(revoked_at=self.clock())
+        )
+        if connection is not None:
+            return connection.execute(statement).rowcount
+        with self.engine.begin() as own:
+            return own.execute(statement).rowcount

@@ -12,7 +12,8 @@ from plantao.schema import head_revision
 from tests.plugin_distribution import PluginDistribution
 
 
-def plantao(tmp_path, *args, env=None):
+def plantao(tmp_path, *args, env=None, stdin=""):
+    """The real command in ``tmp_path`` (embedded SQLite there); ``stdin`` is what is piped to it."""
     environment = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
@@ -24,6 +25,7 @@ def plantao(tmp_path, *args, env=None):
         [sys.executable, "-m", "plantao.cli", *args],
         cwd=tmp_path,
         env=environment,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
