@@ -1,14 +1,19 @@
 """Who is asking, and what they may do.
 
-Two credentials exist: ``ADMIN_PASSWORD`` (everything) and, for a private
-roster, ``VIEWER_PASSWORD`` (read only).  API clients send them as
-``Authorization: Bearer <password>``; people log in through the pages and
-get a server-side session (see :mod:`plantao.services.login`) whose secret
-rides in a signed cookie.  Passwords are compared in constant time, and
-wrong ones count towards the client address's lockout.
+Two built-in credentials exist: ``ADMIN_PASSWORD`` (everything, the
+built-in owner) and, for a private roster, ``VIEWER_PASSWORD`` (read only).
+API clients send them as ``Authorization: Bearer <password>``.  Named
+accounts (:mod:`plantao.services.accounts`) log in through the pages with
+their email and password, with a role: ``owner`` (as the admin password),
+``team_admin`` of chosen teams, or ``viewer``.  A login gets a server-side
+session (see :mod:`plantao.services.login`) whose secret rides in a signed
+cookie.  Passwords are compared in constant time, and wrong ones count
+towards the client address's lockout.
 
 Permissions: ``view`` (reads: public unless ``PUBLIC_ROSTER=false``) and
-``admin`` (writes, the audit log, the admin panel).
+``admin`` (writes, the audit log, the admin panel).  Both are decided here
+and nowhere else: a team admin holds ``admin`` on the routes of the teams
+they administer (those whose URL names the team), except deleting one.
 """
 
 from __future__ import annotations
@@ -22,11 +27,19 @@ from pyramid.httpexceptions import HTTPTooManyRequests
 from pyramid.security import Allowed, Denied
 from sqlalchemy.exc import SQLAlchemyError
 
+from .services.account_directory import AccountDirectory
 from .services.login import IDLE_TIMEOUT, DatabaseFailureLog, LoginSessions, LoginThrottle
 from .shared import register_shared
 
 ADMIN = "admin"
 VIEWER = "viewer"
+TEAM_ADMIN = "team_admin"
+
+#: What each account role acts as.
+ACCOUNT_ROLES = {"owner": ADMIN, "team_admin": TEAM_ADMIN, "viewer": VIEWER}
+
+#: Team routes only an owner may use, though they name the team.
+OWNER_ONLY_TEAM_ROUTES = {("api.team", "DELETE"), ("admin.team.delete", "POST")}
 SESSION_KEY = "plantao.session"
 SESSION_COOKIE = "plantao_session"
 
@@ -81,16 +94,23 @@ class PlantaoSecurityPolicy:
         identity = self.identity(request)
         role = identity["role"] if identity else None
         if permission == "admin":
-            return Allowed("admin") if role == ADMIN else Denied("admin credentials required")
+            if role == ADMIN:
+                return Allowed("admin")
+            if role == TEAM_ADMIN:
+                return _team_admin_permits(request, identity)
+            return Denied("This credential may only read: the admin credential is required.")
         if permission == "view":
-            if request.plantao_settings.public_roster or role in (ADMIN, VIEWER):
+            if request.plantao_settings.public_roster or role in (ADMIN, VIEWER, TEAM_ADMIN):
                 return Allowed("view")
             return Denied("this roster is private: log in")
         return Denied(f"unknown permission {permission}")
 
-    def remember(self, request, role: str, **kw):
-        """Open a server-side session for ``role`` and keep its secret in the cookie."""
-        request.session[SESSION_KEY] = request.registry.login_sessions.open(role, client_address(request))
+    def remember(self, request, subject: str, account_id: int | None = None, **kw):
+        """Open a server-side session for ``subject`` (a built-in role, or ``account:<id>``)
+        and keep its secret in the cookie."""
+        request.session[SESSION_KEY] = request.registry.login_sessions.open(
+            subject, client_address(request), account_id=account_id
+        )
         return []
 
     def forget(self, request, **kw):
@@ -129,10 +149,40 @@ def _authenticate(request) -> dict | None:
     # Only open the signed session when the browser sent one.
     if SESSION_COOKIE not in request.cookies:
         return None
-    role = request.registry.login_sessions.subject(request.session.get(SESSION_KEY))
-    if role in (ADMIN, VIEWER):
-        return {"role": role, "credential": f"{role}-session", "scheme": "session"}
+    subject = request.registry.login_sessions.subject(request.session.get(SESSION_KEY))
+    if subject in (ADMIN, VIEWER):
+        return {"role": subject, "credential": f"{subject}-session", "scheme": "session"}
+    if isinstance(subject, str) and subject.startswith(ACCOUNT_SUBJECT):
+        account = request.registry.account_directory.find(int(subject[len(ACCOUNT_SUBJECT):]))
+        if account is not None and account.active:
+            return account_identity(account)
     return None
+
+
+#: How a session names the account it belongs to.
+ACCOUNT_SUBJECT = "account:"
+
+
+def account_identity(account) -> dict:
+    """The identity of a logged-in account: its role, and its name for the audit log."""
+    return {
+        "role": ACCOUNT_ROLES[account.role],
+        "credential": f"account:{account.email}",
+        "scheme": "session",
+        "account": account.id,
+        "name": account.name,
+        "teams": frozenset(account.team_slugs),
+    }
+
+
+def _team_admin_permits(request, identity: dict):
+    route = request.matched_route
+    slug = (request.matchdict or {}).get("slug")
+    if route is None or slug is None or slug not in identity["teams"]:
+        return Denied("A team admin may only change the teams they administer.")
+    if (route.name, request.method) in OWNER_ONLY_TEAM_ROUTES:
+        return Denied("Only an owner may delete a team.")
+    return Allowed("team admin")
 
 
 def needs_csrf_check(request) -> bool:
@@ -173,6 +223,7 @@ def includeme(config) -> None:
     # instance on it shares them.
     config.registry.login_throttle = LoginThrottle(DatabaseFailureLog(engine))
     config.registry.login_sessions = LoginSessions(engine, max_age=timedelta(hours=settings.session_max_age_hours))
+    config.registry.account_directory = AccountDirectory(engine)
     # The login view finds the throttle through the service door, like every service.
     register_shared(config, config.registry.login_throttle, LoginThrottle)
 

@@ -33,6 +33,7 @@ from ..diagnostics import is_database_unavailable, is_dropped_connection
 from ..i18n import translate
 from ..resources import template
 from ..routes import API
+from ..security import TEAM_ADMIN
 from ..services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -234,8 +235,10 @@ def not_found(exc, request):
 @forbidden_view_config()
 def forbidden(exc: HTTPForbidden, request):
     if wants_json(request) and request.plantao_identity is not None:
-        # Authenticated (a viewer), just not allowed: logging in again would not help.
-        return json_error(request, 403, "This credential may only read: the admin credential is required.")
+        # Authenticated (a viewer, a team admin elsewhere), just not allowed:
+        # logging in again would not help.  The security policy says why.
+        reason = getattr(getattr(exc, "result", None), "msg", None)
+        return json_error(request, 403, reason or "This credential may only read: the admin credential is required.")
     if wants_json(request):
         message = (
             "Invalid credentials."
@@ -243,9 +246,11 @@ def forbidden(exc: HTTPForbidden, request):
             else "Authentication required: send Authorization: Bearer <ADMIN_PASSWORD>."
         )
         return json_error(request, 401, message, headers={"WWW-Authenticate": 'Bearer realm="plantao"'})
-    if request.plantao_identity is not None and request.method not in ("GET", "HEAD"):
-        # A viewer's write: known, just not allowed.  Sending the form to the
-        # login page would lose it and suggest a password would do.
+    identity = request.plantao_identity
+    if identity is not None and (request.method not in ("GET", "HEAD") or identity.get("role") == TEAM_ADMIN):
+        # A viewer's write, a team admin on another team: known, just not
+        # allowed.  Sending them to the login page would lose a form and
+        # suggest a password would do.
         return error_page(request, 403)
     # Pages answer with the login form, which sends the visitor back here.
     return HTTPSeeOther(request.route_url("admin.login", _query={"next": request.path_qs}))

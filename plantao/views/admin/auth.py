@@ -1,8 +1,11 @@
 """Logging in and out of the admin panel (and of a private roster).
 
-One form takes either password: ``ADMIN_PASSWORD`` opens the panel,
-``VIEWER_PASSWORD`` (with ``PUBLIC_ROSTER=false``) only the public pages,
-so a viewer is sent back to where they came from and never into /admin.
+With an email, the form checks that account's password
+(:mod:`plantao.services.accounts`).  Without one it takes either built-in
+password: ``ADMIN_PASSWORD`` opens the panel, ``VIEWER_PASSWORD`` (with
+``PUBLIC_ROSTER=false``) only the public pages.  A viewer is sent back to
+where they came from and never into /admin; a team admin to the calendar of
+their first team.
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ from pyramid.security import forget, remember
 from pyramid.view import exception_view_config, view_config
 
 from ...i18n import safe_next
-from ...security import ADMIN, TooManyAttempts, client_address, identify_password
+from ...security import (
+    ACCOUNT_ROLES,
+    ACCOUNT_SUBJECT,
+    ADMIN,
+    TEAM_ADMIN,
+    TooManyAttempts,
+    client_address,
+    identify_password,
+)
 from ...services.login import LoginThrottle
 from ..errors import json_error, wants_json
 from . import AdminView, Translator, admin_template
@@ -34,6 +45,7 @@ class AuthViews(AdminView):
         return self.page(
             error=error,
             next=next_path,
+            email=(self.request.POST.get("email") or "").strip() if self.request.method == "POST" else "",
             viewer_only=not self.request.plantao_settings.public_roster and not next_path.startswith("/admin"),
         )
 
@@ -56,23 +68,40 @@ class AuthViews(AdminView):
             return self.form(
                 self._("Too many failed attempts. Try again in ${minutes} min.", minutes=minutes), status=429
             )
-        role = identify_password(request.POST.get("password"), request.plantao_settings)
-        if role is None:
-            throttle.failed(address)
-            return self.form(self._("Wrong password."), status=401)
-        if role == ADMIN:
-            # Only the strongest password wipes the slate: a viewer's shared
-            # password must not buy an address more guesses at the admin one.
+        email = (request.POST.get("email") or "").strip()
+        account = None
+        if email:
+            account = request.registry.account_directory.authenticate(email, request.POST.get("password") or "")
+            if account is None:
+                throttle.failed(address)
+                return self.form(self._("Wrong email or password."), status=401)
+            role = ACCOUNT_ROLES[account.role]
+        else:
+            role = identify_password(request.POST.get("password"), request.plantao_settings)
+            if role is None:
+                throttle.failed(address)
+                return self.form(self._("Wrong password."), status=401)
+        if role == ADMIN or account is not None:
+            # Only a password of one's own, or the strongest shared one, wipes
+            # the slate: a viewer's shared password must not buy an address
+            # more guesses at the admin one.
             throttle.succeeded(address)
         # A fresh session (and CSRF token) on every login: a session fixed
         # before it by somebody else is worth nothing after it.
         forget(request)
         request.session.invalidate()
         new_csrf_token(request)
-        headers = remember(request, role)
+        if account is not None:
+            headers = remember(request, f"{ACCOUNT_SUBJECT}{account.id}", account_id=account.id)
+        else:
+            headers = remember(request, role)
         next_path = local_next(request.POST.get("next"))
         if role == ADMIN:
             target = next_path or request.route_url("admin")
+        elif role == TEAM_ADMIN:
+            first = account.team_slugs[0] if account.team_slugs else None
+            default = request.route_url("admin.calendar", slug=first) if first else request.route_url("home")
+            target = next_path or default
         else:
             # The panel stays admin-only: a viewer goes back to the pages.
             target = next_path if next_path and not next_path.startswith("/admin") else request.route_url("home")

@@ -1,0 +1,90 @@
+"""Who a logged-in account is, looked up on every request its session makes.
+
+A session names its account (``account:<id>``); the security policy asks
+:class:`AccountDirectory` for the account's current role, teams and whether
+it is still active, so that changing or disabling an account takes effect
+at once, on every instance.  It reads through the engine, outside any
+request transaction (the cached reads run without one), and remembers what
+it found: while the database cannot be reached, an account it saw in the
+last :data:`~plantao.services.login.REMEMBERED_FOR` seconds keeps reading
+the roster from memory, like its session does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..models import Team
+from ..models.account import Account, account_teams
+from .accounts import authenticate
+from .login import REMEMBERED_FOR
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """An account as the security policy needs it (no secret)."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    active: bool
+    person_id: int | None
+    team_slugs: tuple[str, ...]
+
+
+class AccountDirectory:
+    """Finds accounts by id for the security policy (see the module docstring)."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.monotonic):
+        self.engine = engine
+        self.clock = clock
+        self._seen: dict[int, tuple[AccountRecord, float]] = {}
+        self._lock = threading.Lock()
+
+    def find(self, account_id: int) -> AccountRecord | None:
+        """The account as stored now; while the database is away, as seen lately (else its error)."""
+        try:
+            record = self._stored(account_id)
+        except SQLAlchemyError:
+            with self._lock:
+                seen = self._seen.get(account_id)
+            if seen is None or self.clock() - seen[1] > REMEMBERED_FOR:
+                raise
+            return seen[0]
+        with self._lock:
+            if record is None:
+                self._seen.pop(account_id, None)
+            else:
+                self._seen[account_id] = (record, self.clock())
+        return record
+
+    def authenticate(self, email, password) -> AccountRecord | None:
+        """The active account with this email and password (see
+        :func:`plantao.services.accounts.authenticate`), in a short transaction of its own."""
+        with self.engine.begin() as connection:
+            account_id = authenticate(connection, email, password)
+        return self.find(account_id) if account_id is not None else None
+
+    def _stored(self, account_id: int) -> AccountRecord | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(Account.id, Account.name, Account.email, Account.role, Account.active, Account.person_id)
+                .where(Account.id == account_id)
+            ).first()
+            if row is None:
+                return None
+            slugs = connection.scalars(
+                select(Team.slug)
+                .join(account_teams, account_teams.c.team_id == Team.id)
+                .where(account_teams.c.account_id == account_id)
+                .order_by(Team.slug)
+            ).all()
+        return AccountRecord(row.id, row.name, row.email, row.role, bool(row.active), row.person_id, tuple(slugs))

@@ -1,0 +1,116 @@
+"""Named accounts log in with their email and password, and act within their role.
+
+``ADMIN_PASSWORD`` and ``VIEWER_PASSWORD`` keep working as before (the
+login form with the email left blank, ``Authorization: Bearer``); an
+account's role decides what its session may do: an owner everything, a
+team admin the teams they administer (writes elsewhere are 403), a viewer
+only reads.  Disabling an account ends its sessions at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from plantao.datetimes import utcnow
+from plantao.models import AuditEntry
+from plantao.services.accounts import AccountService
+from plantao.services.context import ServiceContext
+
+from tests.functional.conftest import csrf_of
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def accounts(scene, api, settings, plugins, clean_engine):
+    """Owner Olga, team admin Tiago (of infra), viewer Vera; a second team, web."""
+    api.post("/api/v1/teams", {"slug": "web", "name": "Web"})
+
+    def create(**body):
+        with Session(clean_engine) as session:
+            account = AccountService(ServiceContext(session, settings, plugins)).create({"password": PASSWORD, **body})
+            session.commit()
+            return account.id
+
+    return {
+        "owner": create(name="Olga", email="olga@example.com", role="owner"),
+        "team_admin": create(name="Tiago", email="Tiago@Example.com", role="team_admin", teams=["infra"]),
+        "viewer": create(name="Vera", email="vera@example.com", role="viewer"),
+    }
+
+
+def log_in_as(browser, email: str, password: str = PASSWORD, **kw):
+    form = browser.get("/admin/login").forms[0]
+    form["email"] = email
+    form["password"] = password
+    return form.submit(**kw)
+
+
+def override_body(scene, days: int = 3) -> dict:
+    start = (utcnow() + timedelta(days=days)).replace(microsecond=0)
+    return {"person": scene["people"][1]["id"], "start": start.isoformat(),
+            "end": (start + timedelta(hours=2)).isoformat()}
+
+
+def api_post(browser, url: str, body: dict, **kw):
+    """A JSON write from the logged-in browser (its session, its CSRF token)."""
+    token = csrf_of(browser.get("/admin/login", {"next": "/"}))
+    return browser.post_json(url, body, headers={"X-CSRF-Token": token}, **kw)
+
+
+def test_an_owner_logs_in_with_email_and_the_audit_log_names_the_account(browser, accounts, scene, clean_engine):
+    answer = log_in_as(browser, "  OLGA@example.com ", status=303)
+    assert answer.location.endswith("/admin")
+    api_post(browser, "/api/v1/teams/infra/overrides", override_body(scene), status=201)
+    with Session(clean_engine) as session:
+        entry = session.query(AuditEntry).filter_by(entity="override").order_by(AuditEntry.id.desc()).first()
+    assert entry.actor == "account:olga@example.com"
+
+
+def test_a_wrong_email_or_password_is_refused_without_saying_which(browser, accounts):
+    for email, password in (("olga@example.com", "wrong password here"), ("nobody@example.com", PASSWORD)):
+        page = log_in_as(browser, email, password, status=401)
+        assert "E-mail ou senha incorretos." in page.text
+
+
+def test_the_built_in_passwords_still_log_in_with_the_email_left_blank(browser, login, accounts):
+    assert login(browser, status=303).location.endswith("/admin")
+
+
+def test_a_team_admin_writes_to_their_team_only(browser, accounts, scene):
+    answer = log_in_as(browser, "tiago@example.com", status=303)
+    assert answer.location.endswith("/admin/teams/infra/calendar")
+    assert browser.get(answer.location).status_int == 200  # their team's calendar, in the panel
+    assert browser.get("/admin/teams/web/calendar", status=403)
+    api_post(browser, "/api/v1/teams/infra/overrides", override_body(scene), status=201)
+
+    elsewhere = api_post(browser, "/api/v1/teams/web/overrides", override_body(scene), status=403)
+    assert "teams they administer" in elsewhere.json["error"]
+    api_post(browser, "/api/v1/teams", {"slug": "dba", "name": "DBA"}, status=403)
+    api_post(browser, "/api/v1/people", {"name": "Zé"}, status=403)
+    token = csrf_of(browser.get("/admin/login", {"next": "/"}))
+    gone = browser.delete("/api/v1/teams/infra", headers={"X-CSRF-Token": token}, status=403)
+    assert "Only an owner" in gone.json["error"]
+    # Reads are everybody's.
+    assert browser.get("/api/v1/teams/web/oncall").status_int == 200
+
+
+def test_a_viewer_account_reads_and_may_not_write(browser, accounts, scene):
+    log_in_as(browser, "vera@example.com", status=303)
+    assert browser.get("/teams/infra").status_int == 200
+    api_post(browser, "/api/v1/teams/infra/overrides", override_body(scene), status=403)
+
+
+def test_disabling_an_account_ends_its_sessions_at_once(browser, accounts, scene, settings, plugins, clean_engine):
+    log_in_as(browser, "olga@example.com", status=303)
+    assert browser.get("/admin/teams").status_int == 200
+    with Session(clean_engine) as session:
+        service = AccountService(ServiceContext(session, settings, plugins))
+        service.disable(service.get(accounts["owner"]))
+        session.commit()
+    assert browser.get("/admin/teams").status_int == 303  # back to the login form
+    page = log_in_as(browser, "olga@example.com", status=401)
+    assert "E-mail ou senha incorretos." in page.text
