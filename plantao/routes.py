@@ -142,6 +142,9 @@ def includeme(config) -> None:
     config.add_route("api.person", f"{API}/people/{{id:\\d+}}")
     config.add_route("api.leaves", f"{API}/people/{{id:\\d+}}/leave")
     config.add_route("api.leave", f"{API}/people/{{id:\\d+}}/leave/{{leave_id:\\d+}}")
+    # API tokens (plt_...): owners only (permission "accounts").
+    config.add_route("api.tokens", f"{API}/tokens")
+    config.add_route("api.token", f"{API}/tokens/{{id:\\d+}}")
 
     # Notifications: channels per team, team timings, preferences, deliveries.
     config.add_route("api.notification_channels", f"{API}/teams/{{slug}}/notification-channels")

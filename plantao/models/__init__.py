@@ -23,9 +23,11 @@ from .rotation import Rotation, RotationVersion
 from .shift import Override, Shift
 from .revision import RosterState
 from .team import CustomHoliday, Team
+from .token import ApiToken, api_token_teams
 
 __all__ = [
     "Account",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "ChannelConfig",
@@ -51,5 +53,6 @@ __all__ = [
     "TeamNotificationSettings",
     "UTCDateTime",
     "account_teams",
+    "api_token_teams",
     "utcnow",
 ]

@@ -26,7 +26,7 @@ from . import audit
 from .context import ServiceContext
 from .errors import Conflict, Detail, Invalid, NotFound
 from .login import LoginSessions
-from .teams import SLUG_PATTERN
+from .teams import SLUG_PATTERN, teams_by_slug
 from .validation import MAX_ID, name_schema, validate
 
 #: The longest password accepted: argon2 takes any length, but hashing a
@@ -319,11 +319,7 @@ class AccountService:
         if not slugs:
             errors.append(Detail("teams", "a team_admin needs at least one team", "teams_required"))
             return []
-        found = {team.slug: team for team in self.dbsession.scalars(select(Team).where(Team.slug.in_(slugs)))}
-        for slug in slugs:
-            if slug not in found:
-                errors.append(Detail("teams", f"no team with slug {slug!r}", "unknown_team", {"slug": slug}))
-        return [found[slug] for slug in sorted(found)]
+        return teams_by_slug(self.dbsession, slugs, errors)
 
     def _person(self, person_id: int | None, errors: list[Detail]) -> int | None:
         if person_id is not None and self.dbsession.get(Person, person_id) is None:

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ..datetimes import DateTimeError, utcnow, zone
 from ..engine import holiday_calendar
@@ -215,3 +215,12 @@ class TeamService:
         self.dbsession.flush()
         team.custom_holidays.extend(CustomHoliday(day=day, name=name) for day, name in sorted(days.items()))
         return []
+
+
+def teams_by_slug(dbsession: Session, slugs: list[str], errors: list[Detail], field: str = "teams") -> list[Team]:
+    """The teams named by ``slugs``, by slug; each unknown slug adds an ``unknown_team`` error to ``errors``."""
+    found = {team.slug: team for team in dbsession.scalars(select(Team).where(Team.slug.in_(slugs)))} if slugs else {}
+    for slug in slugs:
+        if slug not in found:
+            errors.append(Detail(field, f"no team with slug {slug!r}", "unknown_team", {"slug": slug}))
+    return [found[slug] for slug in sorted(found)]

@@ -27,6 +27,7 @@ from ..services.overrides import OverrideService
 from ..services.people import PersonService
 from ..services.rotations import RotationService
 from ..services.teams import TeamService
+from ..services.tokens import TokenService
 from ..shared import register_shared, shared  # noqa: F401  (shared: the views' way to the process-wide objects)
 
 #: Every service a view may find; each is built from a :class:`ServiceContext` alone.
@@ -41,6 +42,7 @@ SERVICES = (
     PersonService,
     RotationService,
     TeamService,
+    TokenService,
 )
 
 

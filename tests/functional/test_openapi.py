@@ -317,6 +317,11 @@ def api(testapp, document, admin_headers):
 def test_a_realistic_session_answers_as_documented(api, document):
     monday = date.today() - timedelta(days=date.today().weekday() + 14)
 
+    # An API token for a script: shown once, listed without its secret, revoked.
+    api_token = api("POST", "/tokens", 201, body={"name": "CI", "scopes": ["read"]})
+    api("GET", "/tokens", 200)
+    api("DELETE", "/tokens/{id}", 204, id=api_token["id"])
+
     # People, one of them with every contact.
     ana = api("POST", "/people", 201, body={
         "name": "Ana", "email": "ana@example.org", "phone": "+55 11 99999-0000",

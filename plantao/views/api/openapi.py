@@ -71,6 +71,12 @@ from ...services.representations import (
 from ...services.response_schemas import ref
 from ...services.rotations import ROTATION_CREATE_SCHEMA, ROTATION_PREVIEW_SCHEMA, ROTATION_UPDATE_SCHEMA
 from ...services.teams import TEAM_CREATE_SCHEMA, TEAM_UPDATE_SCHEMA
+from ...services.tokens import (
+    CREATED_TOKEN_RESPONSE,
+    TOKEN_CREATE_SCHEMA,
+    TOKEN_LIST_RESPONSE,
+    TOKEN_RESPONSE,
+)
 from ..errors import ERROR_RESPONSE
 from . import DEFAULT_LIMIT, MAX_LIMIT, SHIFTS_DEFAULT_LIMIT, SHIFTS_MAX_LIMIT
 from .documentation import (
@@ -158,6 +164,9 @@ def _schemas(plugin_names: dict[str, list[str]]) -> dict:
         "NotificationPreferences": PREFERENCES_RESPONSE,
         "Delivery": DELIVERY_RESPONSE,
         "DeliveryList": DELIVERY_LIST_RESPONSE,
+        "ApiToken": TOKEN_RESPONSE,
+        "ApiTokenCreated": CREATED_TOKEN_RESPONSE,
+        "ApiTokenList": TOKEN_LIST_RESPONSE,
         **REQUEST_SCHEMAS,
     }
 
@@ -178,6 +187,7 @@ REQUEST_SCHEMAS = {
     "ChannelTest": CHANNEL_TEST_SCHEMA,
     "NotificationSettingsPut": TEAM_SETTINGS_SCHEMA,
     "NotificationPreferencesPut": PREFERENCES_SCHEMA,
+    "ApiTokenCreate": TOKEN_CREATE_SCHEMA,
 }
 
 INSTANT = (
@@ -301,7 +311,7 @@ def _error_responses() -> dict:
 
 # -- operations, from the views Pyramid serves -------------------------------------------
 
-TAGS = ("teams", "rotations", "overrides", "roster", "people", "exports", "notifications", "meta")
+TAGS = ("teams", "rotations", "overrides", "roster", "people", "exports", "notifications", "tokens", "meta")
 #: The tag of an operation whose view does not name one: its module's, renamed here.
 MODULE_TAGS = {"feeds": "exports", "openapi": "meta"}
 #: The order of an operation's methods in its path item.
@@ -491,7 +501,9 @@ def _document(plugins: tuple[tuple[str, str], ...], views: tuple) -> dict:
                 "scheme": "bearer",
                 "description": (
                     "Authorization: Bearer <ADMIN_PASSWORD> for writes and the audit log; "
-                    "<VIEWER_PASSWORD> reads a private roster. With a token, reads show contacts."
+                    "<VIEWER_PASSWORD> reads a private roster; an API token (plt_..., POST /tokens) "
+                    "acts within its scopes (read, write, notifications) and teams. "
+                    "With a token, reads show contacts."
                 ),
             },
             "feedToken": {
