@@ -10,10 +10,19 @@ session (see :mod:`plantao.services.login`) whose secret rides in a signed
 cookie.  Passwords are compared in constant time, and wrong ones count
 towards the client address's lockout.
 
-Permissions: ``view`` (reads: public unless ``PUBLIC_ROSTER=false``) and
-``admin`` (writes, the audit log, the admin panel).  Both are decided here
-and nowhere else: a team admin holds ``admin`` on the routes of the teams
-they administer (those whose URL names the team), except deleting one.
+Scripts use API tokens (:mod:`plantao.services.tokens`): ``Authorization:
+Bearer plt_...``, within the token's scopes (``read``, ``write``,
+``notifications``) and teams.
+
+Permissions: ``view`` (reads: public unless ``PUBLIC_ROSTER=false``),
+``admin`` (writes, the audit log, the admin panel) and ``accounts``
+(accounts and tokens: owners only; a token never holds it).  They are
+decided here and nowhere else.  ``admin`` on a route whose URL names a team
+is a write to that team (under ``/notification...``, to its notification
+settings): a team admin holds it for the teams they administer, a ``write``
+token for its teams (``notifications`` tokens for the notification
+settings), except deleting a team.  Every other ``admin`` route is an
+owner's.
 """
 
 from __future__ import annotations
@@ -29,11 +38,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .services.account_directory import AccountDirectory
 from .services.login import IDLE_TIMEOUT, DatabaseFailureLog, LoginSessions, LoginThrottle
+from .services.tokens import TokenDirectory
 from .shared import register_shared
 
 ADMIN = "admin"
 VIEWER = "viewer"
 TEAM_ADMIN = "team_admin"
+TOKEN = "token"
 
 #: What each account role acts as.
 ACCOUNT_ROLES = {"owner": ADMIN, "team_admin": TEAM_ADMIN, "viewer": VIEWER}
@@ -97,10 +108,20 @@ class PlantaoSecurityPolicy:
             if role == ADMIN:
                 return Allowed("admin")
             if role == TEAM_ADMIN:
-                return _team_admin_permits(request, identity)
+                return _team_write_permits(request, identity["teams"], ("team", "notifications"), "A team admin")
+            if role == TOKEN:
+                kinds = tuple(kind for kind, scope in (("team", "write"), ("notifications", "notifications"))
+                              if scope in identity["scopes"])
+                return _team_write_permits(request, identity["teams"], kinds, "This token")
             return Denied("This credential may only read: the admin credential is required.")
+        if permission == "accounts":
+            if role == ADMIN:
+                return Allowed("accounts")
+            return Denied("Only an owner manages accounts and tokens.")
         if permission == "view":
             if request.plantao_settings.public_roster or role in (ADMIN, VIEWER, TEAM_ADMIN):
+                return Allowed("view")
+            if role == TOKEN and identity["scopes"] & {"read", "write"}:
                 return Allowed("view")
             return Denied("this roster is private: log in")
         return Denied(f"unknown permission {permission}")
@@ -129,20 +150,34 @@ def _authenticate(request) -> dict | None:
         address = client_address(request)
         # A locked-out address is refused even the right password: otherwise
         # guessing would go on, and the lockout would only hide the answer.
+        secret = token.strip()
+        tokens = request.registry.token_directory
         try:
             wait = throttle.locked_for(address)
         except SQLAlchemyError:
-            # The database (and the lockout) is away: a password this
-            # process accepted lately still reads the roster from memory.
-            role = recent.recall(token.strip())
+            # The database (and the lockout) is away: a password or a token
+            # this process accepted lately still reads the roster from memory.
+            if secret.startswith(TOKEN_PREFIX):
+                record = tokens.find(secret)  # from memory, else the database's error
+                if record is None:
+                    raise
+                return token_identity(record)
+            role = recent.recall(secret)
             if role is None:
                 raise
             return {"role": role, "credential": f"{role}-token", "scheme": "bearer"}
         if wait:
             raise TooManyAttempts(wait)
-        role = identify_password(token.strip(), settings)
+        if secret.startswith(TOKEN_PREFIX):
+            record = tokens.find(secret)
+            if record is not None:
+                tokens.touch(record.id, address)
+                return token_identity(record)
+            throttle.failed(address, kind="bearer", delay=False)
+            return dict(_INVALID)
+        role = identify_password(secret, settings)
         if role:
-            recent.remember(token.strip(), role)
+            recent.remember(secret, role)
             return {"role": role, "credential": f"{role}-token", "scheme": "bearer"}
         throttle.failed(address, kind="bearer", delay=False)
         return dict(_INVALID)
@@ -162,6 +197,21 @@ def _authenticate(request) -> dict | None:
 #: How a session names the account it belongs to.
 ACCOUNT_SUBJECT = "account:"
 
+#: How every API token's secret begins (plantao.services.tokens).
+TOKEN_PREFIX = "plt_"
+
+
+def token_identity(token) -> dict:
+    """The identity of a request an API token authenticated: its scopes and teams, its name for the audit log."""
+    return {
+        "role": TOKEN,
+        "credential": f"token:{token.name}",
+        "scheme": "bearer",
+        "token": token.id,
+        "scopes": frozenset(token.scopes),
+        "teams": frozenset(token.team_slugs) or None,
+    }
+
 
 def account_identity(account) -> dict:
     """The identity of a logged-in account: its role, and its name for the audit log."""
@@ -175,14 +225,28 @@ def account_identity(account) -> dict:
     }
 
 
-def _team_admin_permits(request, identity: dict):
+def route_kind(request) -> tuple[str, str | None]:
+    """What a route writes to: ``("team", slug)``, ``("notifications", slug)`` (the team's
+    notification settings) or ``("global", None)`` (people, leave, the audit log...)."""
     route = request.matched_route
     slug = (request.matchdict or {}).get("slug")
-    if route is None or slug is None or slug not in identity["teams"]:
-        return Denied("A team admin may only change the teams they administer.")
-    if (route.name, request.method) in OWNER_ONLY_TEAM_ROUTES:
+    if route is None or slug is None:
+        return "global", None
+    return ("notifications" if "/notification" in route.pattern else "team"), slug
+
+
+def _team_write_permits(request, teams: frozenset[str] | None, kinds: tuple[str, ...], who: str):
+    """``admin`` for a credential limited to ``teams`` (``None``: every team) and to routes of ``kinds``."""
+    kind, slug = route_kind(request)
+    if kind == "global":
+        return Denied(f"{who} may not do this: only an owner may.")
+    if kind not in kinds or (teams is not None and slug not in teams):
+        if who == "A team admin":
+            return Denied("A team admin may only change the teams they administer.")
+        return Denied(f"{who} may not change this: it is limited to its scopes and teams.")
+    if (request.matched_route.name, request.method) in OWNER_ONLY_TEAM_ROUTES:
         return Denied("Only an owner may delete a team.")
-    return Allowed("team admin")
+    return Allowed(who)
 
 
 def needs_csrf_check(request) -> bool:
@@ -224,6 +288,7 @@ def includeme(config) -> None:
     config.registry.login_throttle = LoginThrottle(DatabaseFailureLog(engine))
     config.registry.login_sessions = LoginSessions(engine, max_age=timedelta(hours=settings.session_max_age_hours))
     config.registry.account_directory = AccountDirectory(engine)
+    config.registry.token_directory = TokenDirectory(engine)
     # The login view finds the throttle through the service door, like every service.
     register_shared(config, config.registry.login_throttle, LoginThrottle)
 

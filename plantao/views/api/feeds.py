@@ -17,7 +17,7 @@ from pyramid.view import view_config
 
 from ...datetimes import zone
 from ...routes import public_route_url
-from ...security import ADMIN, VIEWER, same_secret
+from ...security import ADMIN, same_secret
 from ...services.errors import BadRequest, NotFound, ServiceError
 from ...services.feeds import FeedCache, FeedRequest, FeedTokenService, RenderedFeed
 from ...services.people import PersonService
@@ -69,8 +69,8 @@ def reader_contacts(request, secret: str):
                 code="feed.token_rejected",
             )
         return FULL_CONTACTS
-    identity = request.plantao_identity
-    if request.plantao_settings.public_roster or (identity and identity["role"] in (ADMIN, VIEWER)):
+    # Who may read a private roster is the security policy's to say.
+    if request.has_permission("view"):
         return contacts(request).policy.for_export()
     raise FeedTokenRejected(
         "This roster is private: use the feed's token link (?token=...) or send "

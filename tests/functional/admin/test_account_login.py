@@ -94,8 +94,9 @@ def test_a_team_admin_writes_to_their_team_only(browser, accounts, scene):
     token = csrf_of(browser.get("/admin/login", {"next": "/"}))
     gone = browser.delete("/api/v1/teams/infra", headers={"X-CSRF-Token": token}, status=403)
     assert "Only an owner" in gone.json["error"]
-    # Reads are everybody's.
+    # Reads are everybody's; accounts and tokens are an owner's.
     assert browser.get("/api/v1/teams/web/oncall").status_int == 200
+    browser.get("/api/v1/tokens", status=403)
 
 
 def test_a_viewer_account_reads_and_may_not_write(browser, accounts, scene):
