@@ -115,3 +115,14 @@ def test_disabling_an_account_ends_its_sessions_at_once(browser, accounts, scene
     assert browser.get("/admin/teams").status_int == 303  # back to the login form
     page = log_in_as(browser, "olga@example.com", status=401)
     assert "E-mail ou senha incorretos." in page.text
+
+
+def test_an_owner_accounts_session_needs_the_csrf_token_for_a_persons_preferences(browser, accounts, scene):
+    """The preferences route takes a person's own link without a CSRF token; a session still needs it."""
+    log_in_as(browser, "olga@example.com", status=303)
+    person = scene["people"][0]["id"]
+    url = f"/api/v1/people/{person}/notification-preferences"
+    refused = browser.put_json(url, {}, status=400)
+    assert "CSRF" in refused.json["error"]
+    token = csrf_of(browser.get("/admin/login", {"next": "/"}))
+    browser.put_json(url, {}, headers={"X-CSRF-Token": token}, status=(200, 422))
