@@ -5,7 +5,8 @@ behind a load balancer and restarts.
 
 **The throttle.** Every wrong password from a client address is recorded,
 whichever door it knocked on: the login form, a bearer token, the viewer's
-password.  After ``max_failures`` failures within ``window`` the address is
+password; a wrong password for an account also counts for that account,
+from whatever address (:func:`account_key`).  After ``max_failures`` failures within ``window`` the address is
 refused outright (429) until the oldest of them leaves the window.  The
 login form also makes every failure cost the client a growing delay, and a
 successful login through it clears the address's record.
@@ -39,6 +40,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import LoginFailure, LoginSession
+from ..models.account import normalize_email
 from ..models.meta import utcnow
 
 #: Failures allowed within the window before the address is locked out.
@@ -213,6 +215,16 @@ class LoginThrottle:
 
     def succeeded(self, address: str) -> None:
         self.failures.clear(address)
+
+
+def account_key(email: str) -> str:
+    """What the throttle counts an account's failures under: like an address, a key of its own.
+
+    Wrong passwords for one account count together from every address, so
+    guessing spread over many machines is stopped too; the key is a hash,
+    so the throttle's table holds no email.
+    """
+    return "account:" + hashlib.sha256(normalize_email(email).encode("utf-8")).hexdigest()[:40]
 
 
 def _token_hash(token: str) -> str:

@@ -28,7 +28,7 @@ from ...security import (
     client_address,
     identify_password,
 )
-from ...services.login import LoginThrottle
+from ...services.login import LoginThrottle, account_key
 from ..errors import json_error, wants_json
 from . import AdminView, Translator, admin_template
 
@@ -61,18 +61,21 @@ class AuthViews(AdminView):
         request = self.request
         throttle = request.find_service(LoginThrottle)
         address = client_address(request)
-        wait = throttle.locked_for(address)
+        email = (request.POST.get("email") or "").strip()
+        # An account's failures count from every address, besides the address's own.
+        keys = [address, account_key(email)] if email else [address]
+        wait = max(throttle.locked_for(key) for key in keys)
         if wait:
             minutes = max(1, math.ceil(wait / 60))
             request.response.headers["Retry-After"] = str(math.ceil(wait))
             return self.form(
                 self._("Too many failed attempts. Try again in ${minutes} min.", minutes=minutes), status=429
             )
-        email = (request.POST.get("email") or "").strip()
         account = None
         if email:
             account = request.registry.account_directory.authenticate(email, request.POST.get("password") or "")
             if account is None:
+                throttle.failed(keys[1], delay=False)
                 throttle.failed(address)
                 return self.form(self._("Wrong email or password."), status=401)
             role = ACCOUNT_ROLES[account.role]
@@ -85,7 +88,8 @@ class AuthViews(AdminView):
             # Only a password of one's own, or the strongest shared one, wipes
             # the slate: a viewer's shared password must not buy an address
             # more guesses at the admin one.
-            throttle.succeeded(address)
+            for key in keys:
+                throttle.succeeded(key)
         # A fresh session (and CSRF token) on every login: a session fixed
         # before it by somebody else is worth nothing after it.
         forget(request)

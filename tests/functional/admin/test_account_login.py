@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import webtest
 from sqlalchemy.orm import Session
 
 from plantao.datetimes import utcnow
@@ -19,6 +20,7 @@ from plantao.models import AuditEntry
 from plantao.services.accounts import AccountService
 from plantao.services.context import ServiceContext
 
+from tests.conftest import ADMIN_PASSWORD
 from tests.functional.conftest import csrf_of
 
 PASSWORD = "correct horse battery staple"
@@ -126,3 +128,16 @@ def test_an_owner_accounts_session_needs_the_csrf_token_for_a_persons_preference
     assert "CSRF" in refused.json["error"]
     token = csrf_of(browser.get("/admin/login", {"next": "/"}))
     browser.put_json(url, {}, headers={"X-CSRF-Token": token}, status=(200, 422))
+
+
+def test_wrong_passwords_for_an_account_count_together_from_every_address(app, accounts):
+    for number in range(5):
+        elsewhere = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": f"198.51.100.{number + 1}"})
+        log_in_as(elsewhere, "olga@example.com", "not her password at all", status=401)
+    fresh = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "198.51.100.99"})
+    locked = log_in_as(fresh, "olga@example.com", status=429)
+    assert locked.headers["Retry-After"]
+    # The built-in password, from that address, is not held back by her account's lockout.
+    form = fresh.get("/admin/login").forms[0]
+    form["password"] = ADMIN_PASSWORD
+    form.submit(status=303)
