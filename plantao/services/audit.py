@@ -49,8 +49,11 @@ class AuditService:
     def __init__(self, ctx: ServiceContext):
         self.dbsession = ctx.dbsession
 
-    def page(self, size: int, *, before: int | None = None, entity: str | None = None) -> AuditPage:
-        """Up to ``size`` entries older than entry ``before``, of ``entity`` (any when empty), newest first.
+    def page(
+        self, size: int, *, before: int | None = None, entity: str | None = None, actor: str | None = None
+    ) -> AuditPage:
+        """Up to ``size`` entries older than entry ``before``, of ``entity`` and by ``actor`` (any
+        when empty), newest first.
 
         The next page is the one ``before`` the last entry of this one.
         """
@@ -59,5 +62,13 @@ class AuditService:
             query = query.where(AuditEntry.id < before)
         if entity:
             query = query.where(AuditEntry.entity == entity)
+        if actor:
+            query = query.where(AuditEntry.actor == actor)
         entries = list(self.dbsession.scalars(query))
         return AuditPage(entries[:size], len(entries) > size)
+
+    def actors(self, limit: int = 200) -> list[str]:
+        """Who wrote to the audit log (the credentials as entries name them), by name, at most ``limit``."""
+        return list(
+            self.dbsession.scalars(select(AuditEntry.actor).distinct().order_by(AuditEntry.actor).limit(limit))
+        )

@@ -99,18 +99,22 @@ class ReportViews(AdminView):
         self.section = "audit"
         before = self.request.params.get("before", "")
         entity = self.request.params.get("entity", "")
-        found = self.request.find_service(AuditService).page(
-            AUDIT_PAGE, before=int(before) if before.isdigit() and int(before) < 2**31 else None, entity=entity
+        actor = self.request.params.get("actor", "")
+        audit = self.request.find_service(AuditService)
+        found = audit.page(
+            AUDIT_PAGE, before=int(before) if before.isdigit() and int(before) < 2**31 else None,
+            entity=entity, actor=actor,
         )
         entries = found.entries
+        filters = {name: value for name, value in (("entity", entity), ("actor", actor)) if value}
         next_url = None
         if found.more:
-            query_args = {"before": entries[-1].id, **({"entity": entity} if entity else {})}
-            next_url = self.request.route_url("admin.audit", _query=query_args)
+            next_url = self.request.route_url("admin.audit", _query={"before": entries[-1].id, **filters})
         return self.page(
-            entries=entries, next_url=next_url, entity=entity, diff=audit_diff,
-            entities=["team", "person", "rotation", "override", "leave"],
-            newest_url=self.request.route_url("admin.audit", _query={"entity": entity} if entity else {}),
+            entries=entries, next_url=next_url, entity=entity, actor=actor, diff=audit_diff,
+            entities=["team", "person", "rotation", "override", "leave", "account", "api_token"],
+            actors=audit.actors(),
+            newest_url=self.request.route_url("admin.audit", _query=filters),
             paged=bool(before),
         )
 

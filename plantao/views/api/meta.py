@@ -62,16 +62,19 @@ AUDIT_ENTRY_RESPONSE = closed_object(
 AUDIT_LIST_RESPONSE = page_of("entries", "AuditEntry", "audit entries, newest first")
 
 
-@documented("listAuditEntries", "AuditList", "a page of entries", params=("limit", "cursor", "entity"), errors=(400,))
+@documented("listAuditEntries", "AuditList", "a page of entries", params=("limit", "cursor", "entity", "actor"), errors=(400,))
 @view_config(route_name="api.audit", request_method="GET", renderer="json", permission="admin")
 def audit(request):
-    """Every write, newest first: what, when, by which credential and address."""
+    """Every write, newest first: what, when, by which credential (``actor``: an account, a token, a
+    built-in password) and address; ``entity`` and ``actor`` filter."""
     size = limit(request)
     position = decode_cursor(request) or {}
     before = position.get("before")
     if before is not None and (not isinstance(before, int) or not 0 < before <= MAX_ID):
         raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.", code="cursor")
-    found = request.find_service(AuditService).page(size, before=before, entity=request.params.get("entity"))
+    found = request.find_service(AuditService).page(
+        size, before=before, entity=request.params.get("entity"), actor=request.params.get("actor")
+    )
     entries = found.entries
     return {
         "entries": [

@@ -238,6 +238,12 @@ def _parameters(plugin_names: dict[str, list[str]]) -> dict:
             {"type": "string"},
             "only entries about this kind of entity (team, person, leave, rotation, override)",
         ),
+        "actor": _query(
+            "actor",
+            {"type": "string", "maxLength": 400},
+            "only entries by this credential, as the entries name it (account:ana@example.com, token:deploy, "
+            "admin-token...)",
+        ),
         # Exports and feeds.
         "format": _path(
             "format",

@@ -141,3 +141,19 @@ def test_wrong_passwords_for_an_account_count_together_from_every_address(app, a
     form = fresh.get("/admin/login").forms[0]
     form["password"] = ADMIN_PASSWORD
     form.submit(status=303)
+
+
+def test_the_audit_log_filters_by_who_wrote(browser, accounts, scene, api, admin_headers, testapp):
+    log_in_as(browser, "tiago@example.com", status=303)
+    api_post(browser, "/api/v1/teams/infra/overrides", override_body(scene), status=201)
+    by_tiago = testapp.get("/api/v1/audit", {"actor": "account:tiago@example.com"}, headers=admin_headers).json
+    assert [(e["actor"], e["entity"]) for e in by_tiago["entries"]] == [("account:tiago@example.com", "override")]
+    everybody = testapp.get("/api/v1/audit", headers=admin_headers).json["entries"]
+    assert {e["actor"] for e in everybody} >= {"account:tiago@example.com", "admin-token"}
+
+    owner = webtest.TestApp(browser.app, extra_environ={"REMOTE_ADDR": "192.0.2.77"})
+    log_in_as(owner, "olga@example.com", status=303)
+    page = owner.get("/admin/audit", {"actor": "account:tiago@example.com"})
+    assert page.status_int == 200
+    assert 'value="account:tiago@example.com" selected' in page.text
+    assert page.text.count('class="card"') == 1
