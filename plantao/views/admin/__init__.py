@@ -21,6 +21,7 @@ from pyramid.i18n import TranslationString
 
 from ...i18n import Formatter
 from ...resources import template
+from ...security import ADMIN, TEAM_ADMIN
 from ...services.errors import Detail, ServiceError
 
 DOMAIN = "plantao_admin"
@@ -176,13 +177,17 @@ class AdminView:
     def page(self, **values) -> dict:
         """The values every admin template uses, plus the view's own."""
         request = self.request
+        identity = request.plantao_identity or {}
+        role = identity.get("role")
         return {
             "_": self._,
             "lang": self.lang,
             "section": self.section,
             "csrf_token": get_csrf_token(request),
             "flashes": request.session.pop_flash("admin"),
-            "logged_in": bool(request.plantao_identity and request.plantao_identity.get("role") == "admin"),
+            "logged_in": role in (ADMIN, TEAM_ADMIN),
+            # A team admin's panel is their teams': the other sections are an owner's.
+            "own_teams": sorted(identity["teams"]) if role == TEAM_ADMIN else None,
             "when": self.when,
             "weekday_names": self.weekday_names(),
             "errors": {},

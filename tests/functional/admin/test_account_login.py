@@ -85,7 +85,13 @@ def test_the_built_in_passwords_still_log_in_with_the_email_left_blank(browser, 
 def test_a_team_admin_writes_to_their_team_only(browser, accounts, scene):
     answer = log_in_as(browser, "tiago@example.com", status=303)
     assert answer.location.endswith("/admin/teams/infra/calendar")
-    assert browser.get(answer.location).status_int == 200  # their team's calendar, in the panel
+    calendar = browser.get(answer.location)  # their team's calendar, in the panel
+    # The panel's sections are their teams (and logging out), not the owner's ones.
+    assert 'href="http://localhost/admin/teams/infra/calendar"' in calendar.text
+    assert "/admin/logout" in calendar.text and "/admin/teams/web" not in calendar.text
+    assert 'href="http://localhost/admin/people"' not in calendar.text
+    for section in ("rotations", "overrides", "notifications"):
+        assert browser.get(f"/admin/teams/infra/{section}").status_int == 200
     assert browser.get("/admin/teams/web/calendar", status=403)
     api_post(browser, "/api/v1/teams/infra/overrides", override_body(scene), status=201)
 
