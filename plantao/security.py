@@ -21,7 +21,8 @@ decided here and nowhere else.  ``admin`` on a route whose URL names a team
 is a write to that team (under ``/notification...``, to its notification
 settings): a team admin holds it for the teams they administer, a ``write``
 token for its teams (``notifications`` tokens for the notification
-settings), except deleting a team.  Every other ``admin`` route is an
+settings), except deleting a team; a team admin also holds it on the API's
+leave routes of their teams' members.  Every other ``admin`` route is an
 owner's.
 """
 
@@ -108,6 +109,9 @@ class PlantaoSecurityPolicy:
             if role == ADMIN:
                 return Allowed("admin")
             if role == TEAM_ADMIN:
+                kind, target = route_kind(request)
+                if kind == "leave":
+                    return _members_leave_permits(request, identity["teams"], target)
                 return _team_write_permits(request, identity["teams"], ("team", "notifications"), "A team admin")
             if role == TOKEN:
                 kinds = tuple(kind for kind, scope in (("team", "write"), ("notifications", "notifications"))
@@ -225,20 +229,40 @@ def account_identity(account) -> dict:
     }
 
 
+#: The API routes of a person's leave: a team admin manages the leave of their teams' members.
+LEAVE_ROUTES = {"api.leaves", "api.leave"}
+
+
 def route_kind(request) -> tuple[str, str | None]:
     """What a route writes to: ``("team", slug)``, ``("notifications", slug)`` (the team's
-    notification settings) or ``("global", None)`` (people, leave, the audit log...)."""
+    notification settings), ``("leave", person id)`` (a person's leave, through the API) or
+    ``("global", None)`` (people, the audit log...)."""
     route = request.matched_route
-    slug = (request.matchdict or {}).get("slug")
+    matchdict = request.matchdict or {}
+    if route is not None and route.name in LEAVE_ROUTES:
+        return "leave", matchdict.get("id")
+    slug = matchdict.get("slug")
     if route is None or slug is None:
         return "global", None
     return ("notifications" if "/notification" in route.pattern else "team"), slug
 
 
+def _members_leave_permits(request, teams: frozenset[str], person: str | None):
+    """A team admin's write to the leave of ``person``: allowed when they are a member of one of
+    ``teams`` (in any version of its rotations, or its fallback), as the roster in memory has it."""
+    snapshot = request.registry.read_model.current()
+    rosters = [snapshot.team(slug) for slug in teams] if snapshot is not None else []
+    if person is not None and person.isdigit() and any(
+        roster is not None and int(person) in roster.members for roster in rosters
+    ):
+        return Allowed("team admin, a member's leave")
+    return Denied("A team admin may only change the leave of their teams' members.")
+
+
 def _team_write_permits(request, teams: frozenset[str] | None, kinds: tuple[str, ...], who: str):
     """``admin`` for a credential limited to ``teams`` (``None``: every team) and to routes of ``kinds``."""
     kind, slug = route_kind(request)
-    if kind == "global":
+    if kind in ("global", "leave"):
         return Denied(f"{who} may not do this: only an owner may.")
     if kind not in kinds or (teams is not None and slug not in teams):
         if who == "A team admin":

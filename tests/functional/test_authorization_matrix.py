@@ -3,14 +3,15 @@
 The table below classifies each write (a new one must be added here, or
 the test fails): a change to a team (``team``), to a team's notification
 settings (``notifications``), deleting a team (``owner_team``), anything
-global (people, leave, deliveries, new teams: ``global``) and accounts and
-tokens (``accounts``).  Each credential is then allowed exactly what the
+global (people, deliveries, new teams: ``global``), a person's leave
+through the API (``leave``: a member of infra's) and accounts and tokens
+(``accounts``).  Each credential is then allowed exactly what the
 issue's table says (allowed: neither 401 nor 403; the empty bodies sent
 may well be refused with 422 or 404 after that), on team ``infra``, and
 never on team ``web``:
 
 - ``ADMIN_PASSWORD``: everything;
-- a team admin of infra (an account's session): its team and notification settings, not deleting it;
+- a team admin of infra (an account's session): its team and notification settings, not deleting it, and its members' leave;
 - a ``write`` token of infra: its team, not deleting it; a ``notifications`` token of infra: its notification settings;
 - ``VIEWER_PASSWORD`` and a ``read`` token: nothing (403); no credential: 401.
 """
@@ -51,8 +52,8 @@ API_WRITES = {
     ("POST", "/api/v1/people"): "global",
     ("PATCH", "/api/v1/people/{id}"): "global",
     ("DELETE", "/api/v1/people/{id}"): "global",
-    ("POST", "/api/v1/people/{id}/leave"): "global",
-    ("DELETE", "/api/v1/people/{id}/leave/{leave_id}"): "global",
+    ("POST", "/api/v1/people/{id}/leave"): "leave",
+    ("DELETE", "/api/v1/people/{id}/leave/{leave_id}"): "leave",
     ("PUT", "/api/v1/people/{id}/notification-preferences"): "global",
     ("POST", "/api/v1/people/{id}/feed-token"): "global",
     ("POST", "/api/v1/notifications/deliveries/{id}/retry"): "global",
@@ -88,8 +89,8 @@ PUBLIC_FORMS = {"admin.login", "admin.logout"}
 
 #: What each credential may do, on team infra (never on web).
 ALLOWED = {
-    "admin": {"team", "notifications", "owner_team", "global", "accounts"},
-    "team_admin": {"team", "notifications"},
+    "admin": {"team", "notifications", "owner_team", "global", "accounts", "leave"},
+    "team_admin": {"team", "notifications", "leave"},
     "write_token": {"team"},
     "notifications_token": {"notifications"},
     "read_token": set(),
@@ -117,6 +118,8 @@ def world(app_with, admin_headers, settings, plugins, clean_engine):
         admin.post_json("/api/v1/teams", {"slug": slug, "name": slug.title()}, headers=admin_headers)
     person = admin.post_json("/api/v1/people", {"name": "Ana"}, headers=admin_headers).json
     assert str(person["id"]) == PERSON_ID
+    admin.post_json("/api/v1/teams/infra/rotations", {"name": "Diária", "policy": "daily", "members": [person["id"]],
+                    "start": "2026-01-05T09:00:00-03:00"}, headers=admin_headers)
     with Session(clean_engine) as session:
         AccountService(ServiceContext(session, settings, plugins)).create(
             {"name": "Tiago", "email": "tiago@example.com", "password": ACCOUNT_PASSWORD,

@@ -163,3 +163,18 @@ def test_the_audit_log_filters_by_who_wrote(browser, accounts, scene, api, admin
     assert page.status_int == 200
     assert 'value="account:tiago@example.com" selected' in page.text
     assert page.text.count('class="card"') == 1
+
+
+def test_a_team_admin_manages_the_leave_of_their_teams_members_only(browser, accounts, scene, api):
+    outsider = api.post("/api/v1/people", {"name": "Zeca"})
+    log_in_as(browser, "tiago@example.com", status=303)
+    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
+    leave = {"start": start.isoformat(), "end": (start + timedelta(days=2)).isoformat()}
+    member = scene["people"][0]["id"]  # in infra's rotation
+    created = api_post(browser, f"/api/v1/people/{member}/leave", leave, status=201).json
+    token = csrf_of(browser.get("/admin/login", {"next": "/"}))
+    browser.delete(f"/api/v1/people/{member}/leave/{created['id']}", headers={"X-CSRF-Token": token}, status=204)
+    refused = api_post(browser, f"/api/v1/people/{outsider['id']}/leave", leave, status=403)
+    assert "their teams' members" in refused.json["error"]
+    # The person themselves are an owner's to change.
+    browser.patch_json(f"/api/v1/people/{member}", {"name": "Ana Maria"}, headers={"X-CSRF-Token": token}, status=403)
