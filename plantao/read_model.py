@@ -426,9 +426,9 @@ def load_teams(
     return loaded
 
 
-def team_record(team: Team, holidays: Iterable[HolidayRecord], **changed) -> TeamRecord:
-    """``team``, detached (``changed`` overrides some of its values)."""
-    values = dict(
+def team_record(team: Team, holidays: Iterable[HolidayRecord]) -> TeamRecord:
+    """``team``, detached, with ``holidays`` as its own days off."""
+    return TeamRecord(
         id=team.id, slug=team.slug, name=team.name, timezone=team.timezone,
         holiday_country=team.holiday_country or "BR", holiday_subdivision=team.holiday_subdivision,
         holiday_optional=bool(team.holiday_optional),
@@ -437,8 +437,6 @@ def team_record(team: Team, holidays: Iterable[HolidayRecord], **changed) -> Tea
         materialized_until=team.materialized_until, updated_at=team.updated_at,
         roster_revision=team.roster_revision or 0,
     )
-    values.update(changed)
-    return TeamRecord(**values)
 
 
 # -- the writer's own change ---------------------------------------------------------------
@@ -474,28 +472,21 @@ class RosterPatch:
         """``roster`` with this change, at ``revision`` (what the commit stamped), showing the
         people as ``people`` has them now (somebody renamed meanwhile); ``None`` when it names
         somebody ``people`` does not know."""
-        kept = []
-        for shift in roster.shifts:
-            if shift.id in self.dropped:
-                continue
-            if shift.override_id in self.deleted_overrides:
-                shift = replace(shift, override_id=None, reason="")
-            kept.append(shift)
         written = []
         for shift in self.shifts:
             person = people.get(shift.person.id)
             if person is None:
                 return None
-            if person.view is not shift.person:
-                shift = replace(shift, person=person.view)
-            if shift.override_id in self.deleted_overrides:
-                shift = replace(shift, override_id=None, reason="")
-            written.append(shift)
+            written.append(shift if person.view is shift.person else replace(shift, person=person.view))
+        shifts = [
+            replace(shift, override_id=None, reason="") if shift.override_id in self.deleted_overrides else shift
+            for shift in [*(s for s in roster.shifts if s.id not in self.dropped), *written]
+        ]
         return replace(
             roster,
             team=replace(self.team, roster_revision=revision, updated_at=updated_at),
             roles=self.roles,
-            shifts=_ordered([*kept, *written]),
+            shifts=_ordered(shifts),
             gaps=self.gaps,
             conflicts=self.conflicts,
         )

@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .services.account_directory import AccountDirectory
 from .services.login import IDLE_TIMEOUT, DatabaseFailureLog, LoginSessions, LoginThrottle
+from .services.tokens import PREFIX as TOKEN_PREFIX
 from .services.tokens import TokenDirectory
 from .shared import register_shared
 
@@ -112,11 +113,18 @@ class PlantaoSecurityPolicy:
                 kind, target = route_kind(request)
                 if kind == "leave":
                     return _members_leave_permits(request, identity["teams"], target)
-                return _team_write_permits(request, identity["teams"], ("team", "notifications"), "A team admin")
+                return _team_write_permits(
+                    request, kind, target, identity["teams"], ("team", "notifications"), "A team admin",
+                    "A team admin may only change the teams they administer.",
+                )
             if role == TOKEN:
-                kinds = tuple(kind for kind, scope in (("team", "write"), ("notifications", "notifications"))
+                kind, target = route_kind(request)
+                kinds = tuple(k for k, scope in (("team", "write"), ("notifications", "notifications"))
                               if scope in identity["scopes"])
-                return _team_write_permits(request, identity["teams"], kinds, "This token")
+                return _team_write_permits(
+                    request, kind, target, identity["teams"], kinds, "This token",
+                    "This token may not change this: it is limited to its scopes and teams.",
+                )
             return Denied("This credential may only read: the admin credential is required.")
         if permission == "accounts":
             if role == ADMIN:
@@ -201,10 +209,6 @@ def _authenticate(request) -> dict | None:
 #: How a session names the account it belongs to.
 ACCOUNT_SUBJECT = "account:"
 
-#: How every API token's secret begins (plantao.services.tokens).
-TOKEN_PREFIX = "plt_"
-
-
 def token_identity(token) -> dict:
     """The identity of a request an API token authenticated: its scopes and teams, its name for the audit log."""
     return {
@@ -259,15 +263,17 @@ def _members_leave_permits(request, teams: frozenset[str], person: str | None):
     return Denied("A team admin may only change the leave of their teams' members.")
 
 
-def _team_write_permits(request, teams: frozenset[str] | None, kinds: tuple[str, ...], who: str):
-    """``admin`` for a credential limited to ``teams`` (``None``: every team) and to routes of ``kinds``."""
-    kind, slug = route_kind(request)
+def _team_write_permits(
+    request, kind: str, slug: str | None, teams: frozenset[str] | None, kinds: tuple[str, ...], who: str,
+    outside: str,
+):
+    """``admin`` on a route of ``kind`` naming team ``slug`` (see :func:`route_kind`), for a
+    credential limited to ``teams`` (``None``: every team) and to routes of ``kinds``; ``outside``
+    is the refusal for a team route beyond them."""
     if kind in ("global", "leave"):
         return Denied(f"{who} may not do this: only an owner may.")
     if kind not in kinds or (teams is not None and slug not in teams):
-        if who == "A team admin":
-            return Denied("A team admin may only change the teams they administer.")
-        return Denied(f"{who} may not change this: it is limited to its scopes and teams.")
+        return Denied(outside)
     if (request.matched_route.name, request.method) in OWNER_ONLY_TEAM_ROUTES:
         return Denied("Only an owner may delete a team.")
     return Allowed(who)

@@ -12,7 +12,6 @@ the roster from memory, like its session does.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..models import Team
 from ..models.account import Account, account_teams
 from .accounts import authenticate
-from .login import REMEMBERED_FOR
+from .login import RecentlyValidated
 
 
 @dataclass(frozen=True)
@@ -45,25 +44,22 @@ class AccountDirectory:
 
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.monotonic):
         self.engine = engine
-        self.clock = clock
-        self._seen: dict[int, tuple[AccountRecord, float]] = {}
-        self._lock = threading.Lock()
+        self.recent = RecentlyValidated(clock=clock)
 
     def find(self, account_id: int) -> AccountRecord | None:
         """The account as stored now; while the database is away, as seen lately (else its error)."""
+        key = str(account_id)
         try:
             record = self._stored(account_id)
         except SQLAlchemyError:
-            with self._lock:
-                seen = self._seen.get(account_id)
-            if seen is None or self.clock() - seen[1] > REMEMBERED_FOR:
+            seen = self.recent.recall(key)
+            if seen is None:
                 raise
-            return seen[0]
-        with self._lock:
-            if record is None:
-                self._seen.pop(account_id, None)
-            else:
-                self._seen[account_id] = (record, self.clock())
+            return seen
+        if record is None:
+            self.recent.forget(key)
+        else:
+            self.recent.remember(key, record)
         return record
 
     def authenticate(self, email, password) -> AccountRecord | None:

@@ -67,16 +67,18 @@ class RecentlyValidated:
     """Credentials this process validated lately, by the hash of their secret.
 
     Consulted only when the database cannot be reached; the secrets
-    themselves are never kept.  ``clock`` answers monotonic seconds.
+    themselves are never kept.  The subject is whatever the credential
+    stood for (a role, an account's or a token's record).  ``clock``
+    answers monotonic seconds.
     """
 
     def __init__(self, lifetime: float = REMEMBERED_FOR, clock: Callable[[], float] = time.monotonic):
         self.lifetime = lifetime
         self.clock = clock
-        self._seen: dict[str, tuple[str, float]] = {}
+        self._seen: dict[str, tuple[object, float]] = {}
         self._lock = threading.Lock()
 
-    def remember(self, secret: str, subject: str) -> None:
+    def remember(self, secret: str, subject) -> None:
         """``secret`` was just validated as ``subject``'s."""
         now = self.clock()
         with self._lock:
@@ -89,7 +91,7 @@ class RecentlyValidated:
         with self._lock:
             self._seen.pop(_token_hash(secret), None)
 
-    def recall(self, secret: str) -> str | None:
+    def recall(self, secret: str):
         """Whose ``secret`` was, if validated within the lifetime; else None."""
         found = self._seen.get(_token_hash(secret))
         if found is None or self.clock() - found[1] >= self.lifetime:

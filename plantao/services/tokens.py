@@ -34,7 +34,7 @@ from ..models.token import api_token_teams
 from . import audit
 from .context import ServiceContext
 from .errors import Detail, Invalid, NotFound
-from .login import REMEMBERED_FOR
+from .login import RecentlyValidated
 from .response_schemas import DATE_TIME, closed_object, nullable, ref
 from .teams import SLUG_PATTERN, teams_by_slug
 from .validation import name_schema, validate
@@ -284,8 +284,8 @@ class TokenDirectory:
         self.engine = engine
         self.clock = clock
         self.now = now
-        # Keyed by the secret's hash: the secrets themselves are not kept.
-        self._seen: dict[str, tuple[TokenRecord, float]] = {}
+        # By the secret's hash: the secrets themselves are not kept.
+        self.recent = RecentlyValidated(clock=clock)
         self._touched: dict[int, float] = {}
         self._lock = threading.Lock()
 
@@ -293,20 +293,17 @@ class TokenDirectory:
         """The live token with this secret; None for an unknown, revoked or expired one or a non-``plt_`` string."""
         if not isinstance(secret, str) or not secret.startswith(PREFIX):
             return None
-        digest = token_hash(secret)
         try:
-            record = self._stored(digest)
+            record = self._stored(token_hash(secret))
         except SQLAlchemyError:
-            with self._lock:
-                seen = self._seen.get(digest)
-            if seen is None or self.clock() - seen[1] > REMEMBERED_FOR:
+            seen = self.recent.recall(secret)
+            if seen is None:
                 raise
-            return seen[0] if self._live(seen[0]) else None
-        with self._lock:
-            if record is None:
-                self._seen.pop(digest, None)
-            else:
-                self._seen[digest] = (record, self.clock())
+            return seen if self._live(seen) else None
+        if record is None:
+            self.recent.forget(secret)
+        else:
+            self.recent.remember(secret, record)
         return record
 
     def touch(self, token_id: int, client_addr: str | None) -> None:
