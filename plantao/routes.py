@@ -82,6 +82,11 @@ def includeme(config) -> None:
     config.add_route("person", "/people/{id:\\d+}")
     # The person's own notification preferences, through their secret link.
     config.add_route("person.preferences", "/people/{id:\\d+}/preferences")
+    # A cover or swap request: the page a notification's link opens.
+    config.add_route("request", "/teams/{slug}/requests/{id:\\d+}")
+    # The person's own requests, through their action link (or linked account).
+    config.add_route("person.requests", "/people/{id:\\d+}/requests")
+    config.add_route("person.request.action", "/people/{id:\\d+}/requests/{request_id:\\d+}/{action:accept|cancel}")
     config.add_route("language", "/lang/{code}")
 
     # Admin panel: HTML forms over the same services as the JSON API.
@@ -120,6 +125,14 @@ def includeme(config) -> None:
     config.add_route("admin.channel", "/admin/teams/{slug}/notifications/channels/{channel}")
     config.add_route("admin.channel.delete", "/admin/teams/{slug}/notifications/channels/{channel}/delete")
     config.add_route("admin.channel.test", "/admin/teams/{slug}/notifications/channels/{channel}/test")
+    config.add_route("admin.requests.pick", "/admin/requests")
+    config.add_route("admin.requests", "/admin/teams/{slug}/requests")
+    config.add_route("admin.request.action", "/admin/teams/{slug}/requests/{id:\\d+}/{action:approve|decline|cancel}")
+    config.add_route("admin.accounts", "/admin/accounts")
+    config.add_route("admin.account.new", "/admin/accounts/new")
+    config.add_route("admin.account", "/admin/accounts/{id:\\d+}")
+    config.add_route("admin.tokens", "/admin/tokens")
+    config.add_route("admin.token.revoke", "/admin/tokens/{id:\\d+}/revoke")
     config.add_route("admin.audit", "/admin/audit")
     config.add_route("admin.plugins", "/admin/plugins")
 
@@ -142,6 +155,12 @@ def includeme(config) -> None:
     config.add_route("api.person", f"{API}/people/{{id:\\d+}}")
     config.add_route("api.leaves", f"{API}/people/{{id:\\d+}}/leave")
     config.add_route("api.leave", f"{API}/people/{{id:\\d+}}/leave/{{leave_id:\\d+}}")
+    # Cover and swap requests (kind cover or swap), and what people do with them.
+    config.add_route("api.requests", f"{API}/teams/{{slug}}/requests")
+    config.add_route("api.request", f"{API}/teams/{{slug}}/requests/{{id:\\d+}}")
+    config.add_route(
+        "api.request.action", f"{API}/teams/{{slug}}/requests/{{id:\\d+}}/{{action:accept|cancel|approve|decline}}"
+    )
     # API tokens (plt_...): owners only (permission "accounts").
     config.add_route("api.tokens", f"{API}/tokens")
     config.add_route("api.token", f"{API}/tokens/{{id:\\d+}}")
@@ -164,3 +183,5 @@ def includeme(config) -> None:
     config.add_route("api.person.export", f"{API}/people/{{id:\\d+}}/export.{{format}}")
     config.add_route("api.person.feeds", f"{API}/people/{{id:\\d+}}/feeds")
     config.add_route("api.person.feed_token", f"{API}/people/{{id:\\d+}}/feed-token")
+    # The secret of a person's action link (their page, preferences and requests): owners rotate it.
+    config.add_route("api.person.action_token", f"{API}/people/{{id:\\d+}}/action-token")

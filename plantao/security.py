@@ -14,9 +14,18 @@ Scripts use API tokens (:mod:`plantao.services.tokens`): ``Authorization:
 Bearer plt_...``, within the token's scopes (``read``, ``write``,
 ``notifications``) and teams.
 
+A person acts through their action link (``?token=`` with their
+``action_token``, never their feed token) on the routes of
+:data:`ACTION_LINK_ROUTES`: their own page and preferences, and cover and
+swap requests.  An account linked to a person acts as that person too.
+
 Permissions: ``view`` (reads: public unless ``PUBLIC_ROSTER=false``),
 ``admin`` (writes, the audit log, the admin panel) and ``accounts``
-(accounts and tokens: owners only; a token never holds it).  They are
+(accounts and tokens: owners only; a token never holds it), ``audit`` (the
+audit log: owners, and team admins for their teams' entries) and
+``request`` (making and answering cover and swap requests: a person, as
+themselves; owners, team admins of the team and ``write`` tokens of the
+team, for any person; see :func:`acting_person`).  They are
 decided here and nowhere else.  ``admin`` on a route whose URL names a team
 is a write to that team (under ``/notification...``, to its notification
 settings): a team admin holds it for the teams they administer, a ``write``
@@ -37,7 +46,7 @@ from pyramid.httpexceptions import HTTPTooManyRequests
 from pyramid.security import Allowed, Denied
 from sqlalchemy.exc import SQLAlchemyError
 
-from .services.account_directory import AccountDirectory
+from .services.account_directory import AccountDirectory, action_link_holder
 from .services.login import IDLE_TIMEOUT, DatabaseFailureLog, LoginSessions, LoginThrottle
 from .services.tokens import PREFIX as TOKEN_PREFIX
 from .services.tokens import TokenDirectory
@@ -47,6 +56,7 @@ ADMIN = "admin"
 VIEWER = "viewer"
 TEAM_ADMIN = "team_admin"
 TOKEN = "token"
+PERSON = "person"
 
 #: What each account role acts as.
 ACCOUNT_ROLES = {"owner": ADMIN, "team_admin": TEAM_ADMIN, "viewer": VIEWER}
@@ -126,6 +136,18 @@ class PlantaoSecurityPolicy:
                     "This token may not change this: it is limited to its scopes and teams.",
                 )
             return Denied("This credential may only read: the admin credential is required.")
+        if permission == "audit":
+            if role == ADMIN:
+                return Allowed("audit")
+            if role == TEAM_ADMIN:
+                return Allowed("audit, of their teams")
+            return Denied("Only an owner, or a team admin for their teams, reads the audit log.")
+        if permission == "request":
+            if role == PERSON or (identity and identity.get("person")):
+                if role == VIEWER:
+                    return Denied("A viewer only reads.")
+                return Allowed("a person, as themselves")
+            return self.permits(request, context, "admin")
         if permission == "accounts":
             if role == ADMIN:
                 return Allowed("accounts")
@@ -135,6 +157,8 @@ class PlantaoSecurityPolicy:
                 return Allowed("view")
             if role == TOKEN and identity["scopes"] & {"read", "write"}:
                 return Allowed("view")
+            if role == PERSON:
+                return Denied("An action link opens its person's own page only.")
             return Denied("this roster is private: log in")
         return Denied(f"unknown permission {permission}")
 
@@ -193,6 +217,9 @@ def _authenticate(request) -> dict | None:
             return {"role": role, "credential": f"{role}-token", "scheme": "bearer"}
         throttle.failed(address, kind="bearer", delay=False)
         return dict(_INVALID)
+    holder = _action_link(request)
+    if holder is not None:
+        return holder
     # Only open the signed session when the browser sent one.
     if SESSION_COOKIE not in request.cookies:
         return None
@@ -204,6 +231,90 @@ def _authenticate(request) -> dict | None:
         if account is not None and account.active:
             return account_identity(account)
     return None
+
+
+#: The routes a person's action link (``?token=``) opens, as that person.
+ACTION_LINK_ROUTES = frozenset({
+    "person", "person.preferences", "person.requests", "person.request.action", "request",
+    "api.requests", "api.request", "api.request.action",
+})
+
+
+def _action_link(request) -> dict | None:
+    """The person whose action link this request carries, on the routes it opens.
+
+    A wrong token counts towards the address's lockout, like a wrong password:
+    it is a guess at a secret.  On the person's page the ``token`` may also be
+    their feed token (the old link, see :mod:`plantao.views.pages`): that one
+    is not an action link and is left to the page.
+    """
+    route = request.matched_route
+    if route is None or route.name not in ACTION_LINK_ROUTES:
+        return None
+    try:
+        token = request.GET.get("token")
+    except UnicodeDecodeError:
+        return None
+    if not token:
+        return None
+    throttle = request.registry.login_throttle
+    address = client_address(request)
+    wait = throttle.locked_for(address)
+    if wait:
+        raise TooManyAttempts(wait)
+    holder = action_link_holder(request.registry["dbengine"], token)
+    if holder is not None and holder.active:
+        return person_identity(holder)
+    if route.name not in PAGES_WITH_FEED_TOKEN:
+        throttle.failed(address, kind="action-link", delay=False)
+        return dict(_INVALID)
+    return None
+
+
+#: Pages whose ``token`` may still be the person's feed token (the old links, see
+#: :mod:`plantao.views.pages`): a miss there is not a guess at an action link.
+PAGES_WITH_FEED_TOKEN = frozenset({"person", "person.preferences"})
+
+
+def person_identity(holder) -> dict:
+    """The identity of a request made through a person's action link."""
+    return {
+        "role": PERSON,
+        "credential": f"person:{holder.name}",
+        "scheme": "action-link",
+        "person": holder.id,
+        "name": holder.name,
+    }
+
+
+def acting_person(request, team_slug: str, requested: int | None) -> int | None:
+    """The person a request to a cover or swap route acts as.
+
+    Through an action link, or an account linked to a person, that person
+    (``requested``, if given, must be them, unless the credential may also act
+    for others).  An owner, a team admin of ``team_slug`` or a ``write`` token
+    of it may act for anybody by naming them (``requested``).  None when the
+    credential names nobody and is nobody.
+    """
+    identity = request.plantao_identity or {}
+    own = identity.get("person")
+    if requested is None or requested == own:
+        return own
+    if identity.get("role") == PERSON:
+        return None
+    return requested if may_act_for_others(identity, team_slug) else None
+
+
+def may_act_for_others(identity: dict, team_slug: str) -> bool:
+    """Whether the credential writes to ``team_slug``'s roster, so may act for any of its people."""
+    role = identity.get("role")
+    if role == ADMIN:
+        return True
+    if role == TEAM_ADMIN:
+        return team_slug in identity["teams"]
+    if role == TOKEN:
+        return "write" in identity["scopes"] and (identity["teams"] is None or team_slug in identity["teams"])
+    return False
 
 
 #: How a session names the account it belongs to.
@@ -230,6 +341,7 @@ def account_identity(account) -> dict:
         "account": account.id,
         "name": account.name,
         "teams": frozenset(account.team_slugs),
+        "person": account.person_id,
     }
 
 
@@ -288,7 +400,9 @@ def needs_csrf_check(request) -> bool:
     authority a hostile page could borrow.
     """
     identity = request.plantao_identity
-    return not (identity and identity.get("scheme") == "bearer")
+    # An action link's secret is in the URL, not ambient in the browser: a
+    # page that could forge the request already holds the secret.
+    return not (identity and identity.get("scheme") in ("bearer", "action-link"))
 
 
 def _session_factory(settings):

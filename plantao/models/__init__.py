@@ -21,6 +21,7 @@ from .notification import (
 from .person import Leave, Person
 from .rotation import Rotation, RotationVersion
 from .shift import Override, Shift
+from .request import ShiftRequest
 from .revision import RosterState
 from .team import CustomHoliday, Team
 from .token import ApiToken, api_token_teams
@@ -49,6 +50,7 @@ __all__ = [
     "RotationVersion",
     "SchedulerState",
     "Shift",
+    "ShiftRequest",
     "Team",
     "TeamNotificationSettings",
     "UTCDateTime",

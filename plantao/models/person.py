@@ -29,6 +29,9 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Secret of the person's own feed and page links; rotating it kills old links.
     feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_feed_token)
+    # Secret of the person's action link (their own page, preferences, cover and
+    # swap requests).  Never part of a feed URL: calendar services keep those.
+    action_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_feed_token)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -27,6 +27,9 @@ class Team(Base):
     fallback_person_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL")
     )
+    # ``none``: an accepted cover or swap request takes effect at once;
+    # ``admin``: it waits for a team admin's approval.
+    swap_approval: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
     # Shifts are stored up to here; the roster service extends it as time passes.
     materialized_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Grows with every change to this team's roster; each instance's

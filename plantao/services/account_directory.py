@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..models import Team
+from ..models import Person, Team
 from ..models.account import Account, account_teams
 from .accounts import authenticate
 from .login import RecentlyValidated
@@ -84,3 +84,28 @@ class AccountDirectory:
                 .order_by(Team.slug)
             ).all()
         return AccountRecord(row.id, row.name, row.email, row.role, bool(row.active), row.person_id, tuple(slugs))
+
+
+@dataclass(frozen=True)
+class ActionLinkHolder:
+    """The person an action link belongs to, as the security policy needs it."""
+
+    id: int
+    name: str
+    active: bool
+
+
+def action_link_holder(engine: Engine, token: str) -> ActionLinkHolder | None:
+    """The person whose action link carries ``token``, or None.
+
+    The token is looked up by equality on a unique column: what a guess could
+    learn from timing is whether some stored token shares its first bytes in
+    the index, which does not bring a guess of 32 random bytes any closer.
+    """
+    if not token or len(token) > 64:
+        return None
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Person.id, Person.name, Person.active).where(Person.action_token == token)
+        ).first()
+    return ActionLinkHolder(row.id, row.name, bool(row.active)) if row is not None else None
