@@ -209,6 +209,8 @@ class AccountService:
     def update(self, account: Account, body: dict) -> Account:
         """Change ``name``, ``role``, ``teams`` or ``person``; a new role or new teams end its sessions.
 
+        Nothing is audited when nothing changes.
+
         Leaving ``team_admin`` drops the account's teams; becoming one keeps
         those it has, and needs at least one.
         """
@@ -231,6 +233,9 @@ class AccountService:
         account.person_id = person_id
         self.dbsession.flush()
         after = account_json(account)
+        if after == before:
+            # A form saved as it was (the panel's edit form posts every field) changed nothing to record.
+            return account
         audit.record(self.dbsession, self.ctx.actor, "update", "account", account.id, before, after)
         if (before["role"], before["teams"]) != (after["role"], after["teams"]):
             self._end_sessions(account)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pyramid.csrf import get_csrf_token
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.i18n import TranslationString
 
 from ...i18n import Formatter
@@ -126,6 +126,16 @@ MESSAGES_BY_CODE: dict[str, str] = {
     "not_found.delivery": "There is no delivery with id ${id}.",
     "not_found.channel": "There is no notification channel ${name}.",
     "not_found.channel_config": "This channel is not configured for this team.",
+    # Accounts and API tokens.
+    "weak_password": "This password is too weak: choose one of at least 12 characters that is not a common one.",
+    "duplicate_email": "An account with this e-mail already exists.",
+    "teams_required": "A team admin needs at least one team.",
+    "teams_not_allowed": "Only a team admin has teams.",
+    "unknown_team": "There is no team with the address ${slug}.",
+    "datetime.offset": "Enter a valid date and time.",
+    "not_in_future": "Must be in the future.",
+    "not_found.account": "There is no such account.",
+    "not_found.token": "There is no live API token with id ${id}.",
 }
 
 
@@ -179,6 +189,7 @@ class AdminView:
         request = self.request
         identity = request.plantao_identity or {}
         role = identity.get("role")
+        owner = role == ADMIN
         return {
             "_": self._,
             "lang": self.lang,
@@ -188,12 +199,18 @@ class AdminView:
             "logged_in": role in (ADMIN, TEAM_ADMIN),
             # A team admin's panel is their teams': the other sections are an owner's.
             "own_teams": sorted(identity["teams"]) if role == TEAM_ADMIN else None,
+            # Accounts and tokens are the built-in owner's and owner accounts' (permission ``accounts``).
+            "manages_accounts": owner and bool(request.has_permission("accounts")),
             "when": self.when,
             "weekday_names": self.weekday_names(),
             "errors": {},
             "general_errors": [],
             **values,
         }
+
+    def panel_role(self) -> str:
+        """Who uses a page an owner and team admins share (see :func:`panel_role`)."""
+        return panel_role(self.request)
 
     def when(self, moment: datetime | None, tz: str | None = None) -> str:
         """A date-time in the team's (or the instance's) zone, the way the reader writes it."""
@@ -222,3 +239,21 @@ class AdminView:
         self.request.tm.doom()
         self.request.response.status = 422 if error.status in (400, 422) else error.status
         return form_errors(self._, error)
+
+
+def panel_role(request) -> str:
+    """``ADMIN`` or ``TEAM_ADMIN``: who opens a panel page that owners and team admins share.
+
+    Such a page's view asks for ``view`` only, so that a team admin reaches
+    it; this is its real check.  ``ADMIN`` when the request holds ``admin`` on
+    the page's route (an owner's, the route naming no team), ``TEAM_ADMIN``
+    for a team admin's session, which the page then limits to their teams;
+    anybody else (a viewer, a token, nobody) is refused as ``admin`` would
+    have refused them.
+    """
+    if request.has_permission("admin"):
+        return ADMIN
+    identity = request.plantao_identity or {}
+    if identity.get("role") == TEAM_ADMIN:
+        return TEAM_ADMIN
+    raise HTTPForbidden("Only an owner, or a team admin for their teams, may use this page.")
