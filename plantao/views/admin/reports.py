@@ -9,7 +9,9 @@ from pyramid.view import view_config, view_defaults
 
 from ...datetimes import zone
 from ...plugins import KINDS
+from ...security import ADMIN
 from ...services.audit import AuditService
+from ...services.audit_sentences import AuditSentences
 from ...services.gaps import GapService
 from ...services.rotations import RotationService
 from ...services.teams import TeamService
@@ -22,6 +24,23 @@ GAPS_WEEKS = 4
 GAPS_ROWS = 500
 #: Audit entries per page.
 AUDIT_PAGE = 50
+#: The kinds of entries the audit page filters by, and those a team admin's share of the log holds.
+AUDIT_KINDS = {
+    "team": "Teams",
+    "rotation": "Rotations",
+    "override": "Overrides and swaps",
+    "person": "People",
+    "leave": "Leave",
+    "notification_channel": "Notification channels",
+    "notification_settings": "Notification settings",
+    "notification_preferences": "Notification preferences",
+    "delivery": "Deliveries",
+    "request": "Shift requests",
+    "account": "Accounts",
+    "api_token": "API tokens",
+}
+AUDIT_TEAM_KINDS = ("team", "rotation", "override", "leave", "notification_channel", "notification_settings",
+                    "delivery", "request")
 
 KIND_TITLES = {
     "rotation_policy": "Rotation policies",
@@ -29,6 +48,18 @@ KIND_TITLES = {
     "notification_channel": "Notification channels",
     "export_format": "Export formats",
 }
+
+
+def audit_scope(request) -> frozenset[str] | None:
+    """The teams whose audit entries the request's credential reads: None for all of them (an owner).
+
+    The ``audit`` permission lets only owners and team admins this far; anyone
+    else would read nothing.
+    """
+    identity = request.plantao_identity or {}
+    if identity.get("role") == ADMIN:
+        return None
+    return frozenset(identity.get("teams") or ())
 
 
 def audit_diff(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
@@ -94,26 +125,34 @@ class ReportViews(AdminView):
             rule_title=lambda name: localized(getattr(rules.get(name), "title", None), self.lang) or (name or ""),
         )
 
-    @view_config(route_name="admin.audit", renderer=admin_template("audit.pt"))
+    @view_config(route_name="admin.audit", renderer=admin_template("audit.pt"), permission="audit")
     def audit(self):
         self.section = "audit"
         before = self.request.params.get("before", "")
         entity = self.request.params.get("entity", "")
         actor = self.request.params.get("actor", "")
+        teams = audit_scope(self.request)
         audit = self.request.find_service(AuditService)
         found = audit.page(
             AUDIT_PAGE, before=int(before) if before.isdigit() and int(before) < 2**31 else None,
-            entity=entity, actor=actor,
+            entity=entity, actor=actor, teams=teams,
         )
         entries = found.entries
         filters = {name: value for name, value in (("entity", entity), ("actor", actor)) if value}
         next_url = None
         if found.more:
             next_url = self.request.route_url("admin.audit", _query={"before": entries[-1].id, **filters})
+        actors = audit.actors(teams=teams)
+        if actor and actor not in actors and teams is None:
+            # Kept selectable when the list was cut short; a team admin's list is their share only.
+            actors.append(actor)
+        sentence = AuditSentences(audit.names(entries, actors=actors), self._, self.when)
+        kinds = AUDIT_TEAM_KINDS if teams is not None else AUDIT_KINDS
         return self.page(
-            entries=entries, next_url=next_url, entity=entity, actor=actor, diff=audit_diff,
-            entities=["team", "person", "rotation", "override", "leave", "account", "api_token"],
-            actors=audit.actors(),
+            entries=entries, next_url=next_url, entity=entity, actor=actor, diff=audit_diff, sentence=sentence,
+            entities=[(kind, self._(AUDIT_KINDS[kind])) for kind in kinds],
+            actors=sorted(((sentence.actor(credential), credential) for credential in actors),
+                          key=lambda named: named[0].lower()),
             newest_url=self.request.route_url("admin.audit", _query=filters),
             paged=bool(before),
         )

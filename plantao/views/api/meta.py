@@ -8,6 +8,8 @@ from ...services.audit import AuditService
 from ...services.errors import BadRequest
 from ...services.validation import MAX_ID
 from ...plugins import KINDS
+# The same share of the log as the panel's audit page.
+from ..admin.reports import audit_scope
 from ...services.response_schemas import DATE_TIME, closed_object, page_of, ref
 from . import decode_cursor, encode_cursor, limit
 from .documentation import documented
@@ -63,17 +65,19 @@ AUDIT_LIST_RESPONSE = page_of("entries", "AuditEntry", "audit entries, newest fi
 
 
 @documented("listAuditEntries", "AuditList", "a page of entries", params=("limit", "cursor", "entity", "actor"), errors=(400,))
-@view_config(route_name="api.audit", request_method="GET", renderer="json", permission="admin")
+@view_config(route_name="api.audit", request_method="GET", renderer="json", permission="audit")
 def audit(request):
     """Every write, newest first: what, when, by which credential (``actor``: an account, a token, a
-    built-in password) and address; ``entity`` and ``actor`` filter."""
+    built-in password) and address; ``entity`` and ``actor`` filter.  A team admin reads the entries
+    about their teams only."""
     size = limit(request)
     position = decode_cursor(request) or {}
     before = position.get("before")
     if before is not None and (not isinstance(before, int) or not 0 < before <= MAX_ID):
         raise BadRequest("cursor is not one this API gave out; use the 'next' value verbatim.", code="cursor")
     found = request.find_service(AuditService).page(
-        size, before=before, entity=request.params.get("entity"), actor=request.params.get("actor")
+        size, before=before, entity=request.params.get("entity"), actor=request.params.get("actor"),
+        teams=audit_scope(request),
     )
     entries = found.entries
     return {
