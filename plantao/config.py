@@ -17,6 +17,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -78,6 +79,11 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "MAX_REQUEST_BODY_BYTES": ("1048576", "largest request body accepted; bigger ones get 413 unread"),
     "CHANNEL_TIMEOUT_SECONDS": ("120", "waitress closes a connection idle this long"),
     "CONNECTION_LIMIT": ("100", "connections waitress serves at once; more wait to be accepted"),
+    "FEED_LINK_PREFERENCES_UNTIL": (
+        "2027-03-31",
+        "last day (YYYY-MM-DD, in PLANTAO_TIMEZONE) a person's old feed link still opens their preferences; "
+        "empty: it no longer does (their action link does)",
+    ),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -132,6 +138,9 @@ class Settings:
     max_request_body_bytes: int = 1048576
     channel_timeout_seconds: int = 120
     connection_limit: int = 100
+    #: The last day a person's feed link (the old personal link) still opens their
+    #: notification preferences; None: it no longer does.  See :mod:`plantao.views.pages`.
+    feed_link_preferences_until: date | None = date(2027, 3, 31)
     #: Problems worth shouting about that do not stop a development instance.
     warnings: tuple[str, ...] = field(default=())
 
@@ -371,6 +380,7 @@ def load_settings(
     channel_timeout_seconds = integer("CHANNEL_TIMEOUT_SECONDS", 1, 86400)
     connection_limit = integer("CONNECTION_LIMIT", 1, 100000)
     admin_emails = tuple(a.strip() for a in (get("NOTIFY_ADMIN_EMAILS") or "").split(",") if a.strip())
+    feed_link_preferences_until = _feed_link_preferences_until(values.get("FEED_LINK_PREFERENCES_UNTIL"), errors)
 
     if errors:
         raise ConfigurationError(errors)
@@ -404,8 +414,28 @@ def load_settings(
         max_request_body_bytes=max_request_body_bytes,
         channel_timeout_seconds=channel_timeout_seconds,
         connection_limit=connection_limit,
+        feed_link_preferences_until=feed_link_preferences_until,
         warnings=tuple(warnings),
     )
+
+
+def _feed_link_preferences_until(raw: str | None, errors: list[str]) -> date | None:
+    """FEED_LINK_PREFERENCES_UNTIL as a date: unset takes the default, set but empty ends the transition now."""
+    # Unlike the other variables, empty is a choice here (the old links stop at
+    # once), not "the default".
+    if raw is None:
+        raw = VARIABLES["FEED_LINK_PREFERENCES_UNTIL"][0]
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        # fromisoformat alone would also take 20270331 and week dates.
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    errors.append(f"FEED_LINK_PREFERENCES_UNTIL must be a date as YYYY-MM-DD (or empty: already ended), got {raw!r}")
+    return None
 
 
 def installed_variables() -> list[Variable]:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..datetimes import DateTimeError, parse_instant, utcnow, zone
 from ..models import Leave, Person, Team
+from ..models.meta import new_feed_token
 from . import audit
 from .contacts import InvalidPhone, normalize_phone
 from .context import ServiceContext
@@ -130,6 +131,20 @@ class PersonService:
         bump_revision(self.dbsession, people=True)
         return person
 
+    def rotate_action_token(self, person: Person) -> Person:
+        """A new secret for the person's action link (their page, preferences and
+        requests); the old link stops working with this commit.
+
+        The action link is looked up in the database on every request (see
+        :func:`plantao.services.account_directory.action_link_holder`), so no
+        instance remembers the old one and no revision needs bumping.
+        """
+        person.action_token = new_feed_token()
+        self.dbsession.flush()
+        # The secret itself is never written to the audit log.
+        audit.record(self.dbsession, self.ctx.actor, "rotate_action_token", "person", person.id, None, None)
+        return person
+
     def _apply(self, person: Person, body: dict) -> None:
         if "phone" in body:
             try:
@@ -232,3 +247,9 @@ class PersonService:
         self.dbsession.delete(leave)
         self.dbsession.flush()
         self._rematerialize(teams)
+
+
+def feed_link_opens_preferences(until, today) -> bool:
+    """Whether a person's feed link (the old personal link) still opens their preferences on
+    ``today`` (``until``, FEED_LINK_PREFERENCES_UNTIL, included; None: the transition has ended)."""
+    return until is not None and today <= until

@@ -1,7 +1,13 @@
 """The public pages: who is on call now, a team's month, a person's shifts.
 
-A person's page opened with their secret link also carries their own
-notification preferences form (parsed as in ``views/preferences.py``).
+A person's page opened with their action link (``?token=`` with their
+``action_token``), or by an account linked to them, also carries their own
+notification preferences form (parsed as in ``views/preferences.py``).  Their
+feed link (``?token=`` with their ``feed_token``) used to do that; it still
+does, with a notice, until ``FEED_LINK_PREFERENCES_UNTIL``, and then opens
+what any reader sees: calendar services store feed links, so a feed link
+must end up only reading.  Links on the page never carry the action token
+into a feed's address.
 
 Views stay thin: they read the request, ask the same services the JSON API
 asks (so a page and the API never disagree), and decide what this reader
@@ -21,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 
+from babel.dates import format_date
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, subscriber
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
@@ -38,8 +45,8 @@ from ..services.month import CalendarService, first_of_month
 from ..services.errors import Invalid, NotFound
 from ..services.notification_settings import NotificationService
 from ..services.oncall import OnCallService, ShiftView, TeamOnCall
-from ..services.people import PersonService
-from ..security import ADMIN
+from ..services.people import PersonService, feed_link_opens_preferences
+from ..security import ADMIN, PERSON
 from ..services.contacts import FULL_CONTACTS, OnDuty, ReaderContacts, display_phone, phone_uri
 from .admin import localized
 from .api import contacts as request_contacts
@@ -196,7 +203,7 @@ def feed_links(request, team=None, person=None, own_link: bool = False) -> dict 
 
     ``None`` while the export routes do not exist.  On a private roster the
     link carries the feed's secret token, so calendar applications (which
-    cannot log in) can still read it.
+    cannot log in) can still read it; never the person's action token.
     """
     if team is not None:
         route, params, token = TEAM_FEED_ROUTE, {"slug": team.slug}, team.feed_token
@@ -208,8 +215,9 @@ def feed_links(request, team=None, person=None, own_link: bool = False) -> dict 
         return None
     private = not request.plantao_settings.public_roster
     if person is not None and not own_link and not is_admin(request):
-        # A person's token also opens their page and preferences: only they
-        # and admins get it; a viewer's link works with the viewer's login.
+        # A person's feed token opens their whole feed (and, until
+        # FEED_LINK_PREFERENCES_UNTIL, their preferences): only they and admins
+        # get it; a viewer's link works with the viewer's login.
         private = False
     query = {"token": token} if private else {}
     https = public_route_url(request, route, format="ics", _query=query, **params)
@@ -385,33 +393,86 @@ def team_page(request):
     }
 
 
-def token_matches(person: Person, token: str | None) -> bool:
+#: How a request opens a person's own page (:func:`own_access`).
+ACTION_LINK = "action-link"
+LINKED_ACCOUNT = "account"
+FEED_LINK = "feed-link"
+
+
+@dataclass(frozen=True)
+class OwnAccess:
+    """A request opening a person's own page, and how.
+
+    ``kind`` is :data:`ACTION_LINK` (their action link), :data:`LINKED_ACCOUNT`
+    (a login of an account linked to them) or :data:`FEED_LINK` (their feed
+    link, the old personal link, until ``FEED_LINK_PREFERENCES_UNTIL``).
+    ``token`` is what the page's own links and forms carry: the action token,
+    the feed token for the old link (which must not hand out the action link:
+    calendar services hold it), nothing for an account (its session is the
+    credential).  ``until`` is the old link's last day.
+    """
+
+    kind: str
+    token: str | None = None
+    until: date | None = None
+
+    def query(self) -> dict:
+        return {"token": self.token} if self.token else {}
+
+
+def feed_token_matches(person: Person, token: str | None) -> bool:
     if not token or not person.feed_token:
         return False
     return hmac.compare_digest(token.encode("utf-8"), person.feed_token.encode("utf-8"))
 
 
+def own_access(request, person: Person) -> OwnAccess | None:
+    """How this request opens ``person``'s own page and preferences, or None for any other reader.
+
+    Their action link and an account linked to them always do; their feed
+    link (the old personal link) only until FEED_LINK_PREFERENCES_UNTIL, a
+    day in PLANTAO_TIMEZONE, and after it opens what any reader sees.
+    """
+    identity = request.plantao_identity or {}
+    if identity.get("person") == person.id:
+        if identity.get("role") == PERSON:
+            return OwnAccess(ACTION_LINK, person.action_token)
+        if identity.get("scheme") == "session":
+            return OwnAccess(LINKED_ACCOUNT)
+    settings = request.plantao_settings
+    until = settings.feed_link_preferences_until
+    token = request.params.get("token")
+    if feed_token_matches(person, token):
+        if feed_link_opens_preferences(until, utcnow().astimezone(zone(settings.timezone)).date()):
+            return OwnAccess(FEED_LINK, person.feed_token, until)
+    return None
+
+
+def find_person(request) -> Person | None:
+    person_id = int(request.matchdict["id"])
+    return request.find_service(PersonService).find(person_id) if person_id < 2**31 else None
+
+
 @view_config(route_name="person", request_method="GET", renderer=template("person.pt"))
 def person_page(request):
-    """Open to readers of the roster, and to the person's own secret link."""
-    person_id = int(request.matchdict["id"])
-    person = request.find_service(PersonService).find(person_id) if person_id < 2**31 else None
-    own_link = person is not None and token_matches(person, request.params.get("token"))
-    if not own_link and not request.has_permission("view"):
+    """Open to readers of the roster, and to the person's own action link or linked account."""
+    person = find_person(request)
+    own = own_access(request, person) if person is not None else None
+    if own is None and not request.has_permission("view"):
         raise HTTPForbidden()
     if person is None:
         raise HTTPNotFound()
-    return person_values(request, person, own_link)
+    return person_values(request, person, own)
 
 
-def person_values(request, person: Person, own_link: bool, *, preferences: dict | None = None,
+def person_values(request, person: Person, own: OwnAccess | None, *, preferences: dict | None = None,
                   preference_errors: set[str] | None = None) -> dict:
-    """What ``person.pt`` shows; with the own link, the preferences form too."""
+    """What ``person.pt`` shows; opened as the person (``own``), the preferences form too."""
     moment = utcnow()
     upcoming = request.find_service(CalendarService).upcoming_for_person(person, moment)
     authenticated = request.plantao_identity is not None
-    # The person's own link is their feed's secret: it shows every contact.
-    contacts = ReaderContacts(FULL_CONTACTS) if own_link else request_contacts(request)
+    # The person's own page shows them every contact of theirs.
+    contacts = ReaderContacts(FULL_CONTACTS) if own else request_contacts(request)
     rows = []
     for team, shift in upcoming:
         fmt = Formatter(request.locale_name, team.timezone)
@@ -432,14 +493,25 @@ def person_values(request, person: Person, own_link: bool, *, preferences: dict 
         "css": person_class(person.id),
         "rows": rows,
         "contacts": contact_card(person, contacts),
-        "feed": feed_links(request, person=person, own_link=own_link)
-        if (authenticated or own_link or request.plantao_settings.public_roster) else None,
-        "own_link": own_link,
-        "prefs": own_preferences_form(request, person, preferences, preference_errors) if own_link else None,
+        # Feed links carry the feed token, never the action token (see feed_links).
+        "feed": feed_links(request, person=person, own_link=own is not None)
+        if (authenticated or own or request.plantao_settings.public_roster) else None,
+        "own_link": own is not None,
+        "old_link_until": old_link_notice(request, own),
+        "prefs": own_preferences_form(request, person, own, preferences, preference_errors) if own else None,
     }
 
 
-def own_preferences_form(request, person: Person, posted: dict | None, errors: set[str] | None) -> dict:
+def old_link_notice(request, own: OwnAccess | None) -> str | None:
+    """The old link's last day, as the reader writes dates, when the page was opened with it."""
+    if own is None or own.kind != FEED_LINK or own.until is None:
+        return None
+    return format_date(own.until, "short" if request.locale_name.startswith("pt") else "medium",
+                       locale=request.locale_name)
+
+
+def own_preferences_form(request, person: Person, own: OwnAccess, posted: dict | None,
+                         errors: set[str] | None) -> dict:
     """The person's own notification preferences form: stored values, or what was just posted."""
     service = request.find_service(NotificationService)
     values = posted if posted is not None else service.preferences_json(person)
@@ -447,7 +519,7 @@ def own_preferences_form(request, person: Person, posted: dict | None, errors: s
     lang = "en" if request.locale_name.startswith("en") else "pt-BR"
     titles = {name: localized(request.plugins.channels[name].title, lang) for name in channels}
     return {
-        "action": request.route_url("person.preferences", id=person.id, _query={"token": request.params["token"]}),
+        "action": request.route_url("person.preferences", id=person.id, _query=own.query()),
         "csrf_token": get_csrf_token(request),
         "values": form_values(values),
         "channels": [(name, titles[name]) for name in channels],
@@ -466,24 +538,29 @@ def own_preferences_form(request, person: Person, posted: dict | None, errors: s
 def save_own_preferences(request):
     """The person's own preferences form: saved, or the page again saying what was not accepted.
 
-    The secret link is the credential (and opens that one person only); the
-    form also carries the session's CSRF token, checked like every POST.
+    The action link (or the old feed link, until its last day) is the
+    credential, and opens that one person only; a linked account's session is
+    too.  Forms sent with a session also carry its CSRF token, checked like
+    every POST.
     """
-    person_id = int(request.matchdict["id"])
-    person = request.find_service(PersonService).find(person_id) if person_id < 2**31 else None
-    if person is None or not token_matches(person, request.params.get("token")):
+    person = find_person(request)
+    own = own_access(request, person) if person is not None else None
+    if own is None:
         # One answer for an unknown person and a wrong token: nothing is revealed.
         raise HTTPNotFound()
     body = preferences_body(request.POST, personal_channels(request.plugins), with_timezone=False)
+    service = request.find_service(NotificationService)
+    if own.kind != LINKED_ACCOUNT:
+        # A link names nobody but the person: the audit log names them.
+        service = service.through_own_link(person)
     try:
-        request.find_service(NotificationService).through_own_link(person).put_preferences(person, body)
+        service.put_preferences(person, body)
     except Invalid as error:
         request.tm.doom()
         request.response.status = 422
-        return person_values(request, person, True, preferences=body, preference_errors=error_keys(error))
+        return person_values(request, person, own, preferences=body, preference_errors=error_keys(error))
     request.session.flash(translate(request, "Your notification preferences are saved."), PREFERENCES_FLASH)
-    query = {"token": request.params["token"]}
-    return HTTPSeeOther(request.route_url("person", id=person.id, _query=query, _anchor="preferences"))
+    return HTTPSeeOther(request.route_url("person", id=person.id, _query=own.query(), _anchor="preferences"))
 
 
 @view_config(route_name="language", request_method="GET")

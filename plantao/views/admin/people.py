@@ -1,4 +1,4 @@
-"""People in the admin panel: list, create, edit, deactivate."""
+"""People in the admin panel: list, create, edit, deactivate; owners also see and rotate a person's action link."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from ...services.errors import Conflict, Invalid
 from ...services.people import PersonService
 from ...services.representations import person_json
 from ..api import path_int
+from ..api.people import action_url
 from . import AdminView, admin_template
 from .forms import Field, optional_text, text, unplaced, with_errors
 
@@ -61,8 +62,11 @@ class PeopleViews(AdminView):
 
     def render_form(self, values: dict, person: Person | None, errors=None, general=None) -> dict:
         fields = with_errors(self.fields(values, person is None), errors or {})
+        # A person's action link acts as them: an owner's to see and hand over.
+        shown = person is not None and bool(self.request.has_permission("accounts"))
         return self.page(
-            person=person, fields=fields, general_errors=list(general or []) + unplaced(fields, errors or {})
+            person=person, fields=fields, general_errors=list(general or []) + unplaced(fields, errors or {}),
+            action_url=action_url(self.request, person) if shown else None,
         )
 
     @view_config(route_name="admin.people", renderer=admin_template("people.pt"))
@@ -104,6 +108,14 @@ class PeopleViews(AdminView):
             return self.render_form(body, person, errors, general)
         self.flash(self._("${name} saved.", name=person.name))
         return self.redirect("admin.people")
+
+    @view_config(route_name="admin.person", request_method="POST", request_param="rotate=action-link",
+                 permission="accounts")
+    def rotate_action_link(self):
+        """A new action link for the person (the old one stops working); the form shows it."""
+        person = self.people().rotate_action_token(self.person())
+        self.flash(self._("${name} has a new action link: the old one no longer works.", name=person.name))
+        return self.redirect("admin.person", id=person.id, _anchor="action-link")
 
     @view_config(route_name="admin.person.deactivate", request_method="POST")
     def deactivate(self):

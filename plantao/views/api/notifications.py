@@ -11,10 +11,11 @@ from pyramid.httpexceptions import HTTPForbidden
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config, view_defaults
 
-from ...security import same_secret
+from ...datetimes import utcnow, zone
+from ...security import PERSON, same_secret
 from ...services.errors import BadRequest
 from ...services.notification_settings import DELIVERY_STATUSES, NotificationService, delivery_json
-from ...services.people import PersonService
+from ...services.people import PersonService, feed_link_opens_preferences
 from ...services.teams import TeamService
 from . import after_id, json_body, limit, no_content, page, path_int
 from .documentation import OWN_LINK_SECURITY, documented
@@ -97,10 +98,17 @@ class NotificationsAPI:
                 # A session cookie is ambient authority: writes with it need the CSRF token.
                 check_csrf_token(self.request)
             return person
-        if same_secret(self.request.params.get("token"), person.feed_token):
+        settings = self.request.plantao_settings
+        own_link = identity.get("role") == PERSON and identity.get("person") == person.id
+        # The feed token (the old personal link) opens them only until
+        # FEED_LINK_PREFERENCES_UNTIL, as on the person's page.
+        old_link = same_secret(self.request.params.get("token"), person.feed_token) and feed_link_opens_preferences(
+            settings.feed_link_preferences_until, utcnow().astimezone(zone(settings.timezone)).date()
+        )
+        if own_link or old_link:
             self.notifications = self.notifications.through_own_link(person)
             return person
-        raise HTTPForbidden("admin credentials or the person's own link (?token=) required")
+        raise HTTPForbidden("admin credentials or the person's own action link (?token=) required")
 
     @documented(
         "getNotificationPreferences", "NotificationPreferences", "the preferences", params=("personToken",),

@@ -1,15 +1,47 @@
-"""/api/v1/people: people and their leave."""
+"""/api/v1/people: people, their leave and their action links."""
 
 from __future__ import annotations
 
 from pyramid.view import view_config, view_defaults
 
 from ...datetimes import zone
+from ...models import Person
+from ...routes import public_route_url
 from ...services.errors import BadRequest
 from ...services.people import PersonService
 from ...services.representations import leave_json, person_json
+from ...services.response_schemas import closed_object
 from . import after_id, contacts, json_body, limit, no_content, page, path_int
-from .documentation import documented
+from .documentation import WRITE_SECURITY, documented
+
+#: What rotating a person's action link answers (a whole OpenAPI response object).
+ACTION_LINK_RESPONSE = {
+    "description": "the new action link; the old one no longer opens anything",
+    "content": {
+        "application/json": {
+            "schema": closed_object(
+                {
+                    "person": {"type": "integer"},
+                    "action_url": {
+                        "type": "string",
+                        "format": "uri",
+                        "description": "the person's page with their new action token (`?token=`): give it to "
+                                       "them only; it opens their preferences and requests",
+                    },
+                },
+                "a person's action link",
+            )
+        }
+    },
+}
+
+
+def action_url(request, person: Person) -> str:
+    """The person's action link: their page with their action token, at the public address.
+
+    Never a feed's address: calendar services keep those, and must not be able to act.
+    """
+    return public_route_url(request, "person", id=person.id, _query={"token": person.action_token})
 
 
 @view_defaults(renderer="json")
@@ -95,3 +127,16 @@ class PeopleAPI:
         person = self.person()
         self.people.delete_leave(person, self.people.get_leave(person, path_int(self.request, "leave_id")))
         return no_content(self.request)
+
+    @documented(
+        "rotatePersonActionToken", ACTION_LINK_RESPONSE, errors=(404,), security=WRITE_SECURITY,
+    )
+    @view_config(route_name="api.person.action_token", request_method="POST", permission="accounts")
+    def rotate_action_token(self):
+        """A new secret for the person's action link; the old link stops working at once.
+
+        Owners only. The action link opens the person's own page, notification
+        preferences and cover and swap requests; their feed links are not changed.
+        """
+        person = self.people.rotate_action_token(self.person())
+        return {"person": person.id, "action_url": action_url(self.request, person)}
