@@ -236,7 +236,7 @@ def _authenticate(request) -> dict | None:
 #: The routes a person's action link (``?token=``) opens, as that person.
 ACTION_LINK_ROUTES = frozenset({
     "person", "person.preferences", "person.requests", "person.request.action", "request",
-    "api.requests", "api.request", "api.request.action",
+    "api.requests", "api.request", "api.request.action", "api.notification_preferences",
 })
 
 
@@ -273,7 +273,7 @@ def _action_link(request) -> dict | None:
 
 #: Pages whose ``token`` may still be the person's feed token (the old links, see
 #: :mod:`plantao.views.pages`): a miss there is not a guess at an action link.
-PAGES_WITH_FEED_TOKEN = frozenset({"person", "person.preferences"})
+PAGES_WITH_FEED_TOKEN = frozenset({"person", "person.preferences", "api.notification_preferences"})
 
 
 def person_identity(holder) -> dict:

@@ -29,10 +29,15 @@ HANDOFF = "handoff"
 ROSTER_CHANGED = "roster_changed"
 COVERAGE_GAP = "coverage_gap"
 DIGEST = "digest"
+#: A colleague asks for cover, or proposes a swap: sent to those who may take it.
+COVER_REQUESTED = "cover_requested"
+#: A cover or swap request moved (accepted, approved, declined, cancelled,
+#: expired, obsolete): sent to the people it concerns.
+REQUEST_UPDATED = "request_updated"
 TEST = "test"
 
 #: Every event kind a person or team can choose to receive.
-KINDS = (REMINDER, HANDOFF, ROSTER_CHANGED, COVERAGE_GAP, DIGEST)
+KINDS = (REMINDER, HANDOFF, ROSTER_CHANGED, COVERAGE_GAP, DIGEST, COVER_REQUESTED, REQUEST_UPDATED)
 
 #: Languages messages are written in (tags as in the API), with their catalog.
 LANGUAGES = {"pt-BR": "pt_BR", "en": "en"}
@@ -87,6 +92,12 @@ class Renderer:
 
     def roster_url(self, team: dict) -> str:
         return f"{self.base_url}/teams/{team['slug']}"
+
+    def request_url(self, team: dict, request: dict, recipient: dict | None) -> str:
+        """The request's page; for a person, through their action link (so they can act on it)."""
+        url = f"{self.base_url}/teams/{team['slug']}/requests/{request['id']}"
+        token = (recipient or {}).get("action_token")
+        return f"{url}?token={token}" if token else url
 
     def message(self, kind: str, payload: dict, recipient: dict | None) -> Message:
         """``recipient`` is ``{"id", "name"}`` for a person, None for a team destination."""
@@ -205,6 +216,49 @@ class Renderer:
         else:
             subject = self.t("Roster of ${team} for the next two weeks", team=team["name"])
         lines = [f"{s['role']}: {self.span(s, tz)} — {s['person_name']}" for s in shifts[:100]]
+        return subject, lines
+
+    def _cover_requested(self, payload, recipient, team, tz):
+        request = payload["request"]
+        requester = request["requester"]["name"]
+        if request["kind"] == "swap":
+            subject = self.t("${person} proposes a swap in ${team}", person=requester, team=team["name"])
+            lines = [self.t(
+                "${person} would take your ${role} shift ${with_span} and give you theirs, ${span}.",
+                person=requester, role=request["with"]["role"], with_span=self.span(request["with"], tz),
+                span=self.span(request, tz),
+            )]
+        else:
+            subject = self.t("${person} asks for cover in ${team}", person=requester, team=team["name"])
+            lines = [self.t("Who can take ${role} ${span}? The first to accept gets it.",
+                            role=request["role"], span=self.span(request, tz))]
+        if request.get("note"):
+            lines.append(self.t("Note: ${note}", note=request["note"]))
+        lines.append(self.t("Answer here: ${url}", url=self.request_url(team, request, recipient)))
+        return subject, lines
+
+    def _request_updated(self, payload, recipient, team, tz):
+        request = payload["request"]
+        step = payload["step"]
+        taker = (request.get("accepted_by") or {}).get("name") or ""
+        span = self.span(request, tz)
+        role = request["role"]
+        texts = {
+            "accept": ("Request accepted in ${team}", "${taker} takes ${role} ${span}."),
+            "awaiting": ("Request accepted in ${team}, waiting for approval",
+                         "${taker} takes ${role} ${span} once a team admin approves."),
+            "approve": ("Request approved in ${team}", "${taker} takes ${role} ${span}: the roster is changed."),
+            "decline": ("Request declined in ${team}", "A team admin declined ${role} ${span}; nothing changes."),
+            "cancel": ("Request cancelled in ${team}", "The request for ${role} ${span} was cancelled."),
+            "expired": ("Request expired in ${team}", "Nobody took ${role} ${span} before it started."),
+            "obsolete": ("Request no longer applies in ${team}",
+                         "The roster changed: ${role} ${span} is no longer the requester's to hand over."),
+        }
+        key = "awaiting" if step == "accept" and request["status"] == "awaiting_approval" else step
+        subject_id, line_id = texts.get(key, ("Request updated in ${team}", "${role} ${span}: ${status}."))
+        subject = self.t(subject_id, team=team["name"])
+        lines = [self.t(line_id, taker=taker, role=role, span=span, status=request["status"])]
+        lines.append(self.t("Details: ${url}", url=self.request_url(team, request, recipient)))
         return subject, lines
 
     def _test(self, payload, recipient, team, tz):

@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from ..models import ChannelConfig, Delivery, NotificationPreference, OutboxEvent, Person
 from .events import (
+    COVER_REQUESTED,
     COVERAGE_GAP,
     DEFAULT_LANGUAGE,
     DIGEST,
     HANDOFF,
     REMINDER,
+    REQUEST_UPDATED,
     ROSTER_CHANGED,
     is_urgent,
     render,
@@ -84,6 +86,8 @@ def person_ids(kind: str, payload: dict) -> list[int]:
         return ids
     if kind == DIGEST:
         return list(dict.fromkeys(s["person"] for s in payload["shifts"]))
+    if kind in (COVER_REQUESTED, REQUEST_UPDATED):
+        return list(payload["recipients"])
     return []
 
 
@@ -151,8 +155,12 @@ def fan_out(dbsession: Session, event: OutboxEvent, settings, plugins, now: date
             destination = active.plugin.person_destination(person, active.params)
             if not destination:
                 continue
-            message = message or render(event.kind, event.payload, language, base_url,
-                                        {"id": person.id, "name": person.name})
+            # A request's message links to it through the person's own action
+            # link: it is theirs to answer.
+            recipient = {"id": person.id, "name": person.name}
+            if event.kind in (COVER_REQUESTED, REQUEST_UPDATED):
+                recipient["action_token"] = person.action_token
+            message = message or render(event.kind, event.payload, language, base_url, recipient)
             add(name, destination, message, f"{name}-p{person.id}", person_id=person.id, due=due)
 
     for name, active in channels.items():

@@ -172,6 +172,12 @@ class OverrideService:
         # Only the time the overrides covered can change hands.
         RosterService(self.ctx).materialize(team, stretches=stretches, deleted_overrides=deleted)
 
+    def record(self, team: Team, overrides: list[Override]) -> list[Override]:
+        """Store overrides already checked by the caller (a swap of parts of shifts, say), with
+        the team locked, each audited, and regenerate the stretches they cover."""
+        lock_team(self.dbsession, team)
+        return self._save(team, overrides)
+
     def _save(self, team: Team, overrides: list[Override]) -> list[Override]:
         self.dbsession.add_all(overrides)
         self.dbsession.flush()

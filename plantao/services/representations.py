@@ -76,6 +76,8 @@ TEAM_RESPONSE = closed_object(
             }
         ),
         "fallback_person": {"type": ["integer", "null"], "description": "covers gaps; a person's id"},
+        "swap_approval": {"enum": ["none", "admin"],
+                          "description": "admin: accepted cover and swap requests wait for a team admin"},
     }
 )
 #: What ``GET /teams`` answers: a page of :func:`team_json`.
@@ -94,6 +96,7 @@ def team_json(team: Team) -> dict:
             "custom": [{"date": h.day.isoformat(), "name": h.name} for h in team.custom_holidays],
         },
         "fallback_person": team.fallback_person_id,
+        "swap_approval": team.swap_approval,
     }
 
 

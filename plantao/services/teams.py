@@ -52,6 +52,10 @@ TEAM_PROPERTIES = {
     "timezone": {"type": "string", "minLength": 1, "description": "IANA zone; default PLANTAO_TIMEZONE"},
     "holidays": HOLIDAYS_SCHEMA,
     "fallback_person": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
+    "swap_approval": {
+        "enum": ["none", "admin"],
+        "description": "admin: an accepted cover or swap request waits for a team admin's approval",
+    },
 }
 
 TEAM_CREATE_SCHEMA = {
@@ -108,6 +112,7 @@ class TeamService:
         team = Team(slug=body["slug"], name=body["name"], timezone=self.ctx.settings.timezone)
         team.holiday_country = "BR"
         team.holiday_optional = False
+        team.swap_approval = "none"
         self._apply(team, body)
         # Two creations of one slug at once both pass the check above; the
         # unique index stops the second at its insert.  The savepoint keeps
@@ -159,6 +164,8 @@ class TeamService:
                 team.timezone = body["timezone"]
             except DateTimeError as error:
                 errors.append(Detail.of("timezone", error))
+        if "swap_approval" in body:
+            team.swap_approval = body["swap_approval"]
         if "fallback_person" in body:
             person_id = body["fallback_person"]
             person = self.dbsession.get(Person, person_id) if person_id is not None else None

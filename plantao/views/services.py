@@ -25,6 +25,7 @@ from ..services.notification_settings import NotificationService
 from ..services.oncall import OnCallService
 from ..services.overrides import OverrideService
 from ..services.people import PersonService
+from ..services.requests import RequestService
 from ..services.rotations import RotationService
 from ..services.teams import TeamService
 from ..services.tokens import TokenService
@@ -40,6 +41,7 @@ SERVICES = (
     OnCallService,
     OverrideService,
     PersonService,
+    RequestService,
     RotationService,
     TeamService,
     TokenService,

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import threading
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,13 +25,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.browser.conftest import PASSWORD, served_app
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).parents[2]
 SCREENSHOTS = REPO / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-PASSWORD = "browser test admin password"
 PHONE = (390, 844)
 DESKTOP = (1366, 900)
 
@@ -48,32 +48,8 @@ def require(condition: bool, reason: str) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The real app served by waitress on a free loopback port."""
-    from waitress.server import create_server
-
-    from plantao import schema
-    from plantao.app import make_app
-    from plantao.config import Settings
-    from plantao.db import create_database_engine
-
-    folder = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{folder / 'plantao.sqlite3'}"
-    engine = create_database_engine(url)
-    schema.upgrade(engine)
-    settings = Settings(
-        database_url=url,
-        admin_password=PASSWORD,
-        data_dir=folder,
-        session_secret="browser-test-session-secret-" + "x" * 32,
-    )
-    waitress = create_server(make_app(settings, engine=engine), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=waitress.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{waitress.effective_port}"
-    finally:
-        waitress.close()
-        thread.join(timeout=5)
-        engine.dispose()
+    with served_app(tmp_path_factory.mktemp("browser")) as (url, _engine):
+        yield url
 
 
 @pytest.fixture(scope="module")

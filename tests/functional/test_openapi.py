@@ -222,8 +222,10 @@ def test_writes_and_the_audit_log_need_the_bearer_token(document):
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method != "get" or path.endswith("/audit"):
-                # A person's own notification preferences also open to their secret link.
-                allowed = ([{"bearerAuth": []}], [{"bearerAuth": []}, {"feedToken": []}])
+                # A person's own notification preferences also open to their secret link,
+                # and cover and swap requests to their action link.
+                allowed = ([{"bearerAuth": []}], [{"bearerAuth": []}, {"feedToken": []}],
+                           [{"bearerAuth": []}, {"actionToken": []}])
                 assert operation["security"] in allowed, (method, path)
                 assert "401" in operation["responses"], (method, path)
 
@@ -387,6 +389,16 @@ def test_a_realistic_session_answers_as_documented(api, document):
     api("GET", "/teams/{slug}/overrides", 200, slug="infra", limit=1)
     api("GET", "/teams/{slug}/overrides", 200, slug="infra", admin=False)
 
+    # A cover request, made by the owner for the shift's holder, then cancelled for them.
+    later = next(s for s in shifts if date.fromisoformat(s["start"][:10]) > date.today() + timedelta(days=9))
+    request = api("POST", "/teams/{slug}/requests", 201, slug="infra",
+                  body={"kind": "cover", "shift": later["id"], "note": "viagem"})
+    api("GET", "/teams/{slug}/requests", 200, slug="infra", admin=False)
+    api("GET", "/teams/{slug}/requests/{id}", 200, slug="infra", id=request["id"])
+    cancelled = api("POST", "/teams/{slug}/requests/{id}/{action}", 200, slug="infra", id=request["id"],
+                    action="cancel", body={"person": later["person"]["id"]})
+    assert cancelled["status"] == "cancelled"
+
     # The roster as integrators read it.
     api("GET", "/teams/{slug}/oncall", 200, slug="infra", admin=False)
     api("GET", "/teams/{slug}/oncall", 200, slug="infra", role="secondary")
@@ -406,6 +418,7 @@ def test_a_realistic_session_answers_as_documented(api, document):
     feeds = api("POST", "/teams/{slug}/feed-token", 200, slug="infra")["feeds"]
     assert {link["format"] for link in feeds} >= {"ics", "csv", "json"}
     api("POST", "/people/{id}/feed-token", 200, id=ana["id"])
+    assert "token=" in api("POST", "/people/{id}/action-token", 200, id=ana["id"])["action_url"]
     # Notifications: a channel, timings, preferences; one dispatcher round, deliveries, a retry.
     api("PUT", "/teams/{slug}/notification-channels/{channel}", 200, slug="infra", channel="webhook",
         body={"params": {"url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef0123"}})

@@ -41,6 +41,8 @@ def event_titles(_) -> dict[str, str]:
         "roster_changed": _("Roster changes"),
         "coverage_gap": _("Coverage gaps"),
         "digest": _("Weekly digest"),
+        "cover_requested": _("Cover and swap requests"),
+        "request_updated": _("Updates on requests"),
         "test": _("Test message"),
     }
 

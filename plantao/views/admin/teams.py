@@ -1,10 +1,17 @@
-"""Teams in the admin panel: list, create, edit, delete."""
+"""Teams in the admin panel: list, create, edit, delete.
+
+The list is an owner's (every team, with the button for a new one) and a
+team admin's (the teams they administer, to reach their pages); the rest is
+as ``admin`` decides: a team admin edits their own teams' settings, only an
+owner creates or deletes a team.
+"""
 
 from __future__ import annotations
 
 from pyramid.view import view_config, view_defaults
 
 from ...models import Team
+from ...security import TEAM_ADMIN
 from ...services.people import PersonService
 from ...services.errors import Conflict, Invalid
 from ...services.representations import team_json
@@ -45,6 +52,8 @@ def team_body(post, creating: bool) -> dict:
     }
     fallback = text(post, "fallback_person")
     body["fallback_person"] = int(fallback) if fallback.isdigit() else None
+    if text(post, "swap_approval"):
+        body["swap_approval"] = text(post, "swap_approval")
     return body
 
 
@@ -84,6 +93,10 @@ class TeamViews(AdminView):
                   value=values.get("fallback_person") or "",
                   options=[("", _("Nobody"))] + [(p.id, p.name) for p in people],
                   help=_("Covers whatever no rotation or override covers.")),
+            Field("swap_approval", _("Cover and swap requests"), widget="select",
+                  value=values.get("swap_approval") or "none",
+                  options=[("none", _("Take effect when a colleague accepts")),
+                           ("admin", _("Wait for a team admin's approval"))]),
         ]
         return fields
 
@@ -94,10 +107,15 @@ class TeamViews(AdminView):
             general_errors=list(general or []) + unplaced(fields, errors or {}),
         )
 
-    @view_config(route_name="admin.teams", renderer=admin_template("teams.pt"))
+    @view_config(route_name="admin.teams", permission="view", renderer=admin_template("teams.pt"))
     def list(self):
+        # ``view`` lets a team admin in; panel_role refuses whoever is neither.
+        role = self.panel_role()
         teams = self.teams().by_name()
-        return self.page(teams=teams)
+        if role == TEAM_ADMIN:
+            own = self.request.plantao_identity["teams"]
+            teams = [team for team in teams if team.slug in own]
+        return self.page(teams=teams, owner_view=role != TEAM_ADMIN)
 
     @view_config(route_name="admin.team.new", request_method="GET", renderer=admin_template("team_form.pt"))
     def new(self):

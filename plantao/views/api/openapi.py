@@ -68,7 +68,14 @@ from ...services.representations import (
     TEAM_RESPONSE,
     rotation_response_schemas,
 )
+from ...models.request import STATUSES as REQUEST_STATUSES
 from ...services.response_schemas import ref
+from ...services.requests import (
+    SHIFT_REQUEST_ACTION_SCHEMA,
+    SHIFT_REQUEST_LIST_RESPONSE,
+    SHIFT_REQUEST_RESPONSE,
+    SHIFT_REQUEST_SCHEMA,
+)
 from ...services.rotations import ROTATION_CREATE_SCHEMA, ROTATION_PREVIEW_SCHEMA, ROTATION_UPDATE_SCHEMA
 from ...services.teams import TEAM_CREATE_SCHEMA, TEAM_UPDATE_SCHEMA
 from ...services.tokens import (
@@ -167,6 +174,8 @@ def _schemas(plugin_names: dict[str, list[str]]) -> dict:
         "ApiToken": TOKEN_RESPONSE,
         "ApiTokenCreated": CREATED_TOKEN_RESPONSE,
         "ApiTokenList": TOKEN_LIST_RESPONSE,
+        "Request": SHIFT_REQUEST_RESPONSE,
+        "RequestList": SHIFT_REQUEST_LIST_RESPONSE,
         **REQUEST_SCHEMAS,
     }
 
@@ -188,6 +197,8 @@ REQUEST_SCHEMAS = {
     "NotificationSettingsPut": TEAM_SETTINGS_SCHEMA,
     "NotificationPreferencesPut": PREFERENCES_SCHEMA,
     "ApiTokenCreate": TOKEN_CREATE_SCHEMA,
+    "RequestCreate": SHIFT_REQUEST_SCHEMA,
+    "RequestAction": SHIFT_REQUEST_ACTION_SCHEMA,
 }
 
 INSTANT = (
@@ -270,6 +281,16 @@ def _parameters(plugin_names: dict[str, list[str]]) -> dict:
             "an installed notification channel",
         ),
         "deliveryStatus": _query("status", {"type": "string", "enum": list(DELIVERY_STATUSES)}, "only this status"),
+        "action": _path(
+            "action", {"type": "string", "enum": ["accept", "cancel", "approve", "decline"]},
+            "accept (a colleague takes it), cancel (the requester), approve or decline (a team admin)",
+        ),
+        "requestStatus": _query(
+            "status", {"type": "string", "enum": list(REQUEST_STATUSES)}, "only requests in this status"
+        ),
+        "requestPerson": _query(
+            "person", {"type": "integer", "minimum": 1}, "only requests this person made, is offered or took"
+        ),
         "deliveryTeam": _query("team", {"type": "string"}, "only this team's deliveries (its slug)"),
         "personToken": _query(
             "token",
@@ -317,7 +338,7 @@ def _error_responses() -> dict:
 
 # -- operations, from the views Pyramid serves -------------------------------------------
 
-TAGS = ("teams", "rotations", "overrides", "roster", "people", "exports", "notifications", "tokens", "meta")
+TAGS = ("teams", "rotations", "overrides", "requests", "roster", "people", "exports", "notifications", "tokens", "meta")
 #: The tag of an operation whose view does not name one: its module's, renamed here.
 MODULE_TAGS = {"feeds": "exports", "openapi": "meta"}
 #: The order of an operation's methods in its path item.
@@ -375,7 +396,7 @@ def _operation(pattern: str, method: str, view, permission, components: dict) ->
         security = list(documentation.security)
     elif permission == "view":
         security = READ_SECURITY
-    elif permission == "admin":
+    elif permission in ("admin", "audit"):
         security = WRITE_SECURITY
     else:
         raise UndocumentedView(f"{where}: permission {permission!r} does not tell its security; declare it.")
@@ -511,6 +532,12 @@ def _document(plugins: tuple[tuple[str, str], ...], views: tuple) -> dict:
                     "acts within its scopes (read, write, notifications) and teams. "
                     "With a token, reads show contacts."
                 ),
+            },
+            "actionToken": {
+                "type": "apiKey",
+                "in": "query",
+                "name": "token",
+                "description": "the secret of a person's action link: acts as that person; owners rotate it",
             },
             "feedToken": {
                 "type": "apiKey",

@@ -15,6 +15,7 @@ def test_creating_a_team_answers_201_with_its_settings_and_the_default_zone(admi
         "timezone": "America/Sao_Paulo",
         "holidays": {"country": "BR", "subdivision": None, "optional": False, "custom": []},
         "fallback_person": None,
+        "swap_approval": "none",
     }
 
 

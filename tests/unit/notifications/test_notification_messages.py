@@ -25,6 +25,12 @@ PAYLOADS = {
                                     "from_person_name": "Bruno"}]},
     "coverage_gap": {"gaps": [{"role": "primary", "start": SHIFT["start"], "end": SHIFT["end"]}]},
     "digest": {"start": SHIFT["start"], "end": SHIFT["end"], "shifts": [SHIFT]},
+    "cover_requested": {"recipients": [1], "request": {
+        "id": 3, "kind": "cover", "status": "open", "role": "primary", "start": SHIFT["start"], "end": SHIFT["end"],
+        "requester": {"id": 2, "name": "Bruno"}, "note": "", "accepted_by": None, "with": None}},
+    "request_updated": {"recipients": [1, 2], "step": "accept", "request": {
+        "id": 3, "kind": "cover", "status": "done", "role": "primary", "start": SHIFT["start"], "end": SHIFT["end"],
+        "requester": {"id": 2, "name": "Bruno"}, "note": "", "accepted_by": {"id": 1, "name": "Ana"}, "with": None}},
 }
 
 
@@ -37,6 +43,25 @@ def test_every_event_renders_in_both_languages_in_the_team_zone(kind):
     assert "See the roster: https://plantao.example.com/teams/infra" in en.text
     assert "09:00" in pt.text and "09:00" in en.text  # 12:00 UTC is 09:00 in São Paulo
     assert pt.html.startswith("<html>")
+
+
+def test_a_request_links_to_itself_through_the_recipients_action_link():
+    payload = {"team": TEAM, **PAYLOADS["cover_requested"]}
+    offer = render("cover_requested", payload, "pt-BR", "https://p.example", {"id": 1, "name": "Ana",
+                                                                                "action_token": "s3cr3t"})
+    assert offer.subject == "Bruno pede cobertura em Infra"
+    assert "https://p.example/teams/infra/requests/3?token=s3cr3t" in offer.text
+    team_wide = render("cover_requested", payload, "en", "https://p.example", None)
+    assert "https://p.example/teams/infra/requests/3\n" in team_wide.text and "token=" not in team_wide.text
+    swap = {**PAYLOADS["cover_requested"]["request"], "kind": "swap",
+            "with": {"person": {"id": 1, "name": "Ana"}, "role": "primary", "start": SHIFT["start"],
+                     "end": SHIFT["end"]}}
+    proposed = render("cover_requested", {"team": TEAM, "recipients": [1], "request": swap}, "en", "https://p.example",
+                      {"id": 1, "name": "Ana"})
+    assert proposed.subject == "Bruno proposes a swap in Infra"
+    waiting = {"team": TEAM, "recipients": [2], "step": "accept",
+               "request": {**PAYLOADS["request_updated"]["request"], "status": "awaiting_approval"}}
+    assert "waiting for approval" in render("request_updated", waiting, "en", "https://p.example", None).subject
 
 
 def test_the_catalogs_are_complete_and_compiled():
