@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy import select
 
@@ -19,12 +20,16 @@ from .db import run_in_transaction
 from .leadership import Leadership
 from .models import Team
 from .services.context import ServiceContext
+from .services.requests import RequestService
 from .services.roster import RosterService
 
 log = logging.getLogger(__name__)
 
 #: How often the keeper looks for teams whose horizon needs extending.
 CHECK_INTERVAL = 15 * 60.0
+#: How often it expires the cover and swap requests whose time has come (their
+#: people are told), which nothing else touches.
+SETTLE_INTERVAL = 60.0
 
 
 def refresh_stale_teams(registry) -> int:
@@ -58,8 +63,22 @@ def refresh_stale_teams(registry) -> int:
     return refreshed
 
 
+def settle_due_requests(registry) -> int:
+    """Expire the cover and swap requests whose interval has started; return how many."""
+
+    def work(dbsession) -> int:
+        context = ServiceContext(dbsession, registry.plantao_settings, registry.plugins)
+        return RequestService(context).settle_due()
+
+    settled = run_in_transaction(registry, work)
+    if settled:
+        log.info("settled %d cover or swap request(s)", settled)
+    return settled
+
+
 class HorizonKeeper(threading.Thread):
-    """A daemon thread calling :func:`refresh_stale_teams` periodically, in one instance at a time."""
+    """A daemon thread calling :func:`refresh_stale_teams` every ``interval`` seconds and
+    :func:`settle_due_requests` every :data:`SETTLE_INTERVAL`, in one instance at a time."""
 
     def __init__(self, registry, interval: float = CHECK_INTERVAL):
         super().__init__(name="plantao-horizon", daemon=True)
@@ -69,15 +88,19 @@ class HorizonKeeper(threading.Thread):
         self.leadership = Leadership(registry["dbengine"], "horizon")
 
     def run(self) -> None:
+        horizon_due = 0.0
         while not self.stopped.is_set():
             try:
                 if self.leadership.lead():
-                    refresh_stale_teams(self.registry)
+                    if time.monotonic() >= horizon_due:
+                        refresh_stale_teams(self.registry)
+                        horizon_due = time.monotonic() + self.interval
+                    settle_due_requests(self.registry)
                 else:
                     log.debug("another instance keeps the roster horizon")
             except Exception:  # the next round retries; the app keeps serving
-                log.exception("could not extend the roster horizon")
-            self.stopped.wait(self.interval)
+                log.exception("could not extend the roster horizon or settle requests")
+            self.stopped.wait(min(self.interval, SETTLE_INTERVAL))
         self.leadership.release()
 
     def stop(self) -> None:

@@ -45,6 +45,8 @@ from sqlalchemy.orm import Session
 from .datetimes import utcnow
 from .models import Leave, Override, Person, Rotation, RotationVersion, RosterConflict, RosterGap, Shift, Team
 from .models.revision import FRESHNESS, current_revisions
+from .models.request import LIVE_STATUSES, ShiftRequest
+from .models.rotation import people_named
 from .models.team import CustomHoliday
 from .plugin_api import PersonView
 
@@ -182,6 +184,20 @@ class LeaveRecord:
     end: datetime
 
 
+@dataclass(frozen=True)
+class RequestRecord:
+    """A live cover or swap request of the team (open, or awaiting approval), as pages list it."""
+
+    id: int
+    kind: str
+    status: str
+    role: str
+    start: datetime
+    end: datetime
+    person: PersonView  # the requester
+    with_person: PersonView | None = None  # a swap's colleague
+
+
 def _ordered(rows):
     return tuple(sorted(rows, key=lambda r: (r.start, r.id)))
 
@@ -199,6 +215,8 @@ class TeamRoster:
     gaps: tuple[GapRecord, ...]
     conflicts: tuple[ConflictRecord, ...]
     leaves: tuple[LeaveRecord, ...]
+    #: Its live cover and swap requests, by start.
+    requests: tuple[RequestRecord, ...] = ()
     starts: list[datetime] = field(default_factory=list, repr=False)
     longest: timedelta = timedelta(0)
     #: Everybody holding one of these shifts.
@@ -354,10 +372,11 @@ def load_teams(
         ):
             roles[team_id].add(role)
         members = defaultdict(set)
-        for team_id, listed in dbsession.execute(
-            select(Rotation.team_id, RotationVersion.members).join(RotationVersion.rotation).where(Rotation.team_id.in_(chunk))
+        for team_id, listed, params in dbsession.execute(
+            select(Rotation.team_id, RotationVersion.members, RotationVersion.params)
+            .join(RotationVersion.rotation).where(Rotation.team_id.in_(chunk))
         ):
-            members[team_id].update(m for m in listed or () if isinstance(m, int))
+            members[team_id].update(people_named(listed, params))
         for team in teams:
             if team.fallback_person_id:
                 members[team.id].add(team.fallback_person_id)
@@ -409,6 +428,19 @@ def load_teams(
                 leaves_of[leave.person_id].append(
                     LeaveRecord(leave.id, leave.person_id, person.view, leave.start, leave.end)
                 )
+        requests = defaultdict(list)
+        for item in dbsession.scalars(
+            select(ShiftRequest).where(ShiftRequest.team_id.in_(chunk), ShiftRequest.status.in_(LIVE_STATUSES))
+        ):
+            person = people.get(item.requester_id) or _late_person(dbsession, people, item.requester_id)
+            colleague = item.with_person_id and (
+                people.get(item.with_person_id) or _late_person(dbsession, people, item.with_person_id)
+            )
+            if person is not None:
+                requests[item.team_id].append(RequestRecord(
+                    item.id, item.kind, item.status, item.role, item.start, item.end, person.view,
+                    colleague.view if colleague else None,
+                ))
         for team in teams:
             record = team_record(team, holidays[team.id])
             team_members = tuple(sorted(members[team.id]))
@@ -422,6 +454,7 @@ def load_teams(
                 gaps=_ordered(gaps[team.id]),
                 conflicts=_ordered(conflicts[team.id]),
                 leaves=_ordered(leave for pid in sorted(watchers) for leave in leaves_of[pid]),
+                requests=_ordered(requests[team.id]),
             )
     return loaded
 
@@ -594,6 +627,9 @@ def _with_people(roster: TeamRoster, people: dict[int, PersonRecord]) -> TeamRos
 
     if all(current(s.person) is s.person for s in roster.shifts) and all(
         current(leave.person) is leave.person for leave in roster.leaves
+    ) and all(
+        current(item.person) is item.person and (item.with_person is None or current(item.with_person) is item.with_person)
+        for item in roster.requests
     ):
         return roster
     return replace(
@@ -602,6 +638,11 @@ def _with_people(roster: TeamRoster, people: dict[int, PersonRecord]) -> TeamRos
         leaves=tuple(
             leave if current(leave.person) is leave.person else replace(leave, person=current(leave.person))
             for leave in roster.leaves
+        ),
+        requests=tuple(
+            replace(item, person=current(item.person),
+                    with_person=current(item.with_person) if item.with_person is not None else None)
+            for item in roster.requests
         ),
     )
 

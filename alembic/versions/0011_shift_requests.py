@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('with_start', sa.DateTime(), nullable=True),
     sa.Column('with_end', sa.DateTime(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('offered', sa.JSON(), nullable=False),
     sa.Column('accepted_by_id', sa.Integer(), nullable=True),
     sa.Column('accepted_at', sa.DateTime(), nullable=True),
     sa.Column('override_id', sa.Integer(), nullable=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, UTCDateTime, utcnow
@@ -49,6 +49,8 @@ class ShiftRequest(Base):
     with_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     with_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Who was offered it when it was made (ids): they hear how it ends.
+    offered: Mapped[list[int]] = mapped_column(JSON, default=list)
     # Who took it, and when (before any approval).
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

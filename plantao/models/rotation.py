@@ -57,3 +57,14 @@ class RotationVersion(Base):
     turn_mode: Mapped[str] = mapped_column(String(16), default="calendar")
 
     rotation: Mapped[Rotation] = relationship(back_populates="versions")
+
+
+def people_named(members, params) -> set[int]:
+    """The people a rotation version names: its members, and any list of ids in a parameter
+    whose name ends in ``members`` (policies keep extra member orders there: the split
+    policy's night order, say)."""
+    named = {p for p in members or () if isinstance(p, int)}
+    for key, value in (params or {}).items():
+        if key.endswith("members") and isinstance(value, list):
+            named.update(p for p in value if isinstance(p, int))
+    return named

@@ -29,14 +29,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import event, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..datetimes import DateTimeError, isoformat, parse_instant, utcnow, zone
 from ..engine.eligibility import BUSY, Held, RuleSet, refusal
 from ..engine.rules import LeaveCalendar
 from ..models import Leave, Override, Person, Rotation, Shift, ShiftRequest, Team
 from ..models.request import KINDS, LIVE_STATUSES, STATUSES
-from ..models.revision import CHANGED
+from ..models.revision import CHANGED, bump_revision
 from ..notifications.events import COVER_REQUESTED, REQUEST_UPDATED
 from ..notifications.outbox import add_event
 from ..plugin_api import LeaveSpec
@@ -76,6 +76,8 @@ SHIFT_REQUEST_ACTION_SCHEMA = ACTION_SCHEMA = {
     "properties": {
         "person": {**ID_SCHEMA, "description": "who acts, when an admin acts for them"},
         "note": {"type": "string", "maxLength": 500},
+        "version": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
+                    "description": "the request's version as the client saw it: 409 if it has moved since"},
     },
 }
 
@@ -221,6 +223,17 @@ class RequestService:
         self._settle(item, utcnow())
         return item
 
+    def concerns(self, item: ShiftRequest, person_id: int | None) -> bool:
+        """Whether ``person_id`` is part of the request: requester, colleague, taker, offered it
+        when it was made, or (while open) may take it now."""
+        if person_id is None:
+            return False
+        if person_id in (item.requester_id, item.with_person_id, item.accepted_by_id) or person_id in (
+            item.offered or ()
+        ):
+            return True
+        return item.status == "open" and any(c.person_id == person_id for c in self.candidates(item))
+
     def find(self, request_id: int) -> ShiftRequest | None:
         """The request with ``request_id`` in any team, or None (routes that name no team)."""
         return self.dbsession.get(ShiftRequest, request_id) if 0 < request_id < 2**31 else None
@@ -307,6 +320,7 @@ class RequestService:
         item = ShiftRequest(
             team_id=team.id, kind=body["kind"], status="open", role=shift.role, start=start, end=end,
             requester_id=requester, note=body.get("note", ""), created_by=self.ctx.actor.credential, version=1,
+            offered=[],
         )
         if with_shift is not None:
             item.with_person_id = with_shift.person_id
@@ -320,11 +334,13 @@ class RequestService:
                               code="request.not_eligible", params={"rule": reason})
         self.dbsession.add(item)
         self.dbsession.flush()
+        # The team's pages list its live requests from the roster in memory.
+        bump_revision(self.dbsession, team)
         audit.record(self.dbsession, self.ctx.actor, "create", "request", item.id, None, request_json(item))
-        offered = self.candidates(item)
+        item.offered = [candidate.person_id for candidate in self.candidates(item)]
         add_event(self.dbsession, COVER_REQUESTED, team, {
             "request": self._payload(item),
-            "recipients": [candidate.person_id for candidate in offered],
+            "recipients": list(item.offered),
         })
         return item
 
@@ -348,6 +364,9 @@ class RequestService:
             raise Conflict(f"Request {item.id} is {item.status}: it cannot be {action}ed now.",
                            {"status": item.status}, code="request.not_" + expected[0],
                            params={"id": item.id, "status": item.status})
+        if "version" in body and body["version"] != item.version:
+            raise Conflict(f"Request {item.id} has changed since (version {item.version}): read it again.",
+                           {"version": item.version}, code="request.moved", params={"id": item.id})
         before = request_json(item)
         note = body.get("note")
         if action == "accept":
@@ -359,6 +378,8 @@ class RequestService:
                               code="request.not_requester")
             self._close(item, "cancelled", now)
         elif action == "approve":
+            # Leave, another shift or the rules may have come in the way since it was accepted.
+            self._check_still_eligible(team, item, item.accepted_by_id)
             self._apply(team, item)
             self._close(item, "done", now)
         else:
@@ -367,6 +388,7 @@ class RequestService:
             item.note = (item.note + "\n" if item.note else "") + note
         item.version += 1
         self.dbsession.flush()
+        bump_revision(self.dbsession, team)
         audit.record(self.dbsession, self.ctx.actor, action, "request", item.id, before, request_json(item))
         self._tell(team, item, action)
         return item
@@ -384,12 +406,11 @@ class RequestService:
             raise Invalid("Only the colleague the swap names accepts it.",
                           [Detail("person", "is not the colleague named", "request.not_offered")],
                           code="request.not_offered")
-        eligible = {candidate.person_id for candidate in self._eligible(team, item, [person_id])}
-        if person_id not in eligible:
-            raise Invalid("This person may not take this interval: the rotation's rules, their leave or "
-                          "another shift of theirs stand in the way.",
-                          [Detail("person", "is not eligible", "request.not_eligible", {"rule": ""})],
-                          code="request.not_eligible", params={"rule": ""})
+        if item.kind == "cover" and person_id not in self._colleagues(team, item):
+            raise Invalid("Only the team's members take its cover requests.",
+                          [Detail("person", "is not a member of the team", "request.not_offered")],
+                          code="request.not_offered")
+        self._check_still_eligible(team, item, person_id)
         item.accepted_by_id = person_id
         item.accepted_at = now
         if team.swap_approval == "admin":
@@ -397,6 +418,19 @@ class RequestService:
             return
         self._apply(team, item)
         item.status = "done"
+
+    def _check_still_eligible(self, team: Team, item: ShiftRequest, person_id: int) -> None:
+        """Refuse when ``person_id`` may not take the request now (rules, leave, another shift),
+        or, for a swap, when the requester may no longer take the colleague's shift."""
+        eligible = {candidate.person_id for candidate in self._eligible(team, item, [person_id])}
+        reason = None if person_id in eligible else ""
+        if reason is None and item.kind == "swap":
+            reason = self._swap_refusal(team, item)
+        if reason is not None:
+            raise Invalid("This person may not take this interval: the rotation's rules, their leave or "
+                          "another shift of theirs stand in the way.",
+                          [Detail("person", "is not eligible", "request.not_eligible", {"rule": reason})],
+                          code="request.not_eligible", params={"rule": reason})
 
     def _apply(self, team: Team, item: ShiftRequest) -> None:
         """Record the override(s) the request becomes, through the override service."""
@@ -426,6 +460,20 @@ class RequestService:
 
     # -- settling: expired and obsolete ---------------------------------------------
 
+    def settle_due(self, now: datetime | None = None) -> int:
+        """Expire every live request whose interval (or swapped shift) has started, in any team;
+        return how many.  Nothing else touches a request nobody reads."""
+        now = now or utcnow()
+        due = list(self.dbsession.scalars(
+            select(ShiftRequest).where(
+                ShiftRequest.status.in_(LIVE_STATUSES),
+                or_(ShiftRequest.start <= now, ShiftRequest.with_start <= now),
+            ).order_by(ShiftRequest.team_id, ShiftRequest.id)
+        ))
+        for item in due:
+            self._settle(item, now)
+        return sum(1 for item in due if item.status not in LIVE_STATUSES)
+
     def _settle_team(self, team: Team, now: datetime) -> None:
         for item in self.dbsession.scalars(
             select(ShiftRequest).where(ShiftRequest.team_id == team.id, ShiftRequest.status.in_(LIVE_STATUSES))
@@ -444,7 +492,9 @@ class RequestService:
             return
         if not holds_lock(self.dbsession, item.team):
             lock_team(self.dbsession, item.team)
-            self.dbsession.refresh(item)
+        # Read before the lock (or earlier in this transaction): another writer
+        # may have accepted it meanwhile.
+        self.dbsession.refresh(item)
         status = self._settled_status(item, now)
         if status is None:
             return
@@ -453,6 +503,7 @@ class RequestService:
         item.decided_at = now
         item.version += 1
         self.dbsession.flush()
+        bump_revision(self.dbsession, item.team)
         audit.record(self.dbsession, self.ctx.actor, status, "request", item.id, before, request_json(item))
         self._tell(item.team, item, status)
 
@@ -616,11 +667,99 @@ class RequestService:
         return request_json(item, names)
 
     def _tell(self, team: Team, item: ShiftRequest, step: str) -> None:
-        """A ``request_updated`` event for the people concerned: requester, colleague, taker."""
+        """A ``request_updated`` event for the people concerned: requester, colleague, taker, and
+        (when the offer ends) whoever was offered it."""
         people = [p for p in (item.requester_id, item.with_person_id, item.accepted_by_id) if p]
+        if step in ("accept", "cancel", "expired", "obsolete"):
+            # Whoever was offered it hears that it is no longer to be had.
+            people += list(item.offered or ())
         add_event(self.dbsession, REQUEST_UPDATED, team, {
             "request": self._payload(item), "step": step, "recipients": list(dict.fromkeys(people)),
         })
+
+    # -- the pages' lists -----------------------------------------------------------
+
+    def of_person(self, person_id: int, *, closed: int = 5) -> list[ShiftRequest]:
+        """``person_id``'s own requests (as requester): the live ones, then the last ``closed``
+        closed ones, newest first each (a person's page)."""
+        now = utcnow()
+        live = list(self.dbsession.scalars(
+            select(ShiftRequest).where(ShiftRequest.requester_id == person_id,
+                                       ShiftRequest.status.in_(LIVE_STATUSES))
+            .order_by(ShiftRequest.id.desc()).limit(50)
+        ))
+        for item in live:
+            self._settle(item, now)
+        still = [item for item in live if item.status in LIVE_STATUSES]
+        ended = list(self.dbsession.scalars(
+            select(ShiftRequest).where(ShiftRequest.requester_id == person_id,
+                                       ShiftRequest.status.not_in(LIVE_STATUSES))
+            .order_by(ShiftRequest.id.desc()).limit(closed)
+        )) if closed > 0 else []
+        # Settling flushed: a request that expired just now is among the closed ones.
+        return [*still, *ended]
+
+    def offers_for(self, person_id: int, *, limit: int = 20) -> list[ShiftRequest]:
+        """The open requests ``person_id`` may take now, newest first: swaps naming them, and
+        covers of the teams they were on call in lately or will be, where they are among
+        :meth:`candidates`.  At most ``limit`` requests are weighed."""
+        now = utcnow()
+        # The teams of the person's recent and coming shifts bound the search: a cover
+        # goes to the members of the team's rotations, who hold its shifts.
+        teams = select(Shift.team_id).where(Shift.person_id == person_id, Shift.end > now - HISTORY).distinct()
+        found = list(self.dbsession.scalars(
+            select(ShiftRequest).where(
+                ShiftRequest.status == "open", ShiftRequest.requester_id != person_id, ShiftRequest.start > now,
+                or_(ShiftRequest.with_person_id == person_id,
+                    (ShiftRequest.kind == "cover") & ShiftRequest.team_id.in_(teams)),
+            ).order_by(ShiftRequest.id.desc()).limit(limit)
+        ))
+        offers = []
+        for item in found:
+            self._settle(item, now)
+            if item.status != "open":
+                continue
+            if item.kind == "swap":
+                offers.append(item)
+            elif person_id in self._colleagues(item.team, item) and self._eligible(item.team, item, [person_id]):
+                offers.append(item)
+        return offers
+
+    def live_of_team(self, team_id: int, *, limit: int = 50) -> list[tuple[ShiftRequest, str, str | None]]:
+        """The team's live requests whose interval is still ahead, soonest first, each with the
+        requester's name and (a swap) the colleague's, nothing written: the team page is a hot
+        read, so they come from the roster in memory (every change to a request moves the
+        team's revision); only without it, one read of the ``(team_id, status)`` index."""
+        now = utcnow()
+        roster = self.ctx.roster.snapshot().teams.get(team_id) if self.ctx.roster is not None else None
+        if roster is not None:
+            return [(item, item.person.name, item.with_person.name if item.with_person else None)
+                    for item in roster.requests if item.start > now][:limit]
+        requester, colleague = aliased(Person), aliased(Person)
+        rows = self.dbsession.execute(
+            select(ShiftRequest, requester.name, colleague.name)
+            .join(requester, requester.id == ShiftRequest.requester_id)
+            .outerjoin(colleague, colleague.id == ShiftRequest.with_person_id)
+            .where(ShiftRequest.team_id == team_id, ShiftRequest.status.in_(LIVE_STATUSES),
+                   ShiftRequest.start > now)
+            .order_by(ShiftRequest.start, ShiftRequest.id).limit(limit)
+        ).all()
+        return [(item, name, with_name) for item, name, with_name in rows
+                if item.kind != "swap" or (item.with_start and item.with_start > now)]
+
+    def swap_choices(self, team_id: int, person_id: int, *, weeks: int = 8,
+                     limit: int = 300) -> list[tuple[int, str, datetime, datetime, str]]:
+        """Colleagues' shifts in the team that start in the next ``weeks`` weeks, soonest first,
+        as ``(shift id, role, start, end, name)``: what a swap may be proposed with."""
+        now = utcnow()
+        rows = self.dbsession.execute(
+            select(Shift.id, Shift.role, Shift.start, Shift.end, Person.name)
+            .join(Person, Person.id == Shift.person_id)
+            .where(Shift.team_id == team_id, Shift.person_id != person_id, Shift.start > now,
+                   Shift.start < now + timedelta(weeks=weeks))
+            .order_by(Shift.start, Shift.id).limit(limit)
+        ).all()
+        return [tuple(row) for row in rows]
 
 
 def _in_effect(rotation: Rotation, instant: datetime):

@@ -24,6 +24,7 @@ from ..engine.materialize import Handover, effective_instant, plan_materializati
 from ..models import Leave, Override, Person, RosterConflict, RosterGap, Rotation, Shift, Team
 from ..notifications.outbox import record_roster_changes
 from ..models.revision import CHANGED, PATCHES, bump_revision
+from ..models.rotation import people_named
 from ..read_model import WINDOW_BEHIND, prepare_patch
 from .context import ServiceContext
 from .errors import Detail, Invalid
@@ -731,10 +732,4 @@ def _mentions(version, person_id: int) -> bool:
 
 def _version_people(version) -> set[int]:
     """The people a rotation version names."""
-    named = {p for p in version.members or () if isinstance(p, int)}
-    # Policies keep extra member orders in their parameters (the split
-    # policy's night order, say): any list of ids named *members counts.
-    for key, value in (version.params or {}).items():
-        if key.endswith("members") and isinstance(value, list):
-            named.update(p for p in value if isinstance(p, int))
-    return named
+    return people_named(version.members, version.params)

@@ -39,6 +39,7 @@ from ..datetimes import utcnow, zone
 from ..read_model import ReadModel
 from ..i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, Formatter, countdown, safe_next, translate
 from ..models import Person
+from ..models.request import LIVE_STATUSES
 from ..resources import STATIC_DIR, template
 from ..routes import public_route_url
 from ..services.month import CalendarService, first_of_month
@@ -46,6 +47,7 @@ from ..services.errors import Invalid, NotFound
 from ..services.notification_settings import NotificationService
 from ..services.oncall import OnCallService, ShiftView, TeamOnCall
 from ..services.people import PersonService, feed_link_opens_preferences
+from ..services.requests import STATUS_TITLES, RequestService
 from ..security import ADMIN, PERSON
 from ..services.contacts import FULL_CONTACTS, OnDuty, ReaderContacts, display_phone, phone_uri
 from .admin import localized
@@ -53,6 +55,7 @@ from .api import contacts as request_contacts
 from .preferences import (
     error_keys, form_values, personal_channels, preferences_body, preferences_matrix,
 )
+from .requests import KIND_LABELS, acting_as
 from .services import shared
 
 #: Distinct person colours in the stylesheet (``.person-0`` ... ``.person-7``).
@@ -332,7 +335,7 @@ def month_param(request, today: date) -> date:
 
 def person_param(request) -> int | None:
     raw = request.params.get("person", "")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 0 < int(raw) < 2**31 else None
 
 
 @view_config(route_name="team", request_method="GET", renderer=template("team.pt"), permission="view")
@@ -390,7 +393,32 @@ def team_page(request):
         "agenda": agenda,
         "feed": feed_links(request, team=team),
         "tz_name": fmt.tz_name(state.at),
+        "live_requests": team_requests(request, team, fmt),
     }
+
+
+def team_requests(request, team, fmt: Formatter) -> list[dict]:
+    """The team's live cover and swap requests, for whoever reads the team page.
+
+    The page is a hot read: they come from the roster in memory (see
+    :meth:`RequestService.live_of_team`).  Requests whose interval has
+    started are left out (the keeper settles them as expired).
+    """
+    found = request.find_service(RequestService).live_of_team(team.id)
+    return [
+        {
+            "id": item.id,
+            "kind": translate(request, KIND_LABELS.get(item.kind, item.kind)),
+            "role": item.role,
+            "period": f"{fmt.datetime(item.start)} – {fmt.datetime(item.end)}",
+            "requester": name,
+            "with_person": with_name,
+            "status": item.status,
+            "status_label": translate(request, STATUS_TITLES.get(item.status, item.status)),
+            "url": request.route_path("request", slug=team.slug, id=item.id),
+        }
+        for item, name, with_name in found
+    ]
 
 
 #: How a request opens a person's own page (:func:`own_access`).
@@ -473,21 +501,28 @@ def person_values(request, person: Person, own: OwnAccess | None, *, preferences
     authenticated = request.plantao_identity is not None
     # The person's own page shows them every contact of theirs.
     contacts = ReaderContacts(FULL_CONTACTS) if own else request_contacts(request)
+    asks = own is not None and own.kind in (ACTION_LINK, LINKED_ACCOUNT) and acting_as(request) == person.id
+    lists = own_requests(request, person, own) if asks else None
+    choices: dict[int, list] = {}
     rows = []
     for team, shift in upcoming:
         fmt = Formatter(request.locale_name, team.timezone)
-        rows.append(
-            {
-                "team": team,
-                "team_url": request.route_path("team", slug=team.slug),
-                "shift": shift,
-                "day": fmt.day(shift.start),
-                "start": fmt.datetime(shift.start),
-                "end": fmt.datetime(shift.end),
-                "now": shift.start <= moment < shift.end,
-                "override": shift.source == "override",
-            }
-        )
+        row = {
+            "team": team,
+            "team_url": request.route_path("team", slug=team.slug),
+            "shift": shift,
+            "day": fmt.day(shift.start),
+            "start": fmt.datetime(shift.start),
+            "end": fmt.datetime(shift.end),
+            "now": shift.start <= moment < shift.end,
+            "override": shift.source == "override",
+            "ask": None,
+        }
+        if asks and shift.start > moment:
+            if team.id not in choices:
+                choices[team.id] = request.find_service(RequestService).swap_choices(team.id, person.id)
+            row["ask"] = ask_forms(request, person, own, team, shift, fmt, choices[team.id], lists["mine"])
+        rows.append(row)
     return {
         "person": person,
         "css": person_class(person.id),
@@ -499,7 +534,71 @@ def person_values(request, person: Person, own: OwnAccess | None, *, preferences
         "own_link": own is not None,
         "old_link_until": old_link_notice(request, own),
         "prefs": own_preferences_form(request, person, own, preferences, preference_errors) if own else None,
+        # Only the person themselves asks and answers: never through the old feed link.
+        "requests": lists,
     }
+
+
+def _local_input(fmt: Formatter, instant: datetime) -> str:
+    """``instant`` as a ``datetime-local`` input writes it, in the team's zone."""
+    return fmt.local(instant).strftime("%Y-%m-%dT%H:%M")
+
+
+def ask_forms(request, person: Person, own: OwnAccess, team, shift: ShiftView, fmt: Formatter,
+              choices: list, mine: list[dict]) -> dict:
+    """What the cover and swap forms of one of the person's shifts carry.
+
+    A live request of theirs already about this shift is linked instead (the
+    service would refuse a second one).
+    """
+    asked = next((item for item in mine if item["live"] and item["team_id"] == team.id
+                  and item["role"] == shift.role and item["start"] < shift.end and item["end"] > shift.start), None)
+    return {
+        "action": request.route_url("person.requests", id=person.id, _query=own.query()),
+        "csrf_token": get_csrf_token(request),
+        "shift_id": shift.id,
+        "min": _local_input(fmt, shift.start),
+        "max": _local_input(fmt, shift.end),
+        "asked": asked,
+        # Colleagues' shifts that do not overlap this one (the service refuses those).
+        "choices": [
+            {"id": shift_id, "label": f"{name}{'' if role == shift.role else ' · ' + role}: "
+                                      f"{fmt.datetime(start)} – {fmt.datetime(end)}"}
+            for shift_id, role, start, end, name in choices
+            if not (start < shift.end and shift.start < end)
+        ],
+    }
+
+
+def own_requests(request, person: Person, own: OwnAccess) -> dict:
+    """The person's own requests (live, then the last closed) and the open ones they may take."""
+    service = request.find_service(RequestService)
+    mine = service.of_person(person.id)
+    offers = service.offers_for(person.id)
+    names = service.names([*mine, *offers])
+
+    def summary(item) -> dict:
+        fmt = Formatter(request.locale_name, item.team.timezone)
+        return {
+            "id": item.id,
+            "team_id": item.team_id,
+            "team": item.team.name,
+            "kind": translate(request, KIND_LABELS.get(item.kind, item.kind)),
+            "role": item.role,
+            "start": item.start,
+            "end": item.end,
+            "period": f"{fmt.datetime(item.start)} – {fmt.datetime(item.end)}",
+            "requester": names.get(item.requester_id, ""),
+            "with_person": names.get(item.with_person_id) if item.with_person_id else None,
+            "with_period": f"{fmt.datetime(item.with_start)} – {fmt.datetime(item.with_end)}"
+            if item.kind == "swap" and item.with_start else None,
+            "status": item.status,
+            "status_label": translate(request, STATUS_TITLES.get(item.status, item.status)),
+            "live": item.status in LIVE_STATUSES,
+            "url": request.route_url("request", slug=item.team.slug, id=item.id, _query=own.query()),
+        }
+
+    return {"mine": [summary(item) for item in mine], "offers": [summary(item) for item in offers]}
 
 
 def old_link_notice(request, own: OwnAccess | None) -> str | None:

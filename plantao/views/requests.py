@@ -91,7 +91,7 @@ def error_messages(request, error: ServiceError) -> list[str]:
 def as_id(raw: str | None) -> int | str:
     """A form's id field as the service's schema wants it (a number, else the text, refused there)."""
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and int(raw) <= MAX_ID else raw
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) <= MAX_ID else raw
 
 
 # -- who reads, and as whom --------------------------------------------------------
@@ -197,14 +197,20 @@ def team_of(request, slug: str) -> Team:
 def request_page(request):
     """Open to readers of the roster, and to a person's action link or linked account."""
     refuse_wrong_link(request)
-    if acting_as(request) is None and not request.has_permission("view"):
+    me = acting_as(request)
+    may_read = request.has_permission("view")
+    if me is None and not may_read:
         raise HTTPForbidden()
     team = team_of(request, request.matchdict["slug"])
     request_id = int(request.matchdict["id"])
+    service = request.find_service(RequestService)
     try:
-        item = request.find_service(RequestService).get(team, request_id)
+        item = service.get(team, request_id)
     except NotFound:
         raise HTTPNotFound() from None
+    if not may_read and not service.concerns(item, me):
+        # A private roster: an action link opens only the requests its person is part of.
+        raise HTTPNotFound()
     return request_values(request, team, item)
 
 

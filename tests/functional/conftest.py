@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+# The scenario of cover and swap requests (team infra, a daily rotation of four).
+from tests.functional.request_scenario import daily, people, requests_admin, tokens  # noqa: F401
+
 #: The zone of the ``settings`` fixture (PLANTAO_TIMEZONE), and so of new teams.
 SAO_PAULO = "America/Sao_Paulo"
 

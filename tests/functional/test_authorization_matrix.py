@@ -123,7 +123,7 @@ def filled(template: str, slug: str) -> str:
     person = "/people/" in template
     values = {"slug": slug, "id": PERSON_ID if person else "999999", "leave_id": "999999", "channel": "webhook",
               "action": "approve"}
-    return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: values[m.group(1)], template)
+    return re.sub(r"\{(\w+)(?::(?:[^{}]|\{[^{}]*\})*)?\}", lambda m: values[m.group(1)], template)
 
 
 @pytest.fixture

@@ -124,7 +124,7 @@ def test_request_bodies_are_the_schemas_the_services_validate_with(document):
 def served_operations(app) -> set[tuple[str, str]]:
     """(path template, method) of every view the app serves under /api/v1."""
     patterns = {
-        route.name: re.sub(r"\{(\w+):[^}]*\}", r"{\1}", route.pattern)
+        route.name: re.sub(r"\{(\w+):(?:[^{}]|\{[^{}]*\})*\}", r"{\1}", route.pattern)
         for route in app.registry.getUtility(IRoutesMapper).get_routes()
         if route.pattern.startswith(API + "/")
     }
@@ -163,7 +163,7 @@ def test_the_operations_are_the_views_with_their_docstrings(app, document):
     """Each operation comes from one registered view: its docstring is the summary."""
     operations = {(path, method): op for path, item in document["paths"].items() for method, op in item.items()}
     patterns = {
-        route.name: re.sub(r"\{(\w+):[^}]*\}", r"{\1}", route.pattern)
+        route.name: re.sub(r"\{(\w+):(?:[^{}]|\{[^{}]*\})*\}", r"{\1}", route.pattern)
         for route in app.registry.getUtility(IRoutesMapper).get_routes()
     }
     seen = 0

@@ -121,6 +121,7 @@ def test_of_two_horizon_keepers_only_the_leader_refreshes(postgresql_url, pg_eng
     other_engine = create_database_engine(postgresql_url)
     rounds: list[str] = []
     monkeypatch.setattr(horizon, "refresh_stale_teams", lambda registry: rounds.append(registry["name"]))
+    monkeypatch.setattr(horizon, "settle_due_requests", lambda registry: 0)
     keepers = [
         HorizonKeeper(FakeRegistry(dbengine=engine, name=name), interval=0.02)
         for engine, name in ((pg_engine, "a"), (other_engine, "b"))
@@ -145,6 +146,7 @@ def test_the_keeper_stops_and_lets_go(tmp_path, monkeypatch):
     engine = create_database_engine(f"sqlite:///{tmp_path / 'one.sqlite'}")
     released = threading.Event()
     monkeypatch.setattr(horizon, "refresh_stale_teams", lambda registry: None)
+    monkeypatch.setattr(horizon, "settle_due_requests", lambda registry: 0)
     keeper = HorizonKeeper(FakeRegistry(dbengine=engine), interval=0.01)
     monkeypatch.setattr(keeper.leadership, "release", released.set)  # what the thread does on its way out
     try:

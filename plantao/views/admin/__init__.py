@@ -136,6 +136,22 @@ MESSAGES_BY_CODE: dict[str, str] = {
     "not_in_future": "Must be in the future.",
     "not_found.account": "There is no such account.",
     "not_found.token": "There is no live API token with id ${id}.",
+    "not_found.request": "This team has no request with id ${id}.",
+    "request.not_open": "Request ${id} is no longer open.",
+    "request.not_awaiting_approval": "Request ${id} is not waiting for approval.",
+    "request.not_requester": "Only the requester cancels a request.",
+    "request.person_required": "Say who acts for the request.",
+    "request.own": "A requester cannot take their own request.",
+    "request.not_offered": "Only the colleague the swap names accepts it.",
+    "request.not_eligible": "This person may not take it: the rotation's rules, their leave or another shift stand in the way.",
+    "request.not_own_shift": "This shift is not the requester's.",
+    "request.outside_shift": "The part asked about must lie within the shift.",
+    "request.started": "This time has already started: ask about the part still ahead.",
+    "request.overlap": "The colleague's shift overlaps the time asked about.",
+    "request.cover_with_shift": "Only a swap names a colleague's shift.",
+    "request.duplicate": "Request ${id} already asks about this time; cancel it first.",
+    "invalid.request_status": "Unknown request status.",
+    "request.moved": "Request ${id} has changed since you read it: look at it again.",
 }
 
 

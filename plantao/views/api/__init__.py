@@ -158,7 +158,9 @@ def no_content(request):
 
 def path_int(request, name: str) -> int:
     """An id from the path (routes only match digits); one that cannot exist is a 404."""
-    value = int(request.matchdict[name])
+    raw = request.matchdict[name]
+    # A few thousand digits would not even convert (Python's limit on int strings).
+    value = int(raw) if len(raw) <= 10 else MAX_ID + 1
     if value > MAX_ID:
         raise NotFound(f"No such {name}: {value}.", code="not_found.id", params={"name": name, "value": value})
     return value

@@ -406,7 +406,7 @@ def _operation(pattern: str, method: str, view, permission, components: dict) ->
         operation["description"] = description
     operation["security"] = security
 
-    in_path = re.findall(r"\{(\w+)", pattern)
+    in_path = re.findall(r"\{([A-Za-z_]\w*)[:}]", pattern)
     params = [name for name in in_path if name not in documentation.params] + list(documentation.params)
     for name in params:
         known = components["parameters"].get(name)
@@ -462,7 +462,7 @@ def _answer(documentation: Documentation, components: dict, where: str) -> dict:
 def _paths(views: tuple, components: dict) -> dict:
     paths: dict[str, dict] = {}
     for pattern, method, view, permission in views:
-        path = re.sub(r"\{(\w+):[^}]*\}", r"{\1}", pattern)
+        path = re.sub(r"\{(\w+):(?:[^{}]|\{[^{}]*\})*\}", r"{\1}", pattern)
         paths.setdefault(path, {})[method.lower()] = _operation(pattern, method, view, permission, components)
     seen: dict[str, str] = {}
     for path, item in paths.items():

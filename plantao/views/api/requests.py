@@ -8,7 +8,8 @@ from pyramid.view import view_config, view_defaults
 
 from ...security import acting_person, may_act_for_others
 from ...services.errors import BadRequest
-from ...services.requests import RequestService, request_json
+from ...services.requests import ACTION_SCHEMA, REQUEST_SCHEMA, RequestService, request_json
+from ...services.validation import validate
 from ...services.teams import TeamService
 from . import json_body, path_int
 from .documentation import documented
@@ -50,12 +51,13 @@ class RequestsAPI:
         obsolete) and `person` (as requester, colleague or taker).
         """
         person = self.request.params.get("person")
-        if person is not None and not (person.isdigit() and 0 < int(person) < 2**31):
+        if person is not None and not (person.isascii() and person.isdigit() and len(person) <= 10
+                                       and 0 < int(person) < 2**31):
             raise BadRequest("person must be a person's id.", code="query.person")
         items = self.requests.list(self.team, status=self.request.params.get("status") or None,
                                    person=int(person) if person else None)
         names = self.requests.names(items)
-        return {"requests": [request_json(item, names) for item in items]}
+        return {"requests": [self._shown(request_json(item, names)) for item in items]}
 
     @documented("getRequest", "Request", "the request, with who may take it", errors=(404,))
     @view_config(route_name="api.request", request_method="GET", permission="view")
@@ -78,10 +80,15 @@ class RequestsAPI:
         or a write token of the team may give `person`.
         """
         body = json_body(self.request)
-        person = self._person(body)
-        body.pop("person", None)
-        if person is None and not may_act_for_others(self.request.plantao_identity or {}, self.team.slug):
-            raise HTTPForbidden(result=Denied("Only a person, or a credential acting for one, asks."))
+        validate(REQUEST_SCHEMA, body)
+        identity = self.request.plantao_identity or {}
+        if "person" not in body and may_act_for_others(identity, self.team.slug):
+            # An admin asking for somebody: the shift's holder, whoever they are.
+            person = None
+        else:
+            person = self._person(body)
+            if person is None:
+                raise HTTPForbidden(result=Denied("Only a person, or a credential acting for one, asks."))
         item = self.requests.create(self.team, body, person)
         self.request.response.status = 201
         return self._answer(item)
@@ -101,6 +108,7 @@ class RequestsAPI:
         """
         action = self.request.matchdict["action"]
         body = json_body(self.request) if self.request.body else {}
+        validate(ACTION_SCHEMA, body)
         identity = self.request.plantao_identity or {}
         if action in ("approve", "decline"):
             if not may_act_for_others(identity, self.team.slug):
@@ -108,13 +116,19 @@ class RequestsAPI:
             person = None
         else:
             person = self._person(body)
-        body.pop("person", None)
         item = self.requests.act(self.team, path_int(self.request, "id"), action, person, body)
         return self._answer(item)
 
+    def _shown(self, body: dict) -> dict:
+        """``body`` as this reader may see it: the credential that decided (an account's email, a
+        token's name) is for readers of the audit log only."""
+        if body["decided_by"] is not None and not self.request.has_permission("audit"):
+            body["decided_by"] = None
+        return body
+
     def _answer(self, item) -> dict:
         names = self.requests.names([item])
-        body = request_json(item, names)
+        body = self._shown(request_json(item, names))
         body["candidates"] = [
             {"person": c.person_id, "name": c.name, "hours_90d": c.hours}
             for c in (self.requests.candidates(item) if item.status == "open" else ())

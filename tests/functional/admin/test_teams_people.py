@@ -66,6 +66,16 @@ def test_editing_and_deleting_a_team(admin, api, csrf):
     assert api.get("/api/v1/teams")["teams"] == []
 
 
+def test_the_team_form_sets_whether_accepted_requests_wait_for_approval(admin, api):
+    api.post("/api/v1/teams", {"slug": "infra", "name": "Infra"})
+    form = admin.get("/admin/teams/infra").forms[1]
+    assert form["swap_approval"].value == "none"
+    form["swap_approval"] = "admin"
+    form.submit(status=303)
+    assert api.get("/api/v1/teams/infra")["swap_approval"] == "admin"
+    assert "Aguardam a aprovação" in admin.get("/admin/teams/infra").text
+
+
 def test_a_form_posted_without_this_session_s_token_changes_nothing(admin, api):
     admin.post("/admin/teams/new", {"slug": "infra", "name": "Infra", "csrf_token": "forged"}, status=400)
     assert api.get("/api/v1/teams")["teams"] == []

@@ -16,53 +16,8 @@ from sqlalchemy import select
 
 from plantao.models import OutboxEvent, Override, Person, ShiftRequest
 
-from zoneinfo import ZoneInfo
 
-API = "/api/v1/teams/infra/requests"
-
-
-def iso_local(day, clock: str = "09:00") -> str:
-    return datetime.combine(day, datetime.strptime(clock, "%H:%M").time(), tzinfo=ZoneInfo("America/Sao_Paulo")).isoformat()
-
-
-@pytest.fixture
-def people(admin):
-    return {name: admin.post("/api/v1/people", {"name": name}, status=201).json for name in ("Ana", "Bia", "Caio", "Davi")}
-
-
-@pytest.fixture
-def tokens(people, clean_engine):
-    """Each person's action token, as stored."""
-    with clean_engine.connect() as connection:
-        return dict(connection.execute(select(Person.name, Person.action_token)).all())
-
-
-def make_daily(admin, people, monday, rules=None):
-    admin.post("/api/v1/teams", {"slug": "infra", "name": "Infra"}, status=201)
-    body = {
-        "name": "Diário", "policy": "daily", "members": [people[n]["id"] for n in ("Ana", "Bia", "Caio", "Davi")],
-        "start": iso_local(monday - timedelta(weeks=4), "09:00"),
-    }
-    if rules:
-        body["rules"] = rules
-    return admin.post("/api/v1/teams/infra/rotations", body, status=201).json
-
-
-@pytest.fixture
-def daily(admin, people, monday):
-    return make_daily(admin, people, monday)
-
-
-def shift_of(testapp, name: str, day, role="primary") -> dict:
-    """The shift ``name`` holds starting on ``day`` at 09:00 (or the first of theirs from then)."""
-    found = testapp.get("/api/v1/teams/infra/shifts", params={
-        "start": iso_local(day, "09:00"), "end": iso_local(day + timedelta(days=8), "09:00"), "limit": 500,
-    }).json["shifts"]
-    return next(s for s in found if s["person"]["name"] == name and s["role"] == role)
-
-
-def holder(testapp, instant: str) -> str:
-    return testapp.get("/api/v1/teams/infra/oncall", params={"at": instant}).json["oncall"][0]["person"]["name"]
+from tests.functional.request_scenario import API, holder, iso_local, make_daily, shift_of
 
 
 def as_person(testapp, tokens, name, url, body=None, **kw):
@@ -369,3 +324,131 @@ def test_two_colleagues_accepting_at_the_same_instant_make_one_override(
     assert len(after) == len(before) + 1
     winner = next(name for name, status in answers.items() if status == 200)
     assert holder(testapp, iso_local(monday, "12:00")) == winner
+
+
+# -- what a fresh review found ---------------------------------------------------------------
+
+
+@pytest.fixture
+def outsider(admin, clean_engine):
+    """Zé, a person in no rotation, with his action token."""
+    ze = admin.post("/api/v1/people", {"name": "Zé"}, status=201).json
+    with clean_engine.connect() as connection:
+        token = connection.execute(select(Person.action_token).where(Person.id == ze["id"])).scalar_one()
+    return ze, token
+
+
+def test_only_the_teams_members_take_a_cover(testapp, admin, people, tokens, daily, monday, outsider):
+    ze, token = outsider
+    shift = shift_of(testapp, "Ana", monday)
+    asked = as_person(testapp, tokens, "Ana", API, {"kind": "cover", "shift": shift["id"]}, status=201).json
+
+    testapp.post_json(f"{API}/{asked['id']}/accept?token={token}", {}, status=422)
+    admin.post(f"{API}/{asked['id']}/accept", {"person": ze["id"]}, status=422)
+    assert testapp.get(f"{API}/{asked['id']}").json["status"] == "open"
+
+
+def test_a_swap_is_checked_again_on_both_sides_when_accepted(testapp, admin, people, tokens, daily, monday):
+    mine = shift_of(testapp, "Ana", monday)
+    theirs = shift_of(testapp, "Caio", monday + timedelta(days=1))
+    asked = as_person(testapp, tokens, "Ana", API,
+                      {"kind": "swap", "shift": mine["id"], "with_shift": theirs["id"]}, status=201).json
+    # Ana goes on leave over Caio's shift, which she would take.
+    day = datetime.fromisoformat(theirs["start"]).date()
+    admin.post(f"/api/v1/people/{people['Ana']['id']}/leave",
+               {"start": day.isoformat(), "end": (day + timedelta(days=2)).isoformat()}, status=201)
+
+    as_person(testapp, tokens, "Caio", f"{API}/{asked['id']}/accept", status=422)
+    assert holder(testapp, iso_local(monday, "12:00")) == "Ana"
+
+
+def test_approving_checks_the_taker_again(testapp, admin, people, tokens, daily, monday):
+    admin.patch("/api/v1/teams/infra", {"swap_approval": "admin"}, status=200)
+    shift = shift_of(testapp, "Ana", monday)
+    asked = as_person(testapp, tokens, "Ana", API, {"kind": "cover", "shift": shift["id"]}, status=201).json
+    as_person(testapp, tokens, "Bia", f"{API}/{asked['id']}/accept", status=200)
+    admin.post(f"/api/v1/people/{people['Bia']['id']}/leave",
+               {"start": monday.isoformat(), "end": (monday + timedelta(days=1)).isoformat()}, status=201)
+
+    admin.post(f"{API}/{asked['id']}/approve", {}, status=422)
+    assert testapp.get(f"{API}/{asked['id']}").json["status"] == "awaiting_approval"
+    assert holder(testapp, iso_local(monday, "12:00")) == "Ana"
+
+
+def test_bad_input_is_refused_not_a_500(testapp, admin, people, tokens, daily, monday):
+    shift = shift_of(testapp, "Ana", monday)
+    asked = admin.post(API, {"kind": "cover", "shift": shift["id"]}, status=201).json
+    testapp.get(API, params={"person": "²"}, status=400)
+    testapp.get(API, params={"person": "9" * 40}, status=400)
+    testapp.get(f"{API}/{'9' * 5000}", status=404)
+    admin.post(f"{API}/{asked['id']}/accept", {"person": "7"}, status=422)
+    admin.post(f"{API}/{asked['id']}/accept", {"person": 2**64}, status=422)
+    admin.post(API, {"kind": "cover", "shift": shift["id"], "person": "Ana"}, status=422)
+    as_person(testapp, tokens, "Ana", f"{API}/{asked['id']}/cancel", {"note": 5}, status=422)
+
+
+def test_who_decided_is_shown_to_readers_of_the_audit_log_only(testapp, admin, people, tokens, daily, monday):
+    shift = shift_of(testapp, "Ana", monday)
+    asked = as_person(testapp, tokens, "Ana", API, {"kind": "cover", "shift": shift["id"]}, status=201).json
+    as_person(testapp, tokens, "Ana", f"{API}/{asked['id']}/cancel", status=200)
+
+    assert testapp.get(f"{API}/{asked['id']}").json["decided_by"] is None
+    assert admin.get(f"{API}/{asked['id']}").json["decided_by"] == "person:Ana"
+
+
+def test_whoever_was_offered_a_cover_hears_that_it_ended(testapp, people, tokens, daily, monday, clean_engine):
+    shift = shift_of(testapp, "Ana", monday)
+    asked = as_person(testapp, tokens, "Ana", API, {"kind": "cover", "shift": shift["id"]}, status=201).json
+    as_person(testapp, tokens, "Ana", f"{API}/{asked['id']}/cancel", status=200)
+
+    with clean_engine.connect() as connection:
+        told = [p for (p,) in connection.execute(
+            select(OutboxEvent.payload).where(OutboxEvent.kind == "request_updated")).all()]
+    (cancelled,) = [p for p in told if p["step"] == "cancel"]
+    assert set(cancelled["recipients"]) == {people[n]["id"] for n in ("Ana", "Bia", "Caio", "Davi")}
+
+
+def test_an_untouched_request_expires_on_the_keepers_round(app, testapp, people, tokens, daily, monday, monkeypatch):
+    from plantao.horizon import settle_due_requests
+
+    shift = shift_of(testapp, "Ana", monday)
+    asked = as_person(testapp, tokens, "Ana", API, {"kind": "cover", "shift": shift["id"]}, status=201).json
+    assert settle_due_requests(app.registry) == 0
+    later = datetime.fromisoformat(shift["start"]) + timedelta(seconds=1)
+    monkeypatch.setattr("plantao.services.requests.utcnow", lambda: later)
+
+    assert settle_due_requests(app.registry) == 1
+    monkeypatch.undo()
+    assert testapp.get(f"{API}/{asked['id']}").json["status"] == "expired"
+
+
+def test_on_a_private_roster_an_action_link_opens_only_its_persons_requests(
+    app_with, admin_headers, people, monday, outsider, clean_engine,
+):
+    import webtest
+
+    private = webtest.TestApp(app_with(public_roster=False))
+    private.post_json("/api/v1/teams", {"slug": "infra", "name": "Infra"}, headers=admin_headers)
+    private.post_json("/api/v1/teams/infra/rotations", {
+        "name": "Diário", "policy": "daily", "members": [people[n]["id"] for n in ("Ana", "Bia", "Caio", "Davi")],
+        "start": iso_local(monday - timedelta(weeks=4), "09:00"),
+    }, headers=admin_headers)
+    with clean_engine.connect() as connection:
+        tokens = dict(connection.execute(select(Person.name, Person.action_token)).all())
+    shift = shift_of(type("Reader", (), {"get": lambda self, url, **kw: private.get(url, headers=admin_headers, **kw)})(),
+                     "Ana", monday)
+    asked = private.post_json(f"{API}?token={tokens['Ana']}", {"kind": "cover", "shift": shift["id"]}, status=201).json
+
+    private.get(f"/teams/infra/requests/{asked['id']}?token={tokens['Bia']}", status=200)
+    private.get(f"/teams/infra/requests/{asked['id']}?token={outsider[1]}", status=404)
+
+
+def test_an_action_may_insist_on_the_version_it_saw(testapp, admin, people, tokens, daily, monday):
+    shift = shift_of(testapp, "Ana", monday)
+    asked = as_person(testapp, tokens, "Ana", API, {"kind": "cover", "shift": shift["id"]}, status=201).json
+    assert asked["version"] == 1
+
+    moved = as_person(testapp, tokens, "Bia", f"{API}/{asked['id']}/accept", {"version": 2}, status=409).json
+    assert "changed since" in moved["error"]
+    assert as_person(testapp, tokens, "Bia", f"{API}/{asked['id']}/accept", {"version": 1}, status=200).json[
+        "version"] == 2

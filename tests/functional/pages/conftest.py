@@ -62,3 +62,9 @@ def shifts_json(testapp, admin_headers, today, roster):
     following = (first + timedelta(days=32)).replace(day=1)
     params = {"start": first.isoformat(), "end": following.isoformat()}
     return testapp.get("/api/v1/teams/infra/shifts", params=params, headers=admin_headers).json["shifts"]
+
+
+@pytest.fixture
+def admin(requests_admin):
+    """The JSON API with the admin credential (``get``, ``post``, ``patch``)."""
+    return requests_admin

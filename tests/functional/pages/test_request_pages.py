@@ -11,76 +11,18 @@ the panel.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import webtest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plantao.models import Person
 from plantao.services.accounts import AccountService
 from plantao.services.context import ServiceContext
 
 from tests.conftest import ADMIN_PASSWORD
 
-API = "/api/v1/teams/infra/requests"
+from tests.functional.request_scenario import API, holder, iso_local, shift_of
 PASSWORD = "correct horse battery staple"
-
-
-def iso_local(day, clock: str = "09:00") -> str:
-    moment = datetime.strptime(clock, "%H:%M").time()
-    return datetime.combine(day, moment, tzinfo=ZoneInfo("America/Sao_Paulo")).isoformat()
-
-
-@pytest.fixture
-def admin(testapp, admin_headers):
-    """The JSON API with the admin credential."""
-
-    class Client:
-        def get(self, url, **kw):
-            return testapp.get(url, headers=admin_headers, **kw)
-
-        def post(self, url, body, **kw):
-            return testapp.post_json(url, body, headers=admin_headers, **kw)
-
-        def patch(self, url, body, **kw):
-            return testapp.patch_json(url, body, headers=admin_headers, **kw)
-
-    return Client()
-
-
-@pytest.fixture
-def people(admin):
-    return {name: admin.post("/api/v1/people", {"name": name}, status=201).json for name in ("Ana", "Bia", "Caio", "Davi")}
-
-
-@pytest.fixture
-def tokens(people, clean_engine):
-    """Each person's action token, as stored."""
-    with clean_engine.connect() as connection:
-        return dict(connection.execute(select(Person.name, Person.action_token)).all())
-
-
-@pytest.fixture
-def daily(admin, people, monday):
-    admin.post("/api/v1/teams", {"slug": "infra", "name": "Infra"}, status=201)
-    return admin.post("/api/v1/teams/infra/rotations", {
-        "name": "Diário", "policy": "daily", "members": [people[n]["id"] for n in ("Ana", "Bia", "Caio", "Davi")],
-        "start": iso_local(monday - timedelta(weeks=4)),
-    }, status=201).json
-
-
-def shift_of(testapp, name: str, day) -> dict:
-    found = testapp.get("/api/v1/teams/infra/shifts", params={
-        "start": iso_local(day), "end": iso_local(day + timedelta(days=8)), "limit": 500,
-    }).json["shifts"]
-    return next(s for s in found if s["person"]["name"] == name)
-
-
-def holder(testapp, instant: str) -> str:
-    return testapp.get("/api/v1/teams/infra/oncall", params={"at": instant}).json["oncall"][0]["person"]["name"]
 
 
 @pytest.fixture
