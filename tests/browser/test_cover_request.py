@@ -1,7 +1,7 @@
 """A cover request answered in a real browser: headless Chromium from Debian.
 
-Ana asks for cover of one of her shifts through the JSON API with her
-action link (the person page's form is tested elsewhere); Caio opens the
+Ana asks for cover of one of her shifts on her own page, opened through
+her action link; Caio opens the
 request's page through his own action link, as the notification sends him,
 clicks "Aceitar", and the team's calendar shows him on that day, as an
 override.  The app, the browser and the skip rule are those of
@@ -70,13 +70,20 @@ def test_a_colleague_takes_a_cover_request_from_its_page(served, browser):  # no
     shift = next(s for s in shifts if s["person"]["name"] == "Ana")
     day = datetime.fromisoformat(shift["start"]).astimezone(SAO_PAULO).date()
 
-    # Ana asks, through her action link.
-    asked = call(base, "POST", f"/api/v1/teams/infra/requests?token={tokens['Ana']}",
-                 {"kind": "cover", "shift": shift["id"], "note": "consulta"}, admin=False)
-    assert {c["name"] for c in asked["candidates"]} == {"Bia", "Caio"}
+    # Ana asks for cover of that shift on her own page, opened through her action link.
+    browser.get(f"{base}/people/{people['Ana']['id']}?token={tokens['Ana']}")
+    ask = browser.find_element(
+        By.XPATH, f"//input[@name='shift' and @value='{shift['id']}']/ancestor::details[contains(@class, 'ask-cover')]")
+    ask.find_element(By.TAG_NAME, "summary").click()
+    ask.find_element(By.NAME, "note").send_keys("consulta")
+    follow(browser, ask.find_element(By.XPATH, ".//button[normalize-space()='Enviar pedido']"))
+    assert "/teams/infra/requests/" in browser.current_url, browser.current_url
+    request_id = int(browser.current_url.split("/requests/")[1].split("?")[0])
+    names = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "ol.candidates li")]
+    assert sorted(name.split(" (")[0] for name in names) == ["Bia", "Caio"]
 
     # Caio opens the request's page through his link and takes it.
-    browser.get(f"{base}/teams/infra/requests/{asked['id']}?token={tokens['Caio']}")
+    browser.get(f"{base}/teams/infra/requests/{request_id}?token={tokens['Caio']}")
     assert "Pedido de cobertura" in browser.find_element(By.TAG_NAME, "h1").text
     names = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "ol.candidates li")]
     assert sorted(name.split(" (")[0] for name in names) == ["Bia", "Caio"]

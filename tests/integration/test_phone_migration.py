@@ -78,8 +78,8 @@ def test_plantao_check_lists_stored_phones_that_are_not_numbers(tmp_path):
     engine = create_database_engine(f"sqlite:///{tmp_path / 'var' / 'plantao.sqlite3'}")
     with engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO people (name, phone, chat, active, feed_token, created_at, updated_at) "
-                 "VALUES ('Dora', 'ramal 42', '{}', 1, 'token', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+            text("INSERT INTO people (name, phone, chat, active, feed_token, action_token, created_at, updated_at) "
+                 "VALUES ('Dora', 'ramal 42', '{}', 1, 'token', 'action', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
         )
     engine.dispose()
     result = plantao("check")
