@@ -159,8 +159,11 @@ def no_content(request):
 def path_int(request, name: str) -> int:
     """An id from the path (routes only match digits); one that cannot exist is a 404."""
     raw = request.matchdict[name]
-    # A few thousand digits would not even convert (Python's limit on int strings).
-    value = int(raw) if len(raw) <= 10 else MAX_ID + 1
+    if len(raw) > 100:
+        # Thousands of digits would not even convert (Python's limit on int strings);
+        # the routes stop them, this is for any other caller.
+        raise NotFound(f"No such {name}.", code="not_found.id", params={"name": name, "value": raw[:20] + "…"})
+    value = int(raw)
     if value > MAX_ID:
         raise NotFound(f"No such {name}: {value}.", code="not_found.id", params={"name": name, "value": value})
     return value
