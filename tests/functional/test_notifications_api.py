@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from plantao.models import Person
@@ -37,7 +39,7 @@ def test_a_person_edits_their_own_preferences_through_their_secret_link(testapp,
     url = f"{API}/people/{person['id']}/notification-preferences"
     factory = app.registry["dbsession_factory"]
     with factory() as db:
-        token = db.scalar(select(Person.feed_token).where(Person.id == person["id"]))
+        token = db.scalar(select(Person.action_token).where(Person.id == person["id"]))
     testapp.get(url, status=401)
     testapp.get(url, params={"token": "wrong"}, status=401)
     body = {"language": "en", "reminders": False, "events": {"digest": ["email"]},
@@ -47,6 +49,19 @@ def test_a_person_edits_their_own_preferences_through_their_secret_link(testapp,
     assert saved["quiet_hours"] == {"start": "22:00", "end": "07:00"}
     assert testapp.get(url, headers=admin_headers).json == saved
     testapp.put_json(f"{url}?token={token}", {"events": {"digest": ["pigeon"]}}, status=422)
+
+
+def test_the_feed_link_opens_the_preferences_api_only_until_its_last_day(app_with, admin_headers):
+    import webtest
+
+    for until, status in ((date(2999, 12, 31), 200), (None, 401)):
+        client = webtest.TestApp(app_with(feed_link_preferences_until=until))
+        person = make_team_and_person(client, admin_headers) if status == 200 else client.get(
+            f"{API}/people", headers=admin_headers).json["people"][0]
+        with client.app.registry["dbsession_factory"]() as db:
+            feed = db.scalar(select(Person.feed_token).where(Person.id == person["id"]))
+        url = f"{API}/people/{person['id']}/notification-preferences"
+        assert client.get(url, params={"token": feed}, expect_errors=True).status_int == status
 
 
 def test_team_timings_have_defaults_and_are_validated(testapp, admin_headers):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
@@ -17,7 +19,7 @@ def people(api):
 
 def token_of(app, person_id: int) -> str:
     with app.registry["dbsession_factory"]() as db:
-        return db.scalar(select(Person.feed_token).where(Person.id == person_id))
+        return db.scalar(select(Person.action_token).where(Person.id == person_id))
 
 
 def preferences_form(page):
@@ -74,10 +76,17 @@ def test_without_the_person_s_own_token_the_form_is_neither_shown_nor_accepted(t
         assert api("GET", f"/api/v1/people/{person['id']}/notification-preferences")["language"] == "pt-BR"
 
 
-def test_the_form_needs_the_session_s_csrf_token(testapp, app, api, people):
+def test_through_the_old_feed_link_the_form_needs_the_session_s_csrf_token(app_with, api, people):
+    # The feed link is no credential of its own (calendar services hold it): its form
+    # rides on the session.  The action link's secret, in the URL, is one, as a bearer
+    # token is, and needs no CSRF token (tests/functional/test_action_links.py).
+    import webtest
+
     ana, _ = people
-    token = token_of(app, ana["id"])
-    testapp.get(f"/people/{ana['id']}", params={"token": token})
-    testapp.post(f"/people/{ana['id']}/preferences?token={token}", {"language": "en", "csrf_token": "forged"},
-                 status=400)
+    client = webtest.TestApp(app_with(feed_link_preferences_until=date(2999, 12, 31)))
+    with client.app.registry["dbsession_factory"]() as db:
+        token = db.scalar(select(Person.feed_token).where(Person.id == ana["id"]))
+    client.get(f"/people/{ana['id']}", params={"token": token})
+    client.post(f"/people/{ana['id']}/preferences?token={token}", {"language": "en", "csrf_token": "forged"},
+                status=400)
     assert api("GET", f"/api/v1/people/{ana['id']}/notification-preferences")["language"] == "pt-BR"
