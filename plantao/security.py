@@ -287,34 +287,25 @@ def person_identity(holder) -> dict:
     }
 
 
-def acting_person(request, team_slug: str, requested: int | None) -> int | None:
+def acting_person(request, requested: int | None) -> int | None:
     """The person a request to a cover or swap route acts as.
 
     Through an action link, or an account linked to a person, that person
     (``requested``, if given, must be them, unless the credential may also act
-    for others).  An owner, a team admin of ``team_slug`` or a ``write`` token
-    of it may act for anybody by naming them (``requested``).  None when the
-    credential names nobody and is nobody.
+    for others).  A credential that writes to the team the route names (see
+    :func:`may_act_for_others`) may act for anybody by naming them
+    (``requested``).  None when the credential names nobody and is nobody.
     """
-    identity = request.plantao_identity or {}
-    own = identity.get("person")
+    own = (request.plantao_identity or {}).get("person")
     if requested is None or requested == own:
         return own
-    if identity.get("role") == PERSON:
-        return None
-    return requested if may_act_for_others(identity, team_slug) else None
+    return requested if may_act_for_others(request) else None
 
 
-def may_act_for_others(identity: dict, team_slug: str) -> bool:
-    """Whether the credential writes to ``team_slug``'s roster, so may act for any of its people."""
-    role = identity.get("role")
-    if role == ADMIN:
-        return True
-    if role == TEAM_ADMIN:
-        return team_slug in identity["teams"]
-    if role == TOKEN:
-        return "write" in identity["scopes"] and (identity["teams"] is None or team_slug in identity["teams"])
-    return False
+def may_act_for_others(request) -> bool:
+    """Whether the credential writes to the roster of the team the route names (``admin`` there:
+    an owner, a team admin of it, a ``write`` token of it), so may act for any of its people."""
+    return bool(request.has_permission("admin"))
 
 
 #: How a session names the account it belongs to.

@@ -196,6 +196,10 @@ class RequestService:
     def __init__(self, ctx: ServiceContext):
         self.ctx = ctx
         self.dbsession = ctx.dbsession
+        # Within one request (one service): a request's candidates, keyed by its id and
+        # version (creating one lists them, and so does its answer), and each team's rotations.
+        self._candidates: dict[tuple[int, int], list[Candidate]] = {}
+        self._rotations: dict[int, list[Rotation]] = {}
 
     # -- reading ------------------------------------------------------------------
 
@@ -253,10 +257,12 @@ class RequestService:
     def candidates(self, item: ShiftRequest) -> list[Candidate]:
         """Who may take the request's interval now: for a cover, every eligible colleague,
         fewest on-call hours in the last 90 days first; for a swap, the colleague if eligible."""
-        team = item.team
-        if item.kind == "swap":
-            return self._eligible(team, item, [item.with_person_id])
-        return self._eligible(team, item, self._colleagues(team, item))
+        key = (item.id, item.version)
+        if key not in self._candidates:
+            team = item.team
+            people = [item.with_person_id] if item.kind == "swap" else self._colleagues(team, item)
+            self._candidates[key] = self._eligible(team, item, people)
+        return self._candidates[key]
 
     # -- writing ------------------------------------------------------------------
 
@@ -357,7 +363,6 @@ class RequestService:
         lock_team(self.dbsession, team)
         item = self._locked(team, request_id)
         now = utcnow()
-        self._settle(item, now)
         expected = ("awaiting_approval",) if action in ("approve", "decline") else (
             ("open",) if action == "accept" else LIVE_STATUSES)
         if item.status not in expected:
@@ -539,7 +544,7 @@ class RequestService:
     def _colleagues(self, team: Team, item: ShiftRequest) -> list[int]:
         """The team's members (of the rotation versions in effect when the interval starts)."""
         people: set[int] = set()
-        for rotation in RosterService(self.ctx).rotations(team):
+        for rotation in self._rotations_of(team):
             version = _in_effect(rotation, item.start)
             if version is not None:
                 people |= _version_people(version)
@@ -553,7 +558,7 @@ class RequestService:
             select(Shift.rotation_id).where(Shift.team_id == team.id, Shift.role == role,
                                             Shift.start <= start, Shift.end > start)
         )
-        rotations = [r for r in RosterService(self.ctx).rotations(team) if r.role == role]
+        rotations = [r for r in self._rotations_of(team) if r.role == role]
         rotation = next((r for r in rotations if r.id == rotation_id), rotations[0] if rotations else None)
         version = _in_effect(rotation, start) if rotation is not None else None
         tz = zone(team.timezone)
@@ -656,7 +661,13 @@ class RequestService:
                            {"field": field}, code="not_found.shift", params={"team": team.slug, "id": shift_id})
         return shift
 
+    def _rotations_of(self, team: Team) -> list[Rotation]:
+        if team.id not in self._rotations:
+            self._rotations[team.id] = RosterService(self.ctx).rotations(team)
+        return self._rotations[team.id]
+
     def _locked(self, team: Team, request_id: int) -> ShiftRequest:
+        """The request, settled (see :meth:`get`) and locked; the caller holds the team's lock."""
         item = self.get(team, request_id)
         # The team's lock already orders the writers; the row's states it where it matters.
         self.dbsession.refresh(item, with_for_update=self.dbsession.get_bind().dialect.name != "sqlite")

@@ -18,11 +18,6 @@ from .documentation import documented
 REQUEST_SECURITY = [{"bearerAuth": []}, {"actionToken": []}]
 
 
-def _requested_person(body: dict) -> int | None:
-    person = body.get("person")
-    return person if isinstance(person, int) and not isinstance(person, bool) else None
-
-
 @view_defaults(renderer="json")
 class RequestsAPI:
     def __init__(self, request):
@@ -33,8 +28,8 @@ class RequestsAPI:
     def _person(self, body: dict) -> int | None:
         """Who the credential acts as (see :func:`plantao.security.acting_person`); 403 when it
         names somebody it may not act for."""
-        requested = _requested_person(body)
-        person = acting_person(self.request, self.team.slug, requested)
+        requested = body.get("person")
+        person = acting_person(self.request, requested)
         if person is None and requested is not None:
             raise HTTPForbidden(result=Denied("This credential may act only as its own person."))
         return person
@@ -81,8 +76,7 @@ class RequestsAPI:
         """
         body = json_body(self.request)
         validate(REQUEST_SCHEMA, body)
-        identity = self.request.plantao_identity or {}
-        if "person" not in body and may_act_for_others(identity, self.team.slug):
+        if "person" not in body and may_act_for_others(self.request):
             # An admin asking for somebody: the shift's holder, whoever they are.
             person = None
         else:
@@ -109,9 +103,8 @@ class RequestsAPI:
         action = self.request.matchdict["action"]
         body = json_body(self.request) if self.request.body else {}
         validate(ACTION_SCHEMA, body)
-        identity = self.request.plantao_identity or {}
         if action in ("approve", "decline"):
-            if not may_act_for_others(identity, self.team.slug):
+            if not may_act_for_others(self.request):
                 raise HTTPForbidden(result=Denied("Only a team admin approves or declines requests."))
             person = None
         else:
