@@ -13,13 +13,25 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
 import icalendar
 
-from plantao.plugin_api import ExportContext, ExportFormat, ExportShift, hookimpl, isoformat
+from plantao.plugin_api import (
+    DIALECTS,
+    Column,
+    ExportContext,
+    ExportFormat,
+    ExportShift,
+    dialect_language,
+    dialect_param,
+    hookimpl,
+    isoformat,
+    render_csv,
+    spreadsheet_safe,
+)
 
 #: How often calendar clients are asked to poll (REFRESH-INTERVAL, X-PUBLISHED-TTL).
 REFRESH = timedelta(hours=1)
@@ -256,47 +268,84 @@ CSV_COLUMNS = (
     "reason",
 )
 
-# Spreadsheets run a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A cell made only of these cannot hold a function call (a phone number).
-_HARMLESS = set("0123456789 +-().")
-
-
-def spreadsheet_safe(value) -> str:
-    """``value`` as text that no spreadsheet runs as a formula.
-
-    Text that starts like a formula and holds anything but digits and phone
-    punctuation is prefixed with an apostrophe (the OWASP advice).
-    """
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_STARTS) and not set(text) <= _HARMLESS:
-        return "'" + text
-    return text
+#: The columns of the ``excel-br`` and ``excel`` dialects: today's, with headers
+#: people read, the times in the feed's zone and the length of each shift.
+CSV_DIALECT_COLUMNS = (
+    Column("id", {"pt-BR": "Plantão", "en": "Shift"}, "integer"),
+    Column("team", {"pt-BR": "Equipe", "en": "Team"}),
+    Column("role", {"pt-BR": "Papel", "en": "Role"}),
+    Column("person_id", {"pt-BR": "Pessoa (id)", "en": "Person id"}, "integer"),
+    Column("person", {"pt-BR": "Pessoa", "en": "Person"}),
+    Column("email", {"pt-BR": "E-mail", "en": "Email"}),
+    Column("phone", {"pt-BR": "Telefone", "en": "Phone"}, "phone"),
+    Column("start", {"pt-BR": "Início", "en": "Start"}, "datetime"),
+    Column("end", {"pt-BR": "Fim", "en": "End"}, "datetime"),
+    Column("hours", {"pt-BR": "Horas", "en": "Hours"}, "hours"),
+    Column("timezone", {"pt-BR": "Fuso horário", "en": "Time zone"}),
+    Column("source", {"pt-BR": "Origem", "en": "Source"}),
+    Column("rotation_id", {"pt-BR": "Rodízio (id)", "en": "Rotation id"}, "integer"),
+    Column("override_id", {"pt-BR": "Substituição (id)", "en": "Override id"}, "integer"),
+    Column("reason", {"pt-BR": "Motivo", "en": "Reason"}),
+)
 
 
 class CsvFormat(ExportFormat):
-    """A spreadsheet: UTF-8 with a byte-order mark, comma-separated, one row per shift.
+    """A spreadsheet: UTF-8 with a byte-order mark, one row per shift.
 
-    ``start`` and ``end`` are local to the shift's team as ``YYYY-MM-DD
-    HH:MM``, which LibreOffice and Excel read as date-times; ``start_iso``
-    and ``end_iso`` are ISO 8601 with the offset, unambiguous across
-    daylight-saving changes.  The byte-order mark makes Excel read UTF-8;
-    rows end with CRLF (RFC 4180).
+    Without ``dialect`` (the API's format, kept as it always was): comma
+    separated, English column names, ``start`` and ``end`` local to the
+    shift's team as ``YYYY-MM-DD HH:MM``, which LibreOffice and Excel read as
+    date-times, and ``start_iso`` and ``end_iso`` in ISO 8601 with the
+    offset, unambiguous across daylight-saving changes.  The byte-order mark
+    makes Excel read UTF-8; rows end with CRLF (RFC 4180).
+
+    ``dialect=excel-br`` or ``dialect=excel`` (see :mod:`plantao.spreadsheets`)
+    writes what a spreadsheet opens in columns on a double-click: headers in
+    the dialect's language, times in the feed's zone, each shift's hours.
     """
 
     name = "csv"
     title = {"pt-BR": "Planilha (CSV)", "en": "Spreadsheet (CSV)"}
     description = {
         "pt-BR": "CSV em UTF-8 (com BOM, para o Excel), separado por vírgulas, com cabeçalho; datas "
-        "no formato ISO (AAAA-MM-DD HH:MM no fuso da equipe, e ISO 8601 com deslocamento).",
+        "no formato ISO (AAAA-MM-DD HH:MM no fuso da equipe, e ISO 8601 com deslocamento). "
+        "dialect=excel-br: separado por ponto e vírgula, vírgula decimal e cabeçalhos em português, "
+        "para abrir em colunas no Excel brasileiro; dialect=excel: o mesmo em inglês.",
         "en": "UTF-8 CSV (with a BOM, for Excel), comma-separated, with a header row; dates in ISO "
-        "format (YYYY-MM-DD HH:MM in the team's zone, and ISO 8601 with the offset).",
+        "format (YYYY-MM-DD HH:MM in the team's zone, and ISO 8601 with the offset). "
+        "dialect=excel-br: semicolon-separated, decimal comma and Portuguese headers, so Brazilian "
+        "Excel opens it in columns; dialect=excel: the same in English.",
     }
-    params_schema = {"type": "object", "additionalProperties": False, "properties": {}}
+    params_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "dialect": {
+                "type": ["string", "null"],
+                "enum": [*DIALECTS, None],
+                "default": None,
+                "title": "Dialect",
+                "description": "excel-br: ';', decimal comma, headers in Portuguese (Excel in "
+                "Brazilian Portuguese); excel: ',', decimal point, headers in English. None: the "
+                "API's own columns, comma-separated.",
+            },
+        },
+    }
     media_type = "text/csv"
     extension = "csv"
 
+    def params(self, raw: Mapping[str, str]) -> dict:
+        # The schema's enum would answer "'x' is not one of [..., None]": say it plainly.
+        try:
+            dialect_param(raw.get("dialect"), None)
+        except ValueError as error:
+            raise ValueError(f"dialect: {error}") from None
+        return super().params(raw)
+
     def render(self, shifts: Sequence[ExportShift], context: ExportContext) -> bytes:
+        dialect = context.params.get("dialect")
+        if dialect:
+            return self._render_dialect(shifts, context, dialect)
         out = io.StringIO()
         writer = csv.writer(out, delimiter=",", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         writer.writerow(CSV_COLUMNS)
@@ -325,6 +374,30 @@ class CsvFormat(ExportFormat):
                 )
             )
         return out.getvalue().encode("utf-8-sig")
+
+    def _render_dialect(self, shifts: Sequence[ExportShift], context: ExportContext, dialect: str) -> bytes:
+        sources = TEXTS[dialect_language(dialect)]["sources"]
+        rows = (
+            {
+                "id": shift.id,
+                "team": shift.team.slug,
+                "role": shift.role,
+                "person_id": shift.person.id,
+                "person": shift.person.name,
+                "email": shift.person.email,
+                "phone": shift.person.phone,
+                "start": shift.start,
+                "end": shift.end,
+                "hours": shift.end - shift.start,
+                "timezone": context.timezone,
+                "source": sources.get(shift.source, shift.source),
+                "rotation_id": shift.rotation_id,
+                "override_id": shift.override_id,
+                "reason": shift.reason,
+            }
+            for shift in shifts
+        )
+        return render_csv(CSV_DIALECT_COLUMNS, rows, dialect, timezone=context.tz)
 
 
 # -- json ----------------------------------------------------------------------------------
