@@ -60,6 +60,8 @@ test: install-test system-deps
 
 bench: install bench-deps
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/hours_report.py
+	$(BIN)/python benchmarks/fair_solver.py
 
 check: install-run
 	$(BIN)/plantao check

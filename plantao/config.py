@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -84,6 +85,11 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "last day (YYYY-MM-DD, in PLANTAO_TIMEZONE) a person's old feed link still opens their preferences; "
         "empty: it no longer does (their action link does)",
     ),
+    "STANDBY_FACTOR": (
+        "1/3",
+        "share of the normal hour paid for standby (sobreaviso, CLT art. 244 §2) in the hours report's value "
+        "column: a fraction like 1/3 or a decimal like 0.3333, from 0 to 1",
+    ),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -141,6 +147,8 @@ class Settings:
     #: The last day a person's feed link (the old personal link) still opens their
     #: notification preferences; None: it no longer does.  See :mod:`plantao.views.pages`.
     feed_link_preferences_until: date | None = date(2027, 3, 31)
+    #: The share of the normal hour standby is paid at (CLT art. 244 §2: one third).
+    standby_factor: Fraction = Fraction(1, 3)
     #: Problems worth shouting about that do not stop a development instance.
     warnings: tuple[str, ...] = field(default=())
 
@@ -381,6 +389,7 @@ def load_settings(
     connection_limit = integer("CONNECTION_LIMIT", 1, 100000)
     admin_emails = tuple(a.strip() for a in (get("NOTIFY_ADMIN_EMAILS") or "").split(",") if a.strip())
     feed_link_preferences_until = _feed_link_preferences_until(values.get("FEED_LINK_PREFERENCES_UNTIL"), errors)
+    standby_factor = _standby_factor(get("STANDBY_FACTOR"), errors)
 
     if errors:
         raise ConfigurationError(errors)
@@ -415,8 +424,21 @@ def load_settings(
         channel_timeout_seconds=channel_timeout_seconds,
         connection_limit=connection_limit,
         feed_link_preferences_until=feed_link_preferences_until,
+        standby_factor=standby_factor,
         warnings=tuple(warnings),
     )
+
+
+def _standby_factor(raw: str | None, errors: list[str]) -> Fraction:
+    """STANDBY_FACTOR as an exact fraction: ``1/3`` or ``0.3333``, from 0 to 1."""
+    # Kept exact so that "1/3" pays a third, not 0.3333... rounded twice.
+    text = raw or VARIABLES["STANDBY_FACTOR"][0]
+    if re.fullmatch(r"\d+(\.\d+)?|\.\d+|\d+\s*/\s*[1-9]\d*", text):
+        factor = Fraction(text.replace(" ", ""))
+        if 0 <= factor <= 1:
+            return factor
+    errors.append(f"STANDBY_FACTOR must be a fraction like 1/3 or a decimal like 0.3333, from 0 to 1, got {text!r}")
+    return Fraction(1, 3)
 
 
 def _feed_link_preferences_until(raw: str | None, errors: list[str]) -> date | None:

@@ -39,9 +39,13 @@ from jsonschema import Draft202012Validator
 # in a zone (export formats write it the same way).
 from .datetimes import isoformat
 from .hookspecs import hookimpl
+# CSV in the dialects Excel opens (excel-br, excel): every CSV of the
+# product, export formats' included, writes through these.
+from .spreadsheets import DIALECTS, Column, dialect_language, dialect_param, render_csv, spreadsheet_safe
 
 __all__ = [
     "CLOCK",
+    "DIALECTS",
     "CLOCK_SCHEMA",
     "FULL_CONTACTS",
     "LANGUAGES",
@@ -50,6 +54,8 @@ __all__ = [
     "ON_DUTY_CONTACTS",
     "SLUG",
     "AssignmentHistory",
+    "AssignmentWindow",
+    "Column",
     "ContactPolicy",
     "Contacts",
     "Declaration",
@@ -70,14 +76,21 @@ __all__ = [
     "SendAttempt",
     "Slot",
     "Variable",
+    "WindowAssignment",
+    "WindowSlot",
+    "WorkedShift",
     "as_utc",
+    "dialect_language",
+    "dialect_param",
     "hookimpl",
     "is_masked",
     "isoformat",
     "local_date",
     "mask_secret",
     "parse_clock",
+    "render_csv",
     "slot_labels",
+    "spreadsheet_safe",
     "wall_clock",
 ]
 
@@ -357,6 +370,120 @@ class RotationPolicy(Declaration):
         policy that does not implement this works exactly as before.
         """
         return None
+
+    #: Opt-in scheduling rules this policy refuses (a rotation choosing one is
+    #: answered 422): a policy that already does a rule's job names it here.
+    incompatible_rules: ClassVar[frozenset[str]] = frozenset()
+
+    def assign(self, window: AssignmentWindow) -> WindowAssignment | None:
+        """Optional: choose who takes every slot of a whole planning window at once.
+
+        The default (``None``) leaves each slot to the engine, which fills
+        them one by one from the queue, as every built-in policy but ``fair``
+        does.  A policy that overrides this (an optimising one) gets the
+        window's slots with what is already decided, the stored assignment,
+        the hours people worked before, leave and the rules in force, and
+        returns one person (or ``None``, nobody) per slot.  Returning
+        ``WindowAssignment(people=None, ...)`` hands the window back to the
+        engine's queue (a fallback), with the report still recorded.  The
+        engine then checks every rule in force on the answer, and reports
+        each refusal as a conflict.  The answer must depend only on
+        ``window``: the same window must give the same people.
+        """
+        return None
+
+    @property
+    def assigns(self) -> bool:
+        """Whether this policy overrides :meth:`assign` (the engine asks it for whole windows)."""
+        return type(self).assign is not RotationPolicy.assign
+
+    def planning_days(self, params: Mapping[str, Any]) -> int:
+        """How many days a window handed to :meth:`assign` spans at least (the
+        materialization horizon may make it longer); read only when :attr:`assigns`."""
+        return 90
+
+    def history_days(self, params: Mapping[str, Any]) -> int:
+        """How many days of the team's past shifts :meth:`assign` reads (``AssignmentWindow.worked``)."""
+        return 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkedShift:
+    """Somebody on duty in the team from ``start`` to ``end``: what a window's planner
+    knows of the past (and of the team's other rotations) to balance hours."""
+
+    person_id: int
+    start: datetime
+    end: datetime
+    labels: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowSlot:
+    """One slot of a planning window.
+
+    ``slot`` spans the time actually worked (a restriction's inactive hours
+    cut off); ``params`` are the policy's parameters and ``rules`` the
+    scheduling rules in force (name to parameters, defaults filled, the
+    ``always_on`` ones included) under the rotation version in effect at its
+    start; ``candidates`` are the active people who may be asked (the queue's
+    members, without those who left).  ``fixed`` is who already holds it
+    (it began before the window, or it is kept as stored): the planner must
+    keep it.  ``previous`` is who the stored roster gives it: keeping it
+    makes a regeneration stable.
+    """
+
+    slot: Slot
+    params: Mapping[str, Any]
+    rules: Mapping[str, Mapping[str, Any]]
+    candidates: tuple[int, ...]
+    fixed: int | None = None
+    previous: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignmentWindow:
+    """What :meth:`RotationPolicy.assign` plans: a rotation's slots from ``start`` to ``end``.
+
+    ``history`` is the rotation's own assignment before the window, as the
+    scheduling rules read it (last shift, streak, label counts);
+    ``worked`` the team's shifts (any rotation, override or role) that
+    ended before the window, newest last, for balancing hours over a
+    lookback; ``busy`` the shifts of the team's other rotations overlapping
+    the window (nobody is in two places at once).  ``hint`` is the engine's
+    own queue answer for the window's slots (a feasible round robin where the
+    rules allow), which an optimiser may start from.
+    """
+
+    rotation_id: int
+    tz: ZoneInfo
+    start: datetime
+    end: datetime
+    slots: tuple[WindowSlot, ...]
+    holidays: Mapping[date, str] = field(default_factory=dict)
+    leaves: LeaveCalendar = field(default_factory=lambda: LeaveCalendar())
+    history: AssignmentHistory = field(default_factory=lambda: AssignmentHistory())
+    worked: tuple[WorkedShift, ...] = ()
+    busy: tuple[WorkedShift, ...] = ()
+    hint: tuple[int | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class WindowAssignment:
+    """A planner's answer: one person (or ``None``) per slot of the window, in order.
+
+    ``people=None`` hands the window back to the engine's queue (its roster
+    is ``AssignmentWindow.hint``, decided slots kept).  ``report``
+    is kept with the rotation and shown in its API answer (``fair`` gives
+    ``{"status", "objective", "seconds"}``).
+    """
+
+    people: tuple[int | None, ...] | None
+    report: Mapping[str, Any] = field(default_factory=dict)
+    #: ``(slot position, constraint, message)`` for each of its own
+    #: constraints the answer (or, handed back, the queue's roster) breaks:
+    #: reported as conflicts with the rules' ones.
+    conflicts: tuple[tuple[int, str, str], ...] = ()
 
 
 # -- scheduling rules -----------------------------------------------------------------

@@ -134,6 +134,10 @@ def includeme(config) -> None:
     config.add_route("admin.tokens", "/admin/tokens")
     config.add_route("admin.token.revoke", "/admin/tokens/{id:\\d{1,10}}/revoke")
     config.add_route("admin.audit", "/admin/audit")
+    # Fair rosters: a team's fairness page, and the monthly on-call hours for payroll.
+    config.add_route("admin.fairness.pick", "/admin/fairness")
+    config.add_route("admin.fairness", "/admin/teams/{slug}/fairness")
+    config.add_route("admin.reports.hours", "/admin/reports/hours")
     config.add_route("admin.plugins", "/admin/plugins")
 
     # JSON API: the names below are a contract with integrators.
@@ -161,6 +165,12 @@ def includeme(config) -> None:
     config.add_route(
         "api.request.action", f"{API}/teams/{{slug}}/requests/{{id:\\d{{1,10}}}}/{{action:accept|cancel|approve|decline}}"
     )
+    # Fairness of a team's roster, and the monthly on-call hours report for payroll.
+    config.add_route("api.team.fairness", f"{API}/teams/{{slug}}/fairness")
+    config.add_route("api.team.fairness_csv", f"{API}/teams/{{slug}}/fairness.csv")
+    config.add_route("api.reports.hours", f"{API}/reports/hours")
+    config.add_route("api.reports.hours_csv", f"{API}/reports/hours.csv")
+    config.add_route("api.reports.hours_close", f"{API}/reports/hours/close")
     # API tokens (plt_...): owners only (permission "accounts").
     config.add_route("api.tokens", f"{API}/tokens")
     config.add_route("api.token", f"{API}/tokens/{{id:\\d{{1,10}}}}")

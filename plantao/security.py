@@ -148,6 +148,18 @@ class PlantaoSecurityPolicy:
                     return Denied("A viewer only reads.")
                 return Allowed("a person, as themselves")
             return self.permits(request, context, "admin")
+        if permission == "reports":
+            # Figures about people's hours: owners see everything, team admins
+            # and tokens their teams' (see report_teams); viewers see none.
+            if role in (ADMIN, TEAM_ADMIN):
+                return Allowed("reports")
+            if role == TOKEN and identity["scopes"] & {"read", "write"}:
+                return Allowed("reports, of the token's teams")
+            return Denied("Only an owner, a team admin or a read token sees the reports.")
+        if permission == "payroll":
+            if role == ADMIN:
+                return Allowed("payroll")
+            return Denied("Only an owner closes a month or sees hourly rates.")
         if permission == "accounts":
             if role == ADMIN:
                 return Allowed("accounts")
@@ -274,6 +286,21 @@ def _action_link(request) -> dict | None:
 #: Pages whose ``token`` may still be the person's feed token (the old links, see
 #: :mod:`plantao.views.pages`): a miss there is not a guess at an action link.
 PAGES_WITH_FEED_TOKEN = frozenset({"person", "person.preferences", "api.notification_preferences"})
+
+
+def report_teams(request) -> frozenset[str] | None:
+    """The slugs of the teams whose figures the credential may see in a report; ``None``: every team.
+
+    An owner sees every team; a team admin, the teams they administer; a
+    token, the teams it is limited to (``None`` when it is not).
+    """
+    identity = request.plantao_identity
+    if not identity or identity["role"] == ADMIN:
+        return None
+    if identity["role"] in (TEAM_ADMIN, TOKEN):
+        teams = identity.get("teams")
+        return None if teams is None else frozenset(teams)
+    return frozenset()
 
 
 def person_identity(holder) -> dict:

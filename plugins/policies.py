@@ -54,22 +54,27 @@ def _handoff_time_schema(default: str = "09:00") -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class _DayGrid:
-    """Handoffs every ``period`` local days at the local time ``at``, from ``base``."""
+class DayGrid:
+    """Handoffs at the local times ``times`` (sorted), every ``period`` local days from ``base``.
+
+    With one time that is one handoff every ``period`` days; with several
+    (``period`` 1), the day is cut at each of them.
+    """
 
     base: date
     period: int
-    at: time
+    times: tuple[time, ...]
     tz: ZoneInfo
 
     def boundary(self, number: int) -> datetime:
-        return wall_clock(self.base + timedelta(days=number * self.period), self.at, self.tz)
+        day, which = divmod(number, len(self.times))
+        return wall_clock(self.base + timedelta(days=day * self.period), self.times[which], self.tz)
 
     def number_at(self, instant: datetime) -> int:
         """The number of the grid interval holding ``instant``."""
-        number = (local_date(instant, self.tz) - self.base).days // self.period
-        # The local date is only a first guess: before the handoff time the
-        # instant still belongs to the previous interval.
+        number = (local_date(instant, self.tz) - self.base).days // self.period * len(self.times)
+        # The local date is only a first guess: before the first handoff time
+        # the instant still belongs to the previous interval.
         while self.boundary(number) > instant:
             number -= 1
         while self.boundary(number + 1) <= instant:
@@ -77,9 +82,9 @@ class _DayGrid:
         return number
 
 
-def _grid_slots(
-    grid: _DayGrid, ctx: PolicyContext, start: datetime, end: datetime
-) -> Iterator[Slot]:
+def grid_slots(grid: DayGrid, ctx: PolicyContext, start: datetime, end: datetime) -> Iterator[Slot]:
+    """The slots of ``grid`` over ``[start, end)``: one queue, the rotation's members,
+    numbered from the slot holding the anchor."""
     first = grid.number_at(ctx.anchor)
     number = grid.number_at(max(start, ctx.anchor))
     slot_start = grid.boundary(number)
@@ -115,10 +120,8 @@ class DailyPolicy(RotationPolicy):
     def slots(self, ctx: PolicyContext, start: datetime, end: datetime) -> Iterator[Slot]:
         """One slot per local day, from one handoff to the next."""
         params = self.defaults(ctx.params)
-        grid = _DayGrid(
-            local_date(ctx.anchor, ctx.tz), 1, parse_clock(params["handoff_time"]), ctx.tz
-        )
-        return _grid_slots(grid, ctx, start, end)
+        grid = DayGrid(local_date(ctx.anchor, ctx.tz), 1, (parse_clock(params["handoff_time"]),), ctx.tz)
+        return grid_slots(grid, ctx, start, end)
 
     def queues(self, ctx: PolicyContext) -> dict[str, tuple[int, ...]]:
         """One queue, the rotation's members (the engine's fast path; see the base class)."""
@@ -159,8 +162,8 @@ class WeeklyPolicy(RotationPolicy):
         # Any date on the handoff weekday serves as the grid's origin; the
         # one just before the anchor keeps the numbers small.
         base = anchor_day - timedelta(days=(anchor_day.weekday() - params["handoff_weekday"]) % 7)
-        grid = _DayGrid(base, 7, parse_clock(params["handoff_time"]), ctx.tz)
-        return _grid_slots(grid, ctx, start, end)
+        grid = DayGrid(base, 7, (parse_clock(params["handoff_time"]),), ctx.tz)
+        return grid_slots(grid, ctx, start, end)
 
     def queues(self, ctx: PolicyContext) -> dict[str, tuple[int, ...]]:
         """One queue, the rotation's members (the engine's fast path; see the base class)."""
@@ -208,13 +211,10 @@ class CustomPolicy(RotationPolicy):
         params = self.defaults(ctx.params)
         if params["unit"] == "hours":
             return self._hour_slots(ctx, timedelta(hours=params["length"]), start, end)
-        grid = _DayGrid(
-            local_date(ctx.anchor, ctx.tz),
-            params["length"],
-            parse_clock(params["handoff_time"]),
-            ctx.tz,
+        grid = DayGrid(
+            local_date(ctx.anchor, ctx.tz), params["length"], (parse_clock(params["handoff_time"]),), ctx.tz
         )
-        return _grid_slots(grid, ctx, start, end)
+        return grid_slots(grid, ctx, start, end)
 
     @staticmethod
     def _hour_slots(

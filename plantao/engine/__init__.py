@@ -13,6 +13,7 @@ from plantao.engine.model import (
     Gap,
     LeaveSpec,
     OverrideSpec,
+    PlanningState,
     Restriction,
     RosterInput,
     RosterResult,
@@ -24,6 +25,7 @@ from plantao.engine.policies import PolicyContext, RotationPolicy, Slot, wall_cl
 from plantao.engine.restrictions import active_pieces
 from plantao.engine.roster import build_roster
 from plantao.engine.rules import AssignmentHistory, LeaveCalendar, RuleContext, SchedulingRule
+from plantao.plugin_api import WorkedShift
 
 __all__ = [
     "AssignmentHistory",
@@ -32,6 +34,7 @@ __all__ = [
     "LeaveCalendar",
     "LeaveSpec",
     "OverrideSpec",
+    "PlanningState",
     "PolicyContext",
     "Reassignment",
     "Restriction",
@@ -45,6 +48,7 @@ __all__ = [
     "SchedulingRule",
     "RosterShift",
     "Slot",
+    "WorkedShift",
     "active_pieces",
     "build_roster",
     "diff_rosters",

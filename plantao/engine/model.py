@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 # Leave is data rules receive, so it belongs to the plugin API; engine code
 # imports both names from here.
-from plantao.plugin_api import LeaveSpec, as_utc  # noqa: F401
+from plantao.plugin_api import LeaveSpec, WorkedShift, as_utc  # noqa: F401
 
 TurnMode = Literal["calendar", "active"]
 ShiftSource = Literal["rotation", "override", "fallback"]
@@ -132,6 +132,33 @@ class OverrideSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PlanningState:
+    """What the stored roster tells policies that plan whole windows (``RotationPolicy.assign``).
+
+    The planning window starts at ``start`` (the present, for a stored
+    roster): a slot that began before it keeps its stored holder, as does
+    every slot starting before ``keep_until`` that has one (a write that
+    cannot change the rotations, such as an override, keeps the whole
+    stored assignment).  ``horizon`` is the materialization horizon, which a
+    window covers at least.  ``assigned`` holds, per rotation id, the stored
+    shifts that rotation gave (by start); ``stable`` the rotations whose
+    stored assignment their own planner made, so that keeping it is
+    stability (after a change of policy it is only history).  ``worked`` is
+    the team's shifts that ended before ``start``, for balancing hours.
+    """
+
+    start: datetime
+    keep_until: datetime
+    horizon: timedelta = timedelta(0)
+    assigned: Mapping[int, tuple[WorkedShift, ...]] = field(default_factory=dict)
+    stable: frozenset[int] = frozenset()
+    worked: tuple[WorkedShift, ...] = ()
+
+    def __post_init__(self) -> None:
+        _set_utc(self, "start", "keep_until")
+
+
+@dataclass(frozen=True, kw_only=True)
 class RosterInput:
     """Everything the engine needs to build a team's roster.
 
@@ -148,6 +175,13 @@ class RosterInput:
     leaves: tuple[LeaveSpec, ...] = ()
     fallback_person: int | None = None
     inactive_people: frozenset[int] = frozenset()
+    #: For policies that plan whole windows; without it a window starts at
+    #: the rotation's anchor and nothing is stored yet.
+    planning: PlanningState | None = None
+    #: Windows already planned from this input (rotation id and window start
+    #: to the answer): the several windows an incremental regeneration
+    #: builds from one input plan each window once.
+    memo: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,3 +255,6 @@ class RosterResult:
     layers: tuple[RosterShift, ...] = ()
     gaps: tuple[Gap, ...] = ()
     conflicts: tuple[RuleConflict, ...] = ()
+    #: What each window-planning policy reported, by rotation id (the last
+    #: window it planned for this result).
+    reports: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)

@@ -32,7 +32,9 @@ before the change are not carried over.
 
 from __future__ import annotations
 
+import copy
 import heapq
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -51,6 +53,7 @@ from plantao.engine.model import (
     as_utc,
 )
 from plantao.engine.policies import PolicyContext, RotationPolicy, Slot
+from plantao.plugin_api import AssignmentWindow, WindowAssignment, WindowSlot, WorkedShift
 from plantao.engine.restrictions import active_pieces
 from plantao.engine.rules import AssignmentHistory, LeaveCalendar, RuleContext, SchedulingRule
 
@@ -61,6 +64,8 @@ _CHUNK = timedelta(days=400)
 # where a fallback shift (or a gap) at the window's end stops.
 _LOOKAHEAD = timedelta(days=400)
 _LOOKAHEAD_STEP = timedelta(days=31)
+# "Let the queue choose", as opposed to a planned person or nobody (None).
+_QUEUE = object()
 
 
 def build_roster(
@@ -110,19 +115,27 @@ def _jump_target(data: RosterInput, start: datetime, end: datetime) -> datetime:
 
 
 def _build(data, start, end, tz, leaves, policies, rules, *, jump: bool) -> RosterResult:
-    schedulers = [
-        _RotationScheduler(
-            rotation,
-            tz=tz,
-            holidays=data.holidays,
-            leaves=leaves,
-            inactive=data.inactive_people,
-            policies=policies,
-            rules=rules,
+    schedulers = []
+    for rotation in sorted(data.rotations, key=lambda rotation: rotation.id):
+        policy = policies.get(rotation.policy)
+        kind = _WindowScheduler if policy is not None and policy.assigns else _RotationScheduler
+        schedulers.append(
+            kind(
+                rotation,
+                tz=tz,
+                holidays=data.holidays,
+                leaves=leaves,
+                inactive=data.inactive_people,
+                policies=policies,
+                rules=rules,
+            )
         )
-        for rotation in sorted(data.rotations, key=lambda rotation: rotation.id)
-    ]
-    if jump:
+    for scheduler in schedulers:
+        if isinstance(scheduler, _WindowScheduler):
+            scheduler.plan_with(data, schedulers)
+    # A planner reads the other rotations' shifts around its window (nobody
+    # is in two places at once): they must not skip any.
+    if jump and not any(isinstance(scheduler, _WindowScheduler) for scheduler in schedulers):
         target = _jump_target(data, start, end)
         # Each rotation jumps to the start of its slot holding the target;
         # the earliest of those in a role bounds its neighbours too, since
@@ -183,6 +196,11 @@ def _build(data, start, end, tz, leaves, policies, rules, *, jump: bool) -> Rost
                 key=lambda conflict: (conflict.start, conflict.rotation_id, conflict.rule or ""),
             )
         ),
+        reports={
+            scheduler.rotation.id: scheduler.report
+            for scheduler in schedulers
+            if isinstance(scheduler, _WindowScheduler) and scheduler.report is not None
+        },
     )
 
 
@@ -542,7 +560,15 @@ class _RotationScheduler:
         cache[id(version)] = chosen
         return chosen
 
-    def _assign(self, version: RotationVersionSpec, slot: Slot) -> None:
+    def _assign(
+        self, version: RotationVersionSpec, slot: Slot, planned: int | None | object = _QUEUE
+    ) -> int | None:
+        """Fill ``slot``: from the queue, or with the ``planned`` person (``None``: nobody).
+
+        Returns who took it.  A planned person is checked against every rule
+        in force, each refusal reported as a conflict, since a planner may
+        not know a third-party rule.
+        """
         queue = self.queues.setdefault(slot.queue, _TurnQueue())
         candidates = tuple(
             dict.fromkeys(person for person in slot.candidates if person not in self.inactive)
@@ -557,20 +583,48 @@ class _RotationScheduler:
             # inactive time.  In active mode nobody loses a turn to it.
             if version.turn_mode == "calendar" and queue.order:
                 queue.take(queue.order[0])
-            return
+            return None
         # Rules judge the time actually worked, so a leave during the
         # inactive part of a restricted slot does not matter.
         worked = replace(slot, start=pieces[0][0], end=pieces[-1][1])
 
-        if not queue.order:
-            self._conflict(
-                worked, None, "The rotation has no active member for this slot, so it is uncovered."
-            )
-            return
-        person = self._choose(self._rules_for(version), queue.order, worked)
-        if person is None:
-            return
-        queue.take(person)
+        if planned is _QUEUE:
+            if not queue.order:
+                self._conflict(
+                    worked, None, "The rotation has no active member for this slot, so it is uncovered."
+                )
+                return None
+            person = self._choose(self._rules_for(version), queue.order, worked)
+            if person is None:
+                return None
+        elif planned is None:
+            rules = self._rules_for(version)
+            refusing = [
+                rule for rule, ctx in rules.hard + rules.soft
+                if queue.order and not any(rule.allows(ctx, person, worked) for person in queue.order)
+            ]
+            for rule in refusing:
+                self._conflict(
+                    worked, rule.name, f"Every member is excluded by {rule.name}, so the slot was left unassigned."
+                )
+            if not refusing:
+                self._conflict(
+                    worked, None, "Nobody could take this slot under the rules in force, so it is uncovered."
+                )
+            return None
+        else:
+            person = planned
+            rules = self._rules_for(version)
+            for rule, ctx in rules.hard + rules.soft:
+                if not rule.allows(ctx, person, worked):
+                    self._conflict(
+                        worked,
+                        rule.name,
+                        f"No assignment could satisfy {rule.name} here, so person {person} "
+                        "got the slot although the rule refuses it.",
+                    )
+        if person in queue.order:
+            queue.take(person)
         self.history.record(worked, person)
         rotation = self.rotation
         base_key = f"r{rotation.id}:{slot.queue}:{ordinal}"
@@ -587,6 +641,7 @@ class _RotationScheduler:
                     rotation_id=rotation.id,
                 )
             )
+        return person
 
     def _choose(self, rules: _VersionRules, order: Sequence[int], slot: Slot) -> int | None:
         """Pick who takes the slot, relaxing opt-in rules (with a conflict) if needed."""
@@ -649,6 +704,214 @@ class _RotationScheduler:
                 rule=rule,
                 message=message,
             )
+        )
+
+
+class _WindowScheduler(_RotationScheduler):
+    """Fills a rotation whose policy plans whole windows (``RotationPolicy.assign``).
+
+    Slots that ended before the planning window keep their stored holder
+    (they are history); the window's slots, from the stored roster's
+    present to the horizon, are planned in one call; slots after it (a
+    lookahead past the horizon) come from the queue like any rotation's.
+    """
+
+    def plan_with(self, data: RosterInput, schedulers: list[_RotationScheduler]) -> None:
+        planning = data.planning
+        self.memo = data.memo
+        self.peers = [s for s in schedulers if s is not self]
+        self.report: Mapping | None = None
+        self.planned = False
+        self.pushed_back: tuple[RotationVersionSpec, Slot] | None = None
+        first = self.rotation.versions[0]
+        days = self.policy.planning_days(self.params_by_version[id(first)])
+        if planning is None:
+            self.window_start = self.rotation.anchor
+            self.keep_until = self.rotation.anchor
+            self.window_end = self.window_start + timedelta(days=days)
+            self.stored: tuple[WorkedShift, ...] = ()
+            self.stable = False
+            self.worked: tuple[WorkedShift, ...] = ()
+        else:
+            self.window_start = max(planning.start, self.rotation.anchor)
+            self.keep_until = planning.keep_until
+            self.window_end = self.window_start + max(timedelta(days=days), planning.horizon)
+            self.stored = tuple(planning.assigned.get(self.rotation.id, ()))
+            self.stable = self.rotation.id in planning.stable
+            self.worked = planning.worked
+        self.stored_starts = [shift.start for shift in self.stored]
+
+    def _can_jump(self) -> bool:
+        # Every slot's holder depends on the plan (or the stored roster).
+        return False
+
+    def _next(self) -> tuple[RotationVersionSpec, Slot] | None:
+        if self.pushed_back is not None:
+            item, self.pushed_back = self.pushed_back, None
+            return item
+        try:
+            return next(self.stream)
+        except StopIteration:
+            self.exhausted = True
+            return None
+
+    def advance(self, until: datetime) -> None:
+        """Assign slots up to and including the first one starting at or after ``until``."""
+        while self.frontier is None or self.frontier < until:
+            item = self._next()
+            if item is None:
+                return
+            version, slot = item
+            if slot.end <= self.window_start:
+                self._assign(version, slot, self._stored_holder(slot))
+            elif not self.planned and slot.start < self.window_end:
+                self.pushed_back = item
+                self._plan_window()
+                continue
+            else:
+                self._assign(version, slot)
+            self.frontier = slot.start
+
+    def _stored_holder(self, slot: Slot) -> int | None | object:
+        """Who the stored roster gives ``slot`` (most of it), or ``_QUEUE`` when nobody stored holds it."""
+        index = max(bisect_right(self.stored_starts, slot.start) - 1, 0)
+        best, longest = _QUEUE, timedelta(0)
+        for shift in self.stored[index:]:
+            if shift.start >= slot.end:
+                break
+            overlap = min(shift.end, slot.end) - max(shift.start, slot.start)
+            if overlap > longest:
+                best, longest = shift.person_id, overlap
+        return best
+
+    def _plan_window(self) -> None:
+        """Plan every slot starting before the window's end in one call to the policy."""
+        self.planned = True
+        items: list[tuple[RotationVersionSpec, Slot]] = []
+        while True:
+            item = self._next()
+            if item is None:
+                break
+            if item[1].start >= self.window_end:
+                self.pushed_back = item
+                break
+            items.append(item)
+        if not items:
+            return
+        self.frontier = items[-1][1].start
+        # The time each slot is worked (a restriction may leave a slot wholly
+        # inactive: nobody is asked for it) and who already holds it.
+        worked: list[Slot | None] = []
+        fixed: list[int | None] = []
+        for version, slot in items:
+            pieces = active_pieces(version.restriction, slot.start, slot.end, self.tz)
+            span = replace(slot, start=pieces[0][0], end=pieces[-1][1]) if pieces else None
+            worked.append(span)
+            stored = self._stored_holder(span) if span is not None else _QUEUE
+            kept = slot.start < self.window_start or slot.start < self.keep_until
+            fixed.append(stored if kept and stored is not _QUEUE else None)
+        planned = [index for index, span in enumerate(worked) if span is not None]
+        # The queue's answer, every decided slot keeping its holder: the
+        # planner's hint, and the roster kept when it hands the window back.
+        saved = self._state()
+        hint = [
+            self._assign(version, slot) if held is None else self._assign(version, slot, held)
+            for (version, slot), held in zip(items, fixed)
+        ]
+        key = (self.rotation.id, self.window_start, self.keep_until)
+        answer = self.memo.get(key)
+        if answer is None:
+            if all(fixed[index] is not None for index in planned):
+                # Everything is decided (an override's write): nothing to plan.
+                answer = WindowAssignment(people=tuple(fixed[index] for index in planned))
+            else:
+                window = self._window(items, planned, worked, fixed, hint, saved[1])
+                answer = self.policy.assign(window)
+            if answer is not None:
+                self.memo[key] = answer
+        self.report = dict(answer.report) if answer is not None and answer.report else None
+        if answer is None or answer.people is None:
+            # Handed back: the queue's roster stands, with what the planner
+            # says it breaks of its own constraints.
+            self._planner_conflicts(answer, worked, planned)
+            return
+        if len(answer.people) != len(planned):
+            raise ValueError(
+                f"policy {self.policy.name!r} planned {len(answer.people)} slots of the "
+                f"{len(planned)} it was given"
+            )
+        self._restore(saved)
+        people = dict(zip(planned, answer.people))
+        for index, (version, slot) in enumerate(items):
+            if index in people:
+                self._assign(version, slot, people[index])
+            else:
+                self._assign(version, slot)  # wholly inactive: the turn passes as the queue says
+        self._planner_conflicts(answer, worked, planned)
+
+    def _planner_conflicts(self, answer: WindowAssignment | None, worked, planned) -> None:
+        for position, rule, message in answer.conflicts if answer is not None else ():
+            self._conflict(worked[planned[position]], rule, message)
+
+    def _state(self):
+        return (
+            copy.deepcopy(self.queues),
+            copy.deepcopy(self.history),
+            dict(self.ordinals),
+            len(self.shifts),
+            len(self.conflicts),
+        )
+
+    def _restore(self, saved) -> None:
+        queues, history, ordinals, shifts, conflicts = saved
+        self.queues, self.ordinals = queues, ordinals
+        # Rule contexts hold the history object itself: refill it in place.
+        self.history.__dict__.update(history.__dict__)
+        del self.shifts[shifts:]
+        del self.conflicts[conflicts:]
+
+    def _window(self, items, planned, worked, fixed, hint, history) -> AssignmentWindow:
+        """What the policy plans: the slots worked, with the rotation's history before them."""
+        slots = []
+        for index in planned:
+            version, slot = items[index]
+            rules = self._rules_for(version)
+            stored = self._stored_holder(worked[index]) if self.stable else None
+            slots.append(
+                WindowSlot(
+                    slot=worked[index],
+                    params=self.params_by_version[id(version)],
+                    rules={rule.name: ctx.params for rule, ctx in rules.hard + rules.soft},
+                    candidates=tuple(
+                        dict.fromkeys(p for p in slot.candidates if p not in self.inactive)
+                    ),
+                    fixed=fixed[index],
+                    previous=None if stored is _QUEUE else stored,
+                )
+            )
+        start, end = items[planned[0]][1].start, items[planned[-1]][1].end
+        busy = []
+        for peer in self.peers:
+            if isinstance(peer, _WindowScheduler) and peer.rotation.id > self.rotation.id:
+                continue  # it plans after this one, around it
+            peer.advance(end)
+            busy.extend(
+                WorkedShift(person_id=shift.person_id, start=shift.start, end=shift.end)
+                for shift in peer.shifts
+                if shift.start < end and shift.end > start
+            )
+        return AssignmentWindow(
+            rotation_id=self.rotation.id,
+            tz=self.tz,
+            start=start,
+            end=end,
+            slots=tuple(slots),
+            holidays=self.holidays,
+            leaves=self.leaves,
+            history=copy.deepcopy(history),
+            worked=self.worked,
+            busy=tuple(busy),
+            hint=tuple(hint[index] for index in planned),
         )
 
 

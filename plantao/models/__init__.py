@@ -18,6 +18,7 @@ from .notification import (
     SchedulerState,
     TeamNotificationSettings,
 )
+from .payroll import HoursClosure
 from .person import Leave, Person
 from .rotation import Rotation, RotationVersion
 from .shift import Override, Shift
@@ -35,6 +36,7 @@ __all__ = [
     "CustomHoliday",
     "Delivery",
     "DeliveryAttempt",
+    "HoursClosure",
     "Leave",
     "LoginFailure",
     "LoginSession",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, UTCDateTime, new_feed_token, utcnow
@@ -27,6 +28,8 @@ class Person(Base):
     # Other chat handles by network, e.g. {"slack": "U024BE7LH", "whatsapp": "+55..."}.
     chat: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Money per hour, for the hours report's value column; only owners see it.
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     # Secret of the person's own feed and page links; rotating it kills old links.
     feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_feed_token)
     # Secret of the person's action link (their own page, preferences, cover and

@@ -27,6 +27,9 @@ class Rotation(Base):
     policy: Mapped[str] = mapped_column(String(64))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     start: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The last report of a policy that plans whole windows (the fair
+    # policy's solver): {"status", "objective", "seconds", ...}; null otherwise.
+    solver: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -57,6 +57,7 @@ SENTENCES: dict[tuple[str, str], str] = {
     ("request", "cancel"): "${actor} cancelled ${request} in team ${team}: ${person}, ${period}",
     ("request", "expired"): "${request} in team ${team} expired: ${person}, ${period}",
     ("request", "obsolete"): "${request} in team ${team} no longer applies: ${person}, ${period}",
+    ("hours_report", "close"): "${actor} closed the on-call hours of ${id} for payroll",
 }
 #: What ``${request}`` reads as, by the request's kind.
 REQUEST_KINDS = {"cover": "a cover request", "swap": "a swap request"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -31,6 +32,13 @@ PERSON_PROPERTIES = {
         "additionalProperties": {"type": "string", "maxLength": 200},
     },
     "active": {"type": "boolean"},
+    # Only owners set or see it (the views check the "payroll" permission).
+    "hourly_rate": {
+        "type": ["number", "null"],
+        "minimum": 0,
+        "maximum": 99999999,
+        "description": "money per hour, at most 2 decimals, for the hours report's value column; owners only",
+    },
 }
 
 PERSON_CREATE_SCHEMA = {
@@ -98,18 +106,18 @@ class PersonService:
         self._apply(person, body)
         self.dbsession.add(person)
         self.dbsession.flush()
-        audit.record(self.dbsession, self.ctx.actor, "create", "person", person.id, None, person_json(person))
+        audit.record(self.dbsession, self.ctx.actor, "create", "person", person.id, None, audited(person))
         bump_revision(self.dbsession, people=True)
         return person
 
     def update(self, person: Person, body: dict) -> Person:
         validate(PERSON_UPDATE_SCHEMA, body)
         teams = self._lock_teams_of(person) if body.get("active", person.active) != person.active else []
-        before = person_json(person)
+        before = audited(person)
         was_active = person.active
         self._apply(person, body)
         self.dbsession.flush()
-        audit.record(self.dbsession, self.ctx.actor, "update", "person", person.id, before, person_json(person))
+        audit.record(self.dbsession, self.ctx.actor, "update", "person", person.id, before, audited(person))
         if person.active != was_active:
             self._rematerialize(teams)
         # Names and contacts show in every cached "who is on call" answer.
@@ -159,6 +167,8 @@ class PersonService:
         for name in ("name", "email", "phone", "telegram_chat_id", "chat"):
             if name in body:
                 setattr(person, name, body[name])
+        if "hourly_rate" in body:
+            person.hourly_rate = hourly_rate(body["hourly_rate"])
         if "active" in body and body["active"] != person.active:
             person.active = body["active"]
             person.deactivated_at = None if person.active else utcnow()
@@ -247,6 +257,45 @@ class PersonService:
         self.dbsession.delete(leave)
         self.dbsession.flush()
         self._rematerialize(teams)
+
+
+def hourly_rate(value: float | int | None) -> Decimal | None:
+    """A rate from the API as money: exact, at most 2 decimals (a cent), or 422."""
+    if value is None:
+        return None
+    # Through str: the JSON number as written, not its binary approximation.
+    rate = Decimal(str(value))
+    if not rate.is_finite() or rate < 0:
+        raise Invalid(
+            "Invalid request body: hourly_rate must be a number of at least 0.",
+            [Detail("hourly_rate", "must be a number of at least 0", "minimum", {"limit": 0})],
+            code="minimum",
+            params={"limit": 0},
+        )
+    if rate != rate.quantize(Decimal("0.01")):
+        raise Invalid(
+            "Invalid request body: hourly_rate has more than 2 decimals.",
+            [Detail("hourly_rate", "at most 2 decimals", "hourly_rate.decimals")],
+            code="hourly_rate.decimals",
+        )
+    return rate.quantize(Decimal("0.01"))
+
+
+def rate_json(person: Person) -> float | None:
+    """``person``'s hourly rate as a JSON number (None: no rate)."""
+    return None if person.hourly_rate is None else float(person.hourly_rate)
+
+
+def audited(person: Person) -> dict:
+    """What the audit log keeps of a person: their representation, and their rate when they have one.
+
+    Person entries are read by owners only (a team admin's share of the log
+    holds their teams' kinds), so the rate may be there.
+    """
+    body = person_json(person)
+    if person.hourly_rate is not None:
+        body["hourly_rate"] = rate_json(person)
+    return body
 
 
 def feed_link_opens_preferences(until, today) -> bool:

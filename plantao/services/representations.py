@@ -39,6 +39,11 @@ PERSON_RESPONSE = closed_object(
         "active": {"type": "boolean"},
     }
 )
+# Money per hour: in owners' answers only (plantao/views/api/people.py), so not required.
+PERSON_RESPONSE["properties"]["hourly_rate"] = {
+    "type": ["number", "null"],
+    "description": "money per hour (owners only; absent for everybody else)",
+}
 #: What ``GET /people`` answers: a page of :func:`person_json`.
 PERSON_LIST_RESPONSE = page_of("people", "Person", "people by id")
 
@@ -153,6 +158,11 @@ def rotation_response_schemas(policies: str, rules: str) -> dict:
             "items": ref("RotationVersion"),
             "description": "every dated version; the top-level fields are those of the version in effect now",
         },
+        "solver": {
+            "type": ["object", "null"],
+            "description": "what a policy that plans whole windows (fair) reported on its last plan: "
+            "status (optimal, feasible or fallback), objective and seconds; null for the others",
+        },
     }
     return {
         "RotationVersion": closed_object(
@@ -198,6 +208,7 @@ def rotation_json(rotation: Rotation, team: Team, version: RotationVersion) -> d
         "start": isoformat(rotation.start, tz),
         **{k: v for k, v in version_json(version, tz).items() if k != "effective_from"},
         "versions": [version_json(v, tz) for v in rotation.versions],
+        "solver": rotation.solver,
     }
 
 
@@ -385,6 +396,20 @@ PREVIEW_RESPONSE = closed_object(
         },
         "gaps": {"type": "array", "items": ref("Gap")},
         "conflicts": {"type": "array", "items": ref("Conflict")},
+        "solver": {
+            "type": "object",
+            "additionalProperties": {"type": "object"},
+            "description": "by rotation id, what a policy that plans whole windows (fair) reported",
+        },
+        "fairness": closed_object(
+            {
+                "before": {"type": "object", "description": "the stored roster's fairness figures, as the fairness report gives them"},
+                "after": {"type": "object", "description": "the same figures with the change"},
+                "start": DATE_TIME,
+                "end": DATE_TIME,
+            },
+            "how the fairness measures of the team's roster ahead (now to the horizon) would change",
+        ),
     },
     "what the change would do to the stored roster; nothing is saved",
 )
@@ -402,4 +427,11 @@ def preview_json(preview: dict, tz: ZoneInfo) -> dict:
         ],
         "gaps": [gap_json(g, tz) for g in result.gaps],
         "conflicts": [conflict_json(c, tz) for c in result.conflicts],
+        "solver": {str(rotation_id): dict(report) for rotation_id, report in result.reports.items()},
+        "fairness": {
+            "before": preview["fairness"]["before"],
+            "after": preview["fairness"]["after"],
+            "start": isoformat(preview["fairness"]["start"], tz),
+            "end": isoformat(preview["fairness"]["end"], tz),
+        },
     }

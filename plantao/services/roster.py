@@ -34,6 +34,10 @@ from .locking import holds_lock
 #: How long "for good" lasts for somebody who left.
 FOREVER = timedelta(days=365 * 100)
 
+#: How far back a window-planning rotation's stored holders are read at
+#: least, for the rules that look at the recent past (min_rest, streaks).
+_RULES_LOOK_BACK = timedelta(days=60)
+
 #: How far around the changed stretches an incremental regeneration reads
 #: the stored shifts at once (a week's shift and a bit).
 _READ_AROUND = timedelta(days=8)
@@ -175,8 +179,16 @@ class RosterService:
         rotations: Sequence[Rotation] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        replan: bool = False,
+        now: datetime | None = None,
     ) -> roster_engine.RosterInput:
-        """Everything the engine needs about ``team``, read from the database."""
+        """Everything the engine needs about ``team``, read from the database.
+
+        For policies that plan whole windows (see :meth:`planning`), the
+        stored assignment is kept unless ``replan``: then the window from
+        ``now`` is planned again (a write that changed the rotations, their
+        people or leave), the stored assignment only preferred.
+        """
         rotations = self.rotations(team) if rotations is None else list(rotations)
         specs = tuple(rotation_spec(rotation) for rotation in rotations)
         # Overrides and leave matter from the first rotation's start (the
@@ -222,6 +234,57 @@ class RosterService:
             overrides=tuple(kept_overrides),
             leaves=tuple(leaves),
             fallback_person=None if team.fallback_person_id in departed else team.fallback_person_id,
+            planning=self.planning(team, rotations, now or utcnow(), replan=replan),
+        )
+
+    def planning(
+        self, team: Team, rotations: Sequence[Rotation], now: datetime, *, replan: bool
+    ) -> roster_engine.PlanningState | None:
+        """What the stored roster tells the team's window-planning policies, if it has any.
+
+        The planning window starts at ``now``; before it (or, without
+        ``replan``, everywhere) each slot keeps its stored holder.  A rotation
+        whose planner made its stored assignment (its ``solver`` report is
+        set) has that assignment preferred when it is planned again.
+        """
+        policies = self.plugins.policies
+        planned = [
+            rotation for rotation in rotations
+            if rotation.policy in policies and policies[rotation.policy].assigns
+        ]
+        if not planned:
+            return None
+        lookback = max(
+            policies[rotation.policy].history_days(version.params or {})
+            for rotation in planned
+            for version in rotation.versions
+        )
+        # The rules read the rotation's recent past (min_rest, a streak), so
+        # its stored holders go back a while even without a lookback.
+        since = now - max(timedelta(days=lookback), _RULES_LOOK_BACK)
+        rows = self.dbsession.execute(
+            select(Shift.person_id, Shift.start, Shift.end, Shift.source, Shift.rotation_id)
+            .where(Shift.team_id == team.id, Shift.end > since)
+            .order_by(Shift.start)
+        ).all()
+        ids = {rotation.id for rotation in planned}
+        assigned: dict[int, list] = {rotation_id: [] for rotation_id in ids}
+        worked = []
+        for row in rows:
+            shift = roster_engine.WorkedShift(person_id=row.person_id, start=row.start, end=row.end)
+            if row.end <= now:
+                worked.append(shift)
+            if row.source == "rotation" and row.rotation_id in ids:
+                assigned[row.rotation_id].append(shift)
+        return roster_engine.PlanningState(
+            start=now,
+            # Not planning again keeps every stored holder: a read (the
+            # fairness report's replay, say) never runs the solver over them.
+            keep_until=now if replan else now + FOREVER,
+            horizon=self.horizon,
+            assigned={rotation_id: tuple(shifts) for rotation_id, shifts in assigned.items()},
+            stable=frozenset(rotation.id for rotation in planned if rotation.solver is not None),
+            worked=tuple(worked),
         )
 
     def holidays(self, team: Team, first_year: int, last_year: int) -> dict:
@@ -242,9 +305,15 @@ class RosterService:
         end: datetime,
         *,
         rotations: Sequence[Rotation] | None = None,
+        replan: bool = False,
+        now: datetime | None = None,
     ) -> roster_engine.RosterResult:
-        """The engine's roster for ``[start, end)``; nothing is stored."""
-        data = self.roster_input(team, rotations=rotations, since=start, until=end)
+        """The engine's roster for ``[start, end)``; nothing is stored.
+
+        ``replan`` plans the window-planning policies' windows from ``now``
+        again (see :meth:`roster_input`).
+        """
+        data = self.roster_input(team, rotations=rotations, since=start, until=end, replan=replan, now=now)
         return self._build(data, start, end)
 
     # -- materialization ----------------------------------------------------
@@ -266,6 +335,7 @@ class RosterService:
         stretches: Sequence[tuple[datetime, datetime]] | None = None,
         added_overrides: Sequence[Override] = (),
         deleted_overrides: Sequence[int] = (),
+        replan: bool = True,
     ) -> MaterializeReport:
         """Regenerate the stored roster of ``team`` from ``now`` to the horizon.
 
@@ -281,7 +351,10 @@ class RosterService:
         (rotations, members, leave, the team) regenerates in full.
         ``added_overrides`` are the overrides the write added and
         ``deleted_overrides`` the ids of those it deleted (the shifts that
-        named them, ended ones too, now name none).
+        named them, ended ones too, now name none).  Policies that plan
+        whole windows plan theirs again (``replan``) on a full regeneration,
+        unless told it only extends the horizon; an incremental one keeps
+        their stored assignment.
         """
         now = now or utcnow()
         # Another change of the team earlier in this transaction (its
@@ -301,9 +374,12 @@ class RosterService:
         if stretches is not None:
             partial = self._windows(team, now, horizon_end, stretches)
         if partial is None:
-            result = self.compute(team, now, horizon_end)
+            # Extending the horizon plans only the time it gained; any other
+            # full regeneration follows a change of the rotations' input.
+            result = self.compute(team, now, horizon_end, replan=replan, now=now)
             wanted = [shift for shift in result.shifts if shift.end > now]
             report = self._store(team, wanted, now)
+            self._keep_reports(team, result)
         else:
             result, wanted, stored, stored_gaps = partial
             report = self._store(team, wanted, now, stored=stored)
@@ -337,7 +413,8 @@ class RosterService:
         until = team.materialized_until
         if until is not None and until - now >= self.horizon - REFRESH_MARGIN:
             return False
-        self.materialize(team, now)
+        # Time passing changes no rotation: planners keep what they planned.
+        self.materialize(team, now, replan=until is None)
         return True
 
     def materialize_teams(self, teams: Iterable[Team], now: datetime | None = None) -> None:
@@ -475,7 +552,7 @@ class RosterService:
         if horizon_end > until:
             spans.append((until, horizon_end))
         windows = _merged(spans)
-        data = self.roster_input(team, since=now, until=horizon_end) if windows else None
+        data = self.roster_input(team, since=now, until=horizon_end, now=now) if windows else None
         results: list[roster_engine.RosterResult] = []
         stored: list[Shift] = []
         nearby: list[Shift] = []
@@ -561,6 +638,15 @@ class RosterService:
         )
         return result, shifts, stored, gaps
 
+    def _keep_reports(self, team: Team, result: roster_engine.RosterResult) -> None:
+        """Keep each planner's report with its rotation (the rotation's API answer shows it)."""
+        if not result.reports:
+            return
+        for rotation in self.rotations(team):
+            report = result.reports.get(rotation.id)
+            if report is not None and rotation.solver != report:
+                rotation.solver = dict(report)
+
     def _build(self, data: roster_engine.RosterInput, start: datetime, end: datetime) -> roster_engine.RosterResult:
         """The engine's roster of ``data`` for ``[start, end)``, its errors as :class:`Invalid`."""
         try:
@@ -625,16 +711,18 @@ class RosterService:
         stored shifts compared by key) plus the gaps and conflicts ahead.
         """
         now = now or utcnow()
-        result = self.compute(team, now, effective_instant(now) + self.horizon, rotations=rotations)
+        result = self.compute(
+            team, now, effective_instant(now) + self.horizon, rotations=rotations, replan=True, now=now
+        )
         wanted = [shift for shift in result.shifts if shift.end > now]
         stored = self.stored_from(team, now)
         # Compared with what would be stored, not with the engine's raw
         # answer, so the preview shows exactly what saving would change.
         would_be = self._plan(team, stored, wanted, now).result(stored)
-        diff = roster_engine.diff_rosters(
-            [shift for shift in stored if shift.end > now], [shift for shift in would_be if shift.end > now]
-        )
-        return {"diff": diff, "result": result}
+        before = [shift for shift in stored if shift.end > now]
+        after = [shift for shift in would_be if shift.end > now]
+        diff = roster_engine.diff_rosters(before, after)
+        return {"diff": diff, "result": result, "before": before, "after": after, "now": now}
 
 
 def _merged(windows: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -16,7 +16,10 @@ from sqlalchemy.orm import selectinload
 from ..datetimes import DateTimeError, parse_instant, utcnow, zone
 from ..engine.materialize import effective_instant
 from ..models import Person, Rotation, RotationVersion, Team
+from ..models.rotation import people_named
 from . import audit
+from .fairness import measure_roster
+from .gaps import gaps_between
 from .context import ServiceContext
 from .errors import Detail, Invalid, NotFound
 from .locking import lock_team
@@ -230,7 +233,43 @@ class RotationService:
             candidate = self._detached_copy(stored)
             self.change(team, candidate, body)
             rotations = [candidate if r.id == stored.id else r for r in rotations]
-        return self.roster.preview(team, rotations)
+        preview = self.roster.preview(team, rotations)
+        preview["fairness"] = self._fairness_change(team, rotations, preview)
+        return preview
+
+    def _fairness_change(self, team: Team, rotations: list[Rotation], preview: dict) -> dict:
+        """The fairness figures of the roster ahead, stored and as the change would leave it."""
+        now = preview["now"]
+        end = now + self.roster.horizon
+        tz = zone(team.timezone)
+        holidays = self.roster.holidays(team, now.year, end.year)
+        people = {
+            person
+            for rotation in rotations
+            for version in rotation.versions
+            for person in people_named(version.members, version.params)
+        }
+        stored_gaps = gaps_between(self.dbsession, team, now, end)
+        figures = {}
+        for name, shifts, gaps in (
+            ("before", preview["before"], stored_gaps),
+            ("after", preview["after"], preview["result"].gaps),
+        ):
+            gap_hours = sum(
+                (min(gap.end, end) - max(gap.start, now)).total_seconds() / 3600
+                for gap in gaps if gap.end > now and gap.start < end
+            )
+            figures[name] = measure_roster(
+                shifts, tz=tz, holidays=holidays, start=now, end=end, people=people, gap_hours=gap_hours
+            )
+        ids = {figure.person_id for measured in figures.values() for figure in measured.people}
+        names = dict(self.dbsession.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) if ids else {}
+        return {
+            "before": figures["before"].as_json(names),
+            "after": figures["after"].as_json(names),
+            "start": now,
+            "end": end,
+        }
 
     # -- building and changing --------------------------------------------------
 
@@ -246,6 +285,7 @@ class RotationService:
         restriction, turn_mode = _version_restriction(body.get("restrictions"))
         if policy is not None:
             errors.extend(self._check_params(policy, params, "params"))
+            errors.extend(self._check_compatible(policy, rules))
         errors.extend(self._check_rules(rules))
         errors.extend(self._check_people(members, params))
         errors.extend(self._check_restriction(restriction))
@@ -331,9 +371,12 @@ class RotationService:
                         setattr(later, name, copy.deepcopy(value))
         if policy_name != rotation.policy:
             rotation.policy = policy_name
+            # Another policy's report (and its stored roster) is not this one's.
+            rotation.solver = None
         if policy is not None:
             for version in rotation.versions:
                 problems = self._check_params(policy, version.params or {}, "params")
+                problems += self._check_compatible(policy, version.rules or {})
                 if problems:
                     summary = _summary("Invalid rotation change", problems)
                     raise Invalid(summary, problems, code="invalid.rotation_change")
@@ -391,6 +434,8 @@ class RotationService:
             policy=rotation.policy,
             priority=rotation.priority,
             start=rotation.start,
+            # Its planner's stored roster stays preferred, as on a real save.
+            solver=copy.deepcopy(rotation.solver),
         )
         copy_.versions = [
             RotationVersion(
@@ -436,6 +481,19 @@ class RotationService:
         return [
             Detail(f"{field}.{e['field']}" if e["field"] != "(body)" else field, e["message"], e.code, e.params)
             for e in schema_errors(declaration.params_schema, params)
+        ]
+
+    @staticmethod
+    def _check_compatible(policy, rules: dict) -> list[dict]:
+        """The rules ``policy`` refuses because it does their job itself (422)."""
+        return [
+            Detail(
+                f"rules.{name}",
+                f"the {policy.name!r} policy already does what {name!r} does: remove the rule",
+                "rule_incompatible",
+                {"name": name, "policy": policy.name},
+            )
+            for name in sorted(set(rules) & policy.incompatible_rules)
         ]
 
     def _check_rules(self, rules: dict) -> list[dict]:

@@ -49,6 +49,7 @@ from ..services.oncall import OnCallService, ShiftView, TeamOnCall
 from ..services.people import PersonService, feed_link_opens_preferences
 from ..services.requests import STATUS_TITLES, RequestService
 from ..security import ADMIN, PERSON
+from ..spreadsheets import dialect_for_language
 from ..services.contacts import FULL_CONTACTS, OnDuty, ReaderContacts, display_phone, phone_uri
 from .admin import localized
 from .api import contacts as request_contacts
@@ -201,11 +202,14 @@ def is_admin(request) -> bool:
     return (request.plantao_identity or {}).get("role") == ADMIN
 
 
-def feed_links(request, team=None, person=None, own_link: bool = False) -> dict | None:
-    """``{"https": ..., "webcal": ...}`` of a team's or a person's iCalendar feed.
+def feed_links(request, team=None, person=None, own_link: bool = False, csv_query: dict | None = None) -> dict | None:
+    """``{"https": ..., "webcal": ..., "csv": ...}`` of a team's or a person's feed.
 
+    ``https`` and ``webcal`` are the iCalendar feed; ``csv`` downloads the
+    same shifts (narrowed by ``csv_query``) as a spreadsheet in the dialect
+    of the reader's language, so Brazilian Excel opens it in columns.
     ``None`` while the export routes do not exist.  On a private roster the
-    link carries the feed's secret token, so calendar applications (which
+    links carry the feed's secret token, so calendar applications (which
     cannot log in) can still read it; never the person's action token.
     """
     if team is not None:
@@ -224,7 +228,11 @@ def feed_links(request, team=None, person=None, own_link: bool = False) -> dict 
         private = False
     query = {"token": token} if private else {}
     https = public_route_url(request, route, format="ics", _query=query, **params)
-    return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
+    links = {"https": https, "webcal": "webcal://" + https.split("://", 1)[1], "csv": None}
+    if "csv" in request.plugins.export_formats:
+        csv_params = {**query, **(csv_query or {}), "dialect": dialect_for_language(request.locale_name)}
+        links["csv"] = public_route_url(request, route, format="csv", _query=csv_params, **params)
+    return links
 
 
 # -- Shared pieces ----------------------------------------------------------------
@@ -391,7 +399,11 @@ def team_page(request):
         "person_id": person_id,
         "person_class": person_class,
         "agenda": agenda,
-        "feed": feed_links(request, team=team),
+        # The spreadsheet link downloads the month on screen (and the person filtered).
+        "feed": feed_links(request, team=team, csv_query={
+            "start": month.isoformat(), "end": calendar.next.isoformat(),
+            **({"person": str(person_id)} if person_id else {}),
+        }),
         "tz_name": fmt.tz_name(state.at),
         "live_requests": team_requests(request, team, fmt),
     }

@@ -17,6 +17,7 @@ from __future__ import annotations
 from ..services.audit import Actor, AuditService
 from ..services.contacts import ReaderContacts, reader_contacts
 from ..services.context import ServiceContext
+from ..services.fairness import FairnessService
 from ..services.feeds import FeedTokenService
 from ..services.gaps import GapService
 from ..services.health import DatabaseHealth
@@ -24,6 +25,7 @@ from ..services.month import CalendarService
 from ..services.notification_settings import NotificationService
 from ..services.oncall import OnCallService
 from ..services.overrides import OverrideService
+from ..services.payroll import PayrollService
 from ..services.people import PersonService
 from ..services.requests import RequestService
 from ..services.rotations import RotationService
@@ -35,11 +37,13 @@ from ..shared import register_shared, shared  # noqa: F401  (shared: the views' 
 SERVICES = (
     AuditService,
     CalendarService,
+    FairnessService,
     FeedTokenService,
     GapService,
     NotificationService,
     OnCallService,
     OverrideService,
+    PayrollService,
     PersonService,
     RequestService,
     RotationService,

@@ -68,6 +68,8 @@ API_WRITES = {
     ("POST", "/api/v1/notifications/deliveries/{id}/retry"): "global",
     ("POST", "/api/v1/tokens"): "accounts",
     ("DELETE", "/api/v1/tokens/{id}"): "accounts",
+    # Closing a month of the hours report (permission "payroll"): owners only, as accounts.
+    ("POST", "/api/v1/reports/hours/close"): "accounts",
 }
 
 #: The admin forms (POST), by route name; logging in and out is everybody's.
@@ -100,6 +102,8 @@ ADMIN_FORMS = {
     "admin.account": "accounts",
     "admin.tokens": "accounts",
     "admin.token.revoke": "accounts",
+    # Closing a month from the hours page: owners only ("payroll"), as accounts.
+    "admin.reports.hours": "accounts",
 }
 PUBLIC_FORMS = {"admin.login", "admin.logout"}
 

@@ -409,6 +409,17 @@ def test_a_realistic_session_answers_as_documented(api, document):
     api("GET", "/teams/{slug}/gaps", 200, slug="infra")
     api("GET", "/teams/{slug}/gaps", 200, slug="infra", start=monday.isoformat(),
         end=(monday + timedelta(days=60)).isoformat())
+    # How evenly the roster shares the burden, as JSON and as a spreadsheet.
+    api("GET", "/teams/{slug}/fairness", 200, slug="infra")
+    api("GET", "/teams/{slug}/fairness.csv", 200, slug="infra", start=monday.isoformat(), dialect="excel")
+    # The monthly on-call hours for payroll: with a rate (the value column), as CSV, and a month closed.
+    api("PATCH", "/people/{id}", 200, id=ana["id"], body={"hourly_rate": 30.5})
+    this_month = date.today().strftime("%Y-%m")
+    hours = api("GET", "/reports/hours", 200, month=this_month)
+    assert hours["values"] and hours["people"]
+    api("GET", "/reports/hours", 200, month=this_month, team="infra")
+    api("GET", "/reports/hours.csv", 200, month=this_month, dialect="excel")
+    api("POST", "/reports/hours/close", 201, body={"month": "2000-01"})
     # Exports, calendar feeds and their secret links.
     api("GET", "/teams/{slug}/export.{format}", 200, slug="infra", format="ics", admin=False, alarm=30)
     api("GET", "/teams/{slug}/export.{format}", 200, slug="infra", format="json", person=bruno["id"])
@@ -503,6 +514,7 @@ def test_errors_answer_as_documented(api):
     api("GET", "/people", 400, active="maybe")
     api("GET", "/plugins", 400, kind="nonsense")
     api("GET", "/teams/{slug}/shifts", 400, slug="ops", start="2025-02-01", end="2025-01-01")
+    api("GET", "/teams/{slug}/fairness", 400, slug="ops", start="2020-01-01", end="2025-01-01")
     api("GET", "/teams/{slug}/oncall", 400, slug="ops", at="yesterday")
     api("GET", "/teams/{slug}/export.{format}", 400, slug="ops", format="ics", alarm="0")
     api("GET", "/teams/{slug}/export.{format}", 404, slug="ops", format="xlsx")

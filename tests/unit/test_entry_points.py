@@ -28,4 +28,5 @@ def test_the_built_in_plugins_register_through_the_public_group():
         "rules": "plantao_plugins.rules",
         "exports": "plantao_plugins.exports",
         "channels": "plantao_plugins.channels",
+        "fair": "plantao_plugins.fair",
     }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.numbers import format_decimal
 from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.i18n import TranslationString
@@ -96,6 +97,8 @@ MESSAGES_BY_CODE: dict[str, str] = {
     "unknown_policy": "Unknown rotation policy.",
     "unknown_rule": "Unknown scheduling rule.",
     "business_hours": "Business hours must end after they start.",
+    "rule_incompatible": "The ${policy} policy already does what this rule does: remove the rule.",
+    "fair_pattern": "With several handoff times, each shift lasts one day: set days per shift to 1.",
     "masked_secret": "Type the secret itself: there is none stored to keep.",
     "channel_not_configured": "Save and enable this channel before testing it.",
     "no_destination": "Nowhere to send it: the channel has no team-wide destination, "
@@ -152,6 +155,14 @@ MESSAGES_BY_CODE: dict[str, str] = {
     "request.duplicate": "Request ${id} already asks about this time; cancel it first.",
     "invalid.request_status": "Unknown request status.",
     "request.moved": "Request ${id} has changed since you read it: look at it again.",
+    # The fairness report's period.
+    "interval.order": "The end must be after the start.",
+    "fairness.too_long": "The period may cover at most ${years} years.",
+    # The monthly on-call hours report.
+    "month": "Choose a month as YYYY-MM (e.g. 2026-11).",
+    "month_closed": "The month ${month} is closed already.",
+    "month_open": "The month ${month} has not ended yet: close it once it is over.",
+    "hourly_rate.decimals": "The hourly rate takes at most 2 decimals.",
 }
 
 
@@ -233,6 +244,11 @@ class AdminView:
         if moment is None:
             return ""
         return Formatter(self.request.locale_name, tz or self.request.plantao_settings.timezone).datetime(moment)
+
+    def number(self, value, places: str = "0.##") -> str:
+        """A figure the way the reader writes numbers (a decimal comma in Portuguese);
+        ``places`` "0.00" keeps two decimals (hours, money)."""
+        return format_decimal(value, format=f"#,##{places}", locale=self.request.locale_name)
 
     def weekday_names(self) -> list[str]:
         return [self._(day) for day in WEEKDAYS]

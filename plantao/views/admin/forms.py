@@ -38,6 +38,9 @@ class Field:
     options: list = dataclass_field(default_factory=list)
     attrs: dict = dataclass_field(default_factory=dict)
     errors: list = dataclass_field(default_factory=list)
+    #: The fields inside a ``group`` (an object's properties) or the ``group``
+    #: rows of ``rows`` (an array of objects).
+    children: list = dataclass_field(default_factory=list)
 
     def __post_init__(self):
         self.key = self.key or self.name
@@ -66,6 +69,13 @@ class Field:
         return [(str(value), label) for value, label in first + rest]
 
 
+def walk(fields: list[Field]):
+    """Every field, those inside groups and rows too (a group before its children)."""
+    for item in fields:
+        yield item
+        yield from walk(item.children)
+
+
 def _owner(key: str, keys: set[str]) -> str | None:
     """The field an error key belongs to: itself, or the nearest enclosing one."""
     while key:
@@ -76,21 +86,25 @@ def _owner(key: str, keys: set[str]) -> str | None:
 
 
 def with_errors(fields: list[Field], errors: dict[str, list[str]]) -> list[Field]:
-    """Attach each error to the field it names (``holidays.custom.2.date`` to ``holidays.custom``)."""
-    keys = {item.key for item in fields}
+    """Attach each error to the field it names (``holidays.custom.2.date`` to ``holidays.custom``).
+
+    Fields inside groups and rows count: ``params.unavailable.0.person``
+    finds that row's person, ``params.unavailable`` the rows as a whole.
+    """
+    keys = {item.key for item in walk(fields)}
     by_field: dict[str, list[str]] = {}
     for key, messages in errors.items():
         owner = _owner(key, keys)
         if owner:
             by_field.setdefault(owner, []).extend(messages)
-    for item in fields:
+    for item in walk(fields):
         item.errors = by_field.get(item.key, [])
     return fields
 
 
 def unplaced(fields: list[Field], errors: dict[str, list[str]]) -> list[str]:
     """Errors naming no field of the form: shown at its top."""
-    keys = {item.key for item in fields}
+    keys = {item.key for item in walk(fields)}
     return [message for key, messages in errors.items() if not _owner(key, keys) for message in messages]
 
 
@@ -164,21 +178,53 @@ def _types(spec: dict) -> set:
     return set(kind) if isinstance(kind, list) else {kind}
 
 
-def schema_fields(view, schema: dict, values: dict, name_prefix: str, key_prefix: str, people) -> list[Field]:
+def _is_group(spec: dict) -> bool:
+    """An object with declared properties: drawn as a fieldset of its own fields."""
+    return "object" in _types(spec) and bool(spec.get("properties"))
+
+
+def _is_rows(spec: dict) -> bool:
+    """An array of such objects: drawn as repeated rows, each a group."""
+    return "array" in _types(spec) and _is_group(spec.get("items") or {})
+
+
+def _is_person(name: str, spec: dict) -> bool:
+    # The same convention as the ``members`` arrays: a property named
+    # ``person`` (or ``*_person``) holds one person's id.
+    return bool(_types(spec) & {"integer"}) and (name == "person" or name.endswith("_person"))
+
+
+#: Blank rows drawn after an array's entries, for adding more.
+BLANK_ROWS = 2
+
+
+def _label(_, name: str, spec: dict) -> str:
+    """The schema's title, else the property's name made readable (``start_time``: "Start time")."""
+    return _(spec["title"]) if spec.get("title") else _(name.replace("_", " ").capitalize())
+
+
+def schema_fields(
+    view, schema: dict, values: dict, name_prefix: str, key_prefix: str, people, *, defaults: bool = True
+) -> list[Field]:
     """One field per property of a plugin's parameter schema.
 
     ``view`` translates (``view._``) and names weekdays; an empty
     ``key_prefix`` keys each field by the bare property name, as errors of a
-    schema validated on its own name them.
+    schema validated on its own name them.  An object with ``properties`` is
+    a ``group`` of its own fields; an array of such objects is ``rows``, one
+    group per entry plus :data:`BLANK_ROWS` empty ones (``defaults=False``:
+    an empty row shows no default, so that it posts nothing).
     """
     _ = view._
     fields = []
+    values = values if isinstance(values, dict) else {}
     for name, spec in (schema.get("properties") or {}).items():
-        value = values.get(name, spec.get("default"))
+        value = values.get(name, spec.get("default") if defaults else None)
+        key = f"{key_prefix}.{name}" if key_prefix else name
         field = Field(
             f"{name_prefix}.{name}",
-            _(spec["title"]) if spec.get("title") else name,
-            key=f"{key_prefix}.{name}" if key_prefix else name,
+            _label(_, name, spec),
+            key=key,
             help=_(spec["description"]) if spec.get("description") else "",
         )
         types = _types(spec)
@@ -188,6 +234,12 @@ def schema_fields(view, schema: dict, values: dict, name_prefix: str, key_prefix
             field.value = "" if value is None else value
         elif _is_clock(spec):
             field.widget, field.value = "time", value or ""
+        elif _is_person(name, spec):
+            field.widget, field.value = "select", "" if value is None else value
+            field.options = [("", "—")] + list(people)
+            if value not in (None, "") and str(value) not in {str(option[0]) for option in people}:
+                # Somebody no longer listed (deactivated) stays chosen rather than silently dropped.
+                field.options.append((value, f"#{value}"))
         elif types & {"integer", "number"}:
             field.widget, field.value = "number", "" if value is None else value
             field.attrs = {k: str(spec[k]) for k in ("minimum", "maximum") if k in spec}
@@ -195,6 +247,18 @@ def schema_fields(view, schema: dict, values: dict, name_prefix: str, key_prefix
             field.attrs["step"] = "1" if "integer" in types else "any"
         elif "boolean" in types:
             field.widget, field.value = "checkbox", bool(value)
+        elif _is_group(spec):
+            field.widget = "group"
+            field.children = schema_fields(view, spec, value or {}, field.name, key, people, defaults=defaults)
+        elif _is_rows(spec):
+            field.widget = "rows"
+            entries = list(value) if isinstance(value, list) else []
+            for index, entry in enumerate(entries + [None] * BLANK_ROWS):
+                row = Field(f"{field.name}.{index}", f"{field.label} {index + 1}", widget="group", key=f"{key}.{index}")
+                row.children = schema_fields(
+                    view, spec["items"], entry or {}, row.name, row.key, people, defaults=entry is not None
+                )
+                field.children.append(row)
         elif "array" in types and name.endswith("members"):
             field.widget, field.value, field.options = "people", list(value or []), people
         elif "array" in types and _is_weekdays(spec):
@@ -212,8 +276,44 @@ def schema_defaults(schema: dict) -> dict:
     return {name: spec["default"] for name, spec in (schema.get("properties") or {}).items() if "default" in spec}
 
 
+def with_defaults(schema: dict, values: dict) -> dict:
+    """``values`` with the schema's defaults filled in, inside objects with properties too.
+
+    The form shows (and posts) every default, so two sets of parameters are
+    compared with their defaults filled in.
+    """
+    filled = {**schema_defaults(schema), **values}
+    for name, spec in (schema.get("properties") or {}).items():
+        if _is_group(spec) and isinstance(filled.get(name), dict):
+            filled[name] = with_defaults(spec, filled[name])
+    return filled
+
+
+def _blank(value) -> bool:
+    return value is None or value is False or value in ("", [], {})
+
+
+def _row_indexes(post, name: str) -> list[int]:
+    """The row numbers posted under ``name`` (``name.0.person``, ``name.3.weekdays``...), in order."""
+    prefix = f"{name}."
+    found = set()
+    for key in post.keys():
+        if key.startswith(prefix):
+            index = key[len(prefix):].partition(".")[0]
+            if index.isdigit() and len(index) <= 4:
+                found.add(int(index))
+    return sorted(found)
+
+
 def parse_schema(post, schema: dict, name_prefix: str) -> dict:
-    """A plugin's parameters from the form, as the API receives them."""
+    """A plugin's parameters from the form, as the API receives them.
+
+    A group becomes a nested object, its empty numbers and texts left out
+    (their defaults hold), and is left out as a whole when nothing is left.
+    Rows become a list of objects, skipping rows left entirely blank; a row's
+    empty optional values are left out, so that a missing required one is
+    reported next to its input (``params.unavailable.0.person``).
+    """
     params: dict = {}
     for name, spec in (schema.get("properties") or {}).items():
         input_name = f"{name_prefix}.{name}"
@@ -227,6 +327,18 @@ def parse_schema(post, schema: dict, name_prefix: str) -> dict:
         elif types & {"integer", "number"} and "array" not in types:
             if raw:
                 params[name] = number(raw, "integer" if "integer" in types else "number")
+        elif _is_group(spec):
+            group = parse_schema(post, spec, input_name)
+            if group:
+                params[name] = group
+        elif _is_rows(spec):
+            rows = []
+            for index in _row_indexes(post, input_name):
+                row = parse_schema(post, spec["items"], f"{input_name}.{index}")
+                if all(_blank(value) for value in row.values()):
+                    continue
+                rows.append({k: v for k, v in row.items() if isinstance(v, bool) or not _blank(v)})
+            params[name] = rows
         elif "array" in types and (name.endswith("members") or _is_weekdays(spec)):
             params[name] = id_list(post, input_name)
         elif "array" in types:

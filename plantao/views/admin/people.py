@@ -11,11 +11,15 @@ from ...services.representations import person_json
 from ..api import path_int
 from ..api.people import action_url
 from . import AdminView, admin_template
-from .forms import Field, optional_text, text, unplaced, with_errors
+from .forms import Field, number, optional_text, text, unplaced, with_errors
 
 
-def person_body(post, creating: bool) -> dict:
-    """The JSON API's person body from the posted form (blank contacts are cleared)."""
+def person_body(post, creating: bool, rates: bool = False) -> dict:
+    """The JSON API's person body from the posted form (blank contacts are cleared).
+
+    With ``rates`` (an owner's form) the hourly rate too: blank clears it, a
+    decimal comma is read as the point.
+    """
     body: dict = {"name": text(post, "name")}
     for name in ("email", "phone", "telegram_chat_id"):
         value = optional_text(post, name)
@@ -29,6 +33,9 @@ def person_body(post, creating: bool) -> dict:
     body["chat"] = chat
     if not creating:
         body["active"] = post.get("active") == "on"
+    if rates and "hourly_rate" in post:
+        raw = text(post, "hourly_rate").replace(",", ".")
+        body["hourly_rate"] = number(raw, "number") if raw else None
     return body
 
 
@@ -53,6 +60,13 @@ class PeopleViews(AdminView):
                   value="\n".join(f"{k}: {v}" for k, v in (values.get("chat") or {}).items()),
                   help=_("One per line as network: handle, e.g. slack: U024BE7LH.")),
         ]
+        if self.request.has_permission("payroll"):
+            rate = values.get("hourly_rate")
+            fields.append(
+                Field("hourly_rate", _("Hourly rate"), value="" if rate is None else str(rate),
+                      attrs={"inputmode": "decimal", "maxlength": "14"},
+                      help=_("Money per hour, for the value column of the on-call hours report. Owners only."))
+            )
         if not creating:
             fields.append(
                 Field("active", _("Active (takes shifts)"), widget="checkbox", value=values.get("active", True),
@@ -80,7 +94,7 @@ class PeopleViews(AdminView):
 
     @view_config(route_name="admin.person.new", request_method="POST", renderer=admin_template("person_form.pt"))
     def create(self):
-        body = person_body(self.request.POST, creating=True)
+        body = person_body(self.request.POST, creating=True, rates=bool(self.request.has_permission("payroll")))
         try:
             person = self.people().create(body)
         except (Invalid, Conflict) as error:
@@ -95,12 +109,15 @@ class PeopleViews(AdminView):
     @view_config(route_name="admin.person", request_method="GET", renderer=admin_template("person_form.pt"))
     def edit(self):
         person = self.person()
-        return self.render_form(person_json(person), person)
+        values = person_json(person)
+        if person.hourly_rate is not None:
+            values["hourly_rate"] = person.hourly_rate
+        return self.render_form(values, person)
 
     @view_config(route_name="admin.person", request_method="POST", renderer=admin_template("person_form.pt"))
     def update(self):
         person = self.person()
-        body = person_body(self.request.POST, creating=False)
+        body = person_body(self.request.POST, creating=False, rates=bool(self.request.has_permission("payroll")))
         try:
             self.people().update(person, body)
         except (Invalid, Conflict) as error:

@@ -1,8 +1,9 @@
 """Rotations in the admin panel: forms drawn from the plugins' parameter schemas.
 
 Every policy and opt-in rule declares its parameters as a JSON Schema; the
-form shows one field per property, so a third-party policy gets its form
-without a template change.  Saving goes through a preview first: the form
+form shows one field per property (an object's properties as a group, an
+array of objects as rows), so a third-party policy gets its form without a
+template change.  Saving goes through a preview first: the form
 posts, the page shows which shifts would change and for whom, and a Confirm
 button posts the same body again (in a hidden field) to save it.
 """
@@ -29,10 +30,10 @@ from .forms import (
     moved,
     number,
     parse_schema,
-    schema_defaults,
     schema_fields,
     text,
     unplaced,
+    with_defaults,
     with_errors,
 )
 from .teams import team_picker
@@ -229,10 +230,10 @@ class RotationViews(AdminView):
         """Parameters with their schema defaults filled in: the form always shows (and posts) them."""
         plugins = self.request.plugins
         if name == "params" and isinstance(value, dict):
-            return {**schema_defaults(getattr(plugins.policies.get(self.policy_name), "params_schema", {})), **value}
+            return with_defaults(getattr(plugins.policies.get(self.policy_name), "params_schema", {}), value)
         if name == "rules" and isinstance(value, dict):
             return {
-                rule: {**schema_defaults(getattr(plugins.rules.get(rule), "params_schema", None) or {}), **(params or {})}
+                rule: with_defaults(getattr(plugins.rules.get(rule), "params_schema", None) or {}, params or {})
                 for rule, params in value.items()
             }
         return value
@@ -317,6 +318,7 @@ class RotationViews(AdminView):
             team=self.team, rotation=rotation, template="preview",
             saved=json.dumps({"values": values, "body": body}),
             **self.preview_rows(preview),
+            **self.preview_planning(preview, rotation, values),
         )
 
     def preview(self, rotation: Rotation | None, body: dict) -> dict:
@@ -356,6 +358,32 @@ class RotationViews(AdminView):
             ],
             "limit": PREVIEW_ROWS,
         }
+
+    def preview_planning(self, preview: dict, rotation: Rotation | None, values: dict) -> dict:
+        """The fairness score of the roster ahead before and after, and each planner's report.
+
+        A planner (the ``fair`` policy) reports per rotation; the rotation
+        being created has no stored id, so an id the team does not have is it.
+        """
+        fairness = preview.get("fairness") or {}
+        scores = [(fairness.get(when) or {}).get("score") for when in ("before", "after")]
+        names = {r.id: r.name for r in self.rotations.list(self.team, 0, 1000)}
+        if rotation is not None:
+            names[rotation.id] = values.get("name") or rotation.name
+        solver = []
+        for rotation_id, report in sorted((preview["result"].reports or {}).items()):
+            facts = {
+                "rotation": names.get(rotation_id) or values.get("name") or "",
+                "status": self._(str(report.get("status", ""))),
+                "seconds": report.get("seconds", ""),
+            }
+            if report.get("objective") is None:
+                solver.append(self._("${rotation}: ${status}, ${seconds} s.", **facts))
+            else:
+                objective = f"{report['objective']:g}"
+                solver.append(self._("${rotation}: ${status}, objective ${objective}, ${seconds} s.",
+                                     objective=objective, **facts))
+        return {"fairness_change": scores if None not in scores else None, "solver": solver}
 
     def save(self, rotation: Rotation | None, values: dict, body: dict):
         try:

@@ -24,6 +24,16 @@ OWN_LINK_SECURITY = [{"bearerAuth": []}, {"feedToken": []}]
 #: Feeds: whoever may read the roster, or whoever holds the feed's token link.
 FEED_SECURITY = [{}, {"bearerAuth": []}, {"feedToken": []}]
 
+#: The figures of people's hours (the fairness and hours reports): an owner's,
+#: a team admin's or a token's (read or write scope).
+REPORT_SECURITY = WRITE_SECURITY
+#: What a report's CSV answers (a whole OpenAPI response object).
+REPORT_CSV_RESPONSE = {
+    "description": "one row per person; Content-Disposition names the file",
+    "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}
+
 #: Where :func:`documented` keeps a view's :class:`Documentation`.
 ATTRIBUTE = "__api_documentation__"
 

@@ -168,7 +168,7 @@ FEED_RESPONSE = {
 }
 NOT_MODIFIED = {304: {"description": "not modified: the client's copy is current"}}
 #: The query parameters every feed reads (see :func:`feed_request`).
-FEED_QUERY = ("exportStart", "exportEnd", "role", "token", "alarm", "lang")
+FEED_QUERY = ("exportStart", "exportEnd", "role", "token", "alarm", "lang", "dialect")
 
 
 def answer(request, rendered: RenderedFeed, version: tuple):

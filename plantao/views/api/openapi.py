@@ -46,6 +46,7 @@ from ...services.notification_settings import (
     TEAM_SETTINGS_SCHEMA,
 )
 from ...services.oncall import ONCALL_RESPONSE
+from ...services.payroll import HOURS_CLOSE_SCHEMA, HOURS_REPORT_RESPONSE
 from ...services.overrides import OVERRIDE_SCHEMA, SWAP_SCHEMA
 from ...services.people import LEAVE_SCHEMA, PERSON_CREATE_SCHEMA, PERSON_UPDATE_SCHEMA
 from ...services.representations import (
@@ -176,6 +177,7 @@ def _schemas(plugin_names: dict[str, list[str]]) -> dict:
         "ApiTokenList": TOKEN_LIST_RESPONSE,
         "Request": SHIFT_REQUEST_RESPONSE,
         "RequestList": SHIFT_REQUEST_LIST_RESPONSE,
+        "HoursReport": HOURS_REPORT_RESPONSE,
         **REQUEST_SCHEMAS,
     }
 
@@ -199,6 +201,7 @@ REQUEST_SCHEMAS = {
     "ApiTokenCreate": TOKEN_CREATE_SCHEMA,
     "RequestCreate": SHIFT_REQUEST_SCHEMA,
     "RequestAction": SHIFT_REQUEST_ACTION_SCHEMA,
+    "HoursClose": HOURS_CLOSE_SCHEMA,
 }
 
 INSTANT = (
@@ -274,6 +277,12 @@ def _parameters(plugin_names: dict[str, list[str]]) -> dict:
             "alarm", {"type": "integer", "minimum": 1}, "ics: a reminder (VALARM) this many minutes before each shift"
         ),
         "lang": _query("lang", {"type": "string", "enum": ["pt-BR", "en"]}, "ics: language of the texts"),
+        "dialect": _query(
+            "dialect",
+            {"type": "string", "enum": ["excel-br", "excel"]},
+            "csv: excel-br (';', decimal comma, pt-BR headers) or excel (',', English headers); "
+            "without it, the API's comma-separated columns",
+        ),
         # Notifications.
         "channel": _path(
             "channel",
@@ -292,10 +301,33 @@ def _parameters(plugin_names: dict[str, list[str]]) -> dict:
             "person", {"type": "integer", "minimum": 1}, "only requests this person made, is offered or took"
         ),
         "deliveryTeam": _query("team", {"type": "string"}, "only this team's deliveries (its slug)"),
+        # The hours report for payroll.
+        "month": _query(
+            "month", {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+            "the month, YYYY-MM; default the previous month",
+        ),
+        "reportTeam": _query("team", {"type": "string"}, "only this team's hours (its slug)"),
+        "hoursDialect": _query(
+            "dialect", {"type": "string", "enum": ["excel-br", "excel"]},
+            "excel-br (default: ';', decimal comma, pt-BR headers) or excel (',', decimal point, English headers)",
+        ),
         "personToken": _query(
             "token",
             {"type": "string"},
             "the person's secret link token (their feed token) instead of admin credentials",
+        ),
+        # The fairness report.
+        "fairnessStart": _query(
+            "start", {"type": "string"}, f"start of the period, {INSTANT}; default 90 days before today 00:00"
+        ),
+        "fairnessEnd": _query(
+            "end", {"type": "string"},
+            f"end of the period (exclusive), {INSTANT}; default 90 days after today 00:00 (or 180 days after start); "
+            "at most 3 years after start",
+        ),
+        "fairnessDialect": _query(
+            "dialect", {"type": "string", "enum": ["excel-br", "excel"], "default": "excel-br"},
+            "excel-br (';', decimal comma, pt-BR headers) or excel (',', decimal point, English headers)",
         ),
     }
 
@@ -338,7 +370,10 @@ def _error_responses() -> dict:
 
 # -- operations, from the views Pyramid serves -------------------------------------------
 
-TAGS = ("teams", "rotations", "overrides", "requests", "roster", "people", "exports", "notifications", "tokens", "meta")
+TAGS = (
+    "teams", "rotations", "overrides", "requests", "roster", "people", "exports", "notifications", "tokens", "reports",
+    "meta",
+)
 #: The tag of an operation whose view does not name one: its module's, renamed here.
 MODULE_TAGS = {"feeds": "exports", "openapi": "meta"}
 #: The order of an operation's methods in its path item.

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPForbidden
+from pyramid.security import Denied
 from pyramid.view import view_config, view_defaults
 
 from ...datetimes import zone
 from ...models import Person
 from ...routes import public_route_url
 from ...services.errors import BadRequest
-from ...services.people import PersonService
+from ...services.people import PersonService, rate_json
 from ...services.representations import leave_json, person_json
 from ...services.response_schemas import closed_object
 from . import after_id, contacts, json_body, limit, no_content, page, path_int
@@ -54,6 +56,19 @@ class PeopleAPI:
     def person(self):
         return self.people.get(path_int(self.request, "id"))
 
+    def _json(self, person: Person, policy=None) -> dict:
+        """``person`` as this reader sees them: the hourly rate is an owner's ("payroll") only."""
+        body = person_json(person) if policy is None else person_json(person, policy)
+        if self.request.has_permission("payroll"):
+            body["hourly_rate"] = rate_json(person)
+        return body
+
+    def _body(self) -> dict:
+        body = json_body(self.request)
+        if isinstance(body, dict) and "hourly_rate" in body and not self.request.has_permission("payroll"):
+            raise HTTPForbidden(result=Denied("Only an owner sets hourly rates."))
+        return body
+
     @documented("listPeople", "PersonList", "a page of people", params=("limit", "cursor", "active"), errors=(400,))
     @view_config(route_name="api.people", request_method="GET", permission="view")
     def list(self):
@@ -68,7 +83,7 @@ class PeopleAPI:
             after_id(self.request), size + 1, None if active is None else active == "true"
         )
         policy = contacts(self.request)
-        items, next_cursor = page(found, size, lambda p: person_json(p, policy))
+        items, next_cursor = page(found, size, lambda p: self._json(p, policy))
         return {"people": items, "next": next_cursor}
 
     @documented(
@@ -77,22 +92,22 @@ class PeopleAPI:
     @view_config(route_name="api.people", request_method="POST", permission="admin")
     def create(self):
         """Add a person."""
-        person = self.people.create(json_body(self.request))
+        person = self.people.create(self._body())
         self.request.response.status = 201
         self.request.response.location = self.request.route_url("api.person", id=person.id)
-        return person_json(person)
+        return self._json(person)
 
     @documented("getPerson", "Person", "the person", errors=(404,))
     @view_config(route_name="api.person", request_method="GET", permission="view")
     def get(self):
         """A person."""
-        return person_json(self.person(), contacts(self.request))
+        return self._json(self.person(), contacts(self.request))
 
     @documented("updatePerson", "Person", "the changed person", body="PersonUpdate", errors=(400, 404, 422))
     @view_config(route_name="api.person", request_method="PATCH", permission="admin")
     def update(self):
         """Change a person."""
-        return person_json(self.people.update(self.person(), json_body(self.request)))
+        return self._json(self.people.update(self.person(), self._body()))
 
     @documented("deactivatePerson", "Person", "the deactivated person", errors=(404,))
     @view_config(route_name="api.person", request_method="DELETE", permission="admin")
@@ -101,7 +116,7 @@ class PeopleAPI:
 
         People are deactivated, never erased: their history stays.
         """
-        return person_json(self.people.deactivate(self.person()))
+        return self._json(self.people.deactivate(self.person()))
 
     @documented("listLeave", "LeaveList", "a page of leave", params=("limit", "cursor"), errors=(400, 404))
     @view_config(route_name="api.leaves", request_method="GET", permission="view")

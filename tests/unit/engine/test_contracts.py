@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from plantao.testing import RotationPolicyContract, SchedulingRuleContract
+from plantao_plugins.fair import FairPolicy
 from plantao_plugins.policies import CustomPolicy, DailyPolicy, SplitPolicy, WeeklyPolicy
 from plantao_plugins.rules import FairHolidays, MaxConsecutive, MinRest, RespectLeave
 
@@ -41,3 +42,8 @@ class TestMaxConsecutive(SchedulingRuleContract):
 
 class TestFairHolidays(SchedulingRuleContract):
     rule = FairHolidays()
+
+
+class TestFairPolicy(RotationPolicyContract):
+    policy = FairPolicy()
+    params = ({}, {"handoff_times": ["07:00", "19:00"]}, {"handoff_times": ["02:30"], "shift_days": 7})
