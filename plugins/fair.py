@@ -26,10 +26,11 @@ import math
 import time as clock
 from collections.abc import Iterator, Mapping
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 from plantao.plugin_api import (
     CLOCK_SCHEMA,
@@ -249,6 +250,7 @@ class _Model:
         self.window = window
         self.params = params
         self.weights = {**DEFAULT_WEIGHTS, **params["weights"]}
+        cp_model = _cp_model()
         self.model = cp_model.CpModel()
         self.x: dict[tuple[int, int], cp_model.IntVar] = {}
         slots = window.slots
@@ -512,6 +514,7 @@ class _Model:
         solver.parameters.interleave_search = True
         solver.parameters.use_lns_only = True
         status = solver.solve(self.model)
+        cp_model = _cp_model()
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         if start is not None and (not found or solver.objective_value > start[1]):
             return "feasible", self._people(lambda var: start[0][var.index]), start[1]
@@ -531,6 +534,7 @@ class _Model:
                 self.model.add_hint(self.x[index, person], person == wanted)
         solver = _solver(limit)
         solver.parameters.fix_variables_to_their_hinted_value = True
+        cp_model = _cp_model()
         if solver.solve(self.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, solver.deterministic_time
         values = [solver.value(self.model.get_int_var_from_proto_index(i)) for i in range(len(self.model.proto.variables))]
@@ -543,8 +547,16 @@ class _Model:
         )
 
 
+def _cp_model():
+    """OR-Tools' CP-SAT, imported when a roster is first planned: it takes about a
+    second, which every ``plantao`` command and server start would pay otherwise."""
+    from ortools.sat.python import cp_model
+
+    return cp_model
+
+
 def _solver(limit: float) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
+    solver = _cp_model().CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = limit
@@ -569,7 +581,7 @@ def objective_of(window: AssignmentWindow, people) -> float | None:
         plan.model.add(plan.x[index, person] == 1)
     solver = _solver(30.0)
     status = solver.solve(plan.model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if status not in (_cp_model().OPTIMAL, _cp_model().FEASIBLE):
         return None
     return float(solver.objective_value)
 
