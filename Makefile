@@ -31,14 +31,19 @@ install-test: $(VENV)/.installed-test
 install: install-test
 
 # Installs the Debian packages listed in $(1) (one per line, # comments)
-# that are missing, with apt (sudo when not root).
+# that are missing, with apt (sudo when not root).  An install cut off
+# earlier (a machine stopped mid-way) leaves dpkg half-configured and apt
+# refusing everything until `dpkg --configure -a` finishes it, so that
+# runs first; apt waits for a lock another apt holds instead of failing.
 define debian-packages
 	@missing=$$(for p in $$(grep -v '^#' $(1)); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages: $$missing"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+		if [ "$$(id -u)" = 0 ]; then as_root=; else as_root=sudo; fi; \
+		$$as_root env DEBIAN_FRONTEND=noninteractive dpkg --configure -a && \
+		$$as_root apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+		$$as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing; \
 	fi
 endef
 
