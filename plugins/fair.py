@@ -27,7 +27,6 @@ import time as clock
 from collections.abc import Iterator, Mapping
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
@@ -42,9 +41,10 @@ from plantao.plugin_api import (
     hookimpl,
     local_date,
     parse_clock,
-    wall_clock,
 )
 from plantao.engine.hours import split_hours
+from plantao.engine.model import Restriction
+from plantao.engine.restrictions import active_windows
 
 from .policies import MEMBERS, DayGrid, grid_slots
 
@@ -224,23 +224,17 @@ def _grid(ctx: PolicyContext, params: Mapping[str, Any]) -> DayGrid:
     return DayGrid(local_date(ctx.anchor, ctx.tz), params["shift_days"], times, ctx.tz)
 
 
-def _unavailable(rule: Mapping[str, Any], start: datetime, end: datetime, tz: ZoneInfo) -> bool:
-    """Whether ``[start, end)`` touches the local weekdays and hours of one ``unavailable`` entry."""
-    weekdays = set(rule.get("weekdays") or range(7))
-    opens = parse_clock(rule["start_time"]) if rule.get("start_time") else time(0)
-    closes = parse_clock(rule["end_time"]) if rule.get("end_time") else None
-    day = local_date(start, tz) - timedelta(days=1)
-    while wall_clock(day, time(0), tz) < end:
-        if day.weekday() in weekdays:
-            left = wall_clock(day, opens, tz)
-            if closes is None or closes <= opens:
-                right = wall_clock(day + timedelta(days=1), closes or time(0), tz)
-            else:
-                right = wall_clock(day, closes, tz)
-            if left < end and right > start:
-                return True
-        day += timedelta(days=1)
-    return False
+def _unavailable(rule: Mapping[str, Any]) -> Restriction:
+    """One ``unavailable`` entry as the restriction it reads as: the same weekdays and hours.
+
+    An entry is the weekdays and hours a person is *away*, so a slot that
+    touches any of its windows is one they never take.
+    """
+    return Restriction(
+        weekdays=frozenset(rule["weekdays"]) if rule.get("weekdays") else None,
+        start_time=parse_clock(rule["start_time"]) if rule.get("start_time") else None,
+        end_time=parse_clock(rule["end_time"]) if rule.get("end_time") else None,
+    )
 
 
 class _Model:
@@ -256,10 +250,10 @@ class _Model:
         slots = window.slots
         self.people = sorted({p for ws in slots for p in ws.candidates} | {ws.fixed for ws in slots if ws.fixed})
         self.hours = [self._measures(ws.slot) for ws in slots]
-        self.unavailable: dict[int, list] = {}
+        self.unavailable: dict[int, list[Restriction]] = {}
         for ws in slots[:1]:
             for rule in ws.params.get("unavailable", ()):
-                self.unavailable.setdefault(rule["person"], []).append(rule)
+                self.unavailable.setdefault(rule["person"], []).append(_unavailable(rule))
         self.busy: dict[int, list] = {}
         for shift in window.busy:
             self.busy.setdefault(shift.person_id, []).append(shift)
@@ -308,7 +302,10 @@ class _Model:
         return not self._unavailable(person, slot) and not self._busy(person, slot)
 
     def _unavailable(self, person: int, slot: Slot) -> bool:
-        return any(_unavailable(rule, slot.start, slot.end, self.window.tz) for rule in self.unavailable.get(person, ()))
+        return any(
+            next(active_windows(away, slot.start, slot.end, self.window.tz), None) is not None
+            for away in self.unavailable.get(person, ())
+        )
 
     def _busy(self, person: int, slot: Slot) -> bool:
         return any(busy.start < slot.end and busy.end > slot.start for busy in self.busy.get(person, ()))

@@ -124,6 +124,26 @@ def test_a_person_never_takes_their_unavailable_weekdays_and_hours():
             assert local.hour == 7 or local.hour == 9  # day shifts only (09:00: the first, cut at the anchor)
 
 
+def test_an_unavailable_entry_with_only_a_start_time_runs_to_midnight_and_one_with_weekdays_and_hours_is_that_weekday():
+    # Person 3 is away from 19:00 to midnight every day; person 4 on Friday
+    # nights only (Friday 19:00 to Saturday 07:00).
+    unavailable = [
+        {"person": 3, "start_time": "19:00"},
+        {"person": 4, "weekdays": [4], "start_time": "19:00", "end_time": "07:00"},
+    ]
+    result = build(rotation({"handoff_times": ["07:00", "19:00"], "unavailable": unavailable}))
+    nights = {3: 0, 4: 0}
+    for shift in result.shifts:
+        local = shift.start.astimezone(SAO_PAULO)
+        if shift.person_id == 3:
+            assert local.hour != 19
+        if shift.person_id == 4:
+            assert not (local.weekday() == 4 and local.hour == 19)
+            nights[4] += local.hour == 19
+    assert nights[4] > 0  # person 4 still takes the other nights
+    assert not result.conflicts
+
+
 def test_nobody_is_in_two_overlapping_slots_across_the_team_roles():
     primary = rotation({}, members=(1, 2, 3), id=1, role="primary", policy="daily")
     secondary = rotation({}, members=(1, 2, 3, 4), id=2, role="secondary")
