@@ -42,6 +42,9 @@ from .hookspecs import hookimpl
 # CSV in the dialects Excel opens (excel-br, excel): every CSV of the
 # product, export formats' included, writes through these.
 from .spreadsheets import DIALECTS, Column, dialect_language, dialect_param, render_csv, spreadsheet_safe
+# What a person reads for a role, in a language: formats and channels print
+# roles through it, as the pages and notifications do.
+from .role_labels import role_label
 
 __all__ = [
     "CLOCK",
@@ -89,6 +92,7 @@ __all__ = [
     "mask_secret",
     "parse_clock",
     "render_csv",
+    "role_label",
     "slot_labels",
     "spreadsheet_safe",
     "wall_clock",

@@ -30,6 +30,7 @@ from plantao.plugin_api import (
     hookimpl,
     isoformat,
     render_csv,
+    role_label,
     spreadsheet_safe,
 )
 
@@ -46,7 +47,7 @@ TEXTS = {
         "shift": "plantão",
         "override": "Substituição",
         "team": "Equipe",
-        "role": "Papel",
+        "role": "Função",
         "person": "Pessoa",
         "email": "E-mail",
         "phone": "Telefone",
@@ -56,6 +57,7 @@ TEXTS = {
         "sources": {"rotation": "rodízio", "override": "substituição", "fallback": "pessoa de reserva"},
         "reminder": "Seu plantão começa em breve",
         "description": "Escala de plantão exportada pelo Plantão",
+        "language": "pt-BR",
     },
     "en": {
         "calendar": "On call",
@@ -72,6 +74,7 @@ TEXTS = {
         "sources": {"rotation": "rotation", "override": "override", "fallback": "fallback person"},
         "reminder": "Your on-call shift starts soon",
         "description": "On-call roster exported by Plantão",
+        "language": "en",
     },
 }
 
@@ -116,8 +119,13 @@ def _lines(value: str) -> str:
     return "\n".join(_one_line(line) for line in (value or "").splitlines())
 
 
+def _role(shift: ExportShift, texts: dict, capitalized: bool = False) -> str:
+    """The shift's role as a person reads it in the feed's language (``x-plantao-role`` keeps the stored one)."""
+    return _one_line(role_label(shift.role, texts["language"], capitalized=capitalized))
+
+
 def _summary(shift: ExportShift, texts: dict) -> str:
-    summary = f"{_one_line(shift.person.name)} — {texts['shift']} {_one_line(shift.team.name)} ({shift.role})"
+    summary = f"{_one_line(shift.person.name)} — {texts['shift']} {_one_line(shift.team.name)} ({_role(shift, texts)})"
     if shift.is_override:
         summary = f"[{texts['override']}] {summary}"
     return summary
@@ -140,7 +148,7 @@ def _contact_lines(shift: ExportShift, texts: dict) -> list[str]:
 def _description(shift: ExportShift, texts: dict) -> str:
     lines = [
         f"{texts['team']}: {_one_line(shift.team.name)}",
-        f"{texts['role']}: {shift.role}",
+        f"{texts['role']}: {_role(shift, texts, capitalized=True)}",
         *_contact_lines(shift, texts),
         f"{texts['source']}: {texts['sources'].get(shift.source, shift.source)}",
     ]
@@ -207,7 +215,7 @@ class IcsFormat(ExportFormat):
             event.add("dtend", shift.end.astimezone(tz))
             event.add("summary", _summary(shift, texts))
             event.add("description", _description(shift, texts))
-            categories = [texts["calendar"], _one_line(shift.team.name), shift.role]
+            categories = [texts["calendar"], _one_line(shift.team.name), _role(shift, texts, capitalized=True)]
             if shift.is_override:
                 categories.append(texts["override"])
             event.add("categories", categories)
@@ -216,6 +224,7 @@ class IcsFormat(ExportFormat):
             event.add("transp", "TRANSPARENT")
             event.add("x-plantao-shift-id", str(shift.id))
             event.add("x-plantao-source", shift.source)
+            event.add("x-plantao-role", shift.role)
             if alarm:
                 reminder = icalendar.Alarm()
                 reminder.add("action", "DISPLAY")
@@ -273,7 +282,7 @@ CSV_COLUMNS = (
 CSV_DIALECT_COLUMNS = (
     Column("id", {"pt-BR": "Plantão", "en": "Shift"}, "integer"),
     Column("team", {"pt-BR": "Equipe", "en": "Team"}),
-    Column("role", {"pt-BR": "Papel", "en": "Role"}),
+    Column("role", {"pt-BR": "Função", "en": "Role"}),
     Column("person_id", {"pt-BR": "Pessoa (id)", "en": "Person id"}, "integer"),
     Column("person", {"pt-BR": "Pessoa", "en": "Person"}),
     Column("email", {"pt-BR": "E-mail", "en": "Email"}),
@@ -404,13 +413,19 @@ class CsvFormat(ExportFormat):
 
 
 class JsonFormat(ExportFormat):
-    """The shifts as the ``shifts`` API shows them, all in one document."""
+    """The shifts as the ``shifts`` API shows them, all in one document.
+
+    Each shift also carries its override's ``reason``, as the CSV does
+    (``null`` when it is no override or the override gave none).
+    """
 
     name = "json"
     title = {"pt-BR": "JSON", "en": "JSON"}
     description = {
-        "pt-BR": "Os plantões como a API os mostra (cada um com a equipe), num só documento, sem paginação.",
-        "en": "The shifts as the API shows them (each with its team), in one document, unpaginated.",
+        "pt-BR": "Os plantões como a API os mostra (cada um com a equipe e o motivo da substituição), num só "
+        "documento, sem paginação.",
+        "en": "The shifts as the API shows them (each with its team and its override's reason), in one document, "
+        "unpaginated.",
     }
     params_schema = {"type": "object", "additionalProperties": False, "properties": {}}
     media_type = "application/json"
@@ -426,7 +441,7 @@ class JsonFormat(ExportFormat):
             "role": context.role,
             "start": isoformat(context.start, tz),
             "end": isoformat(context.end, tz),
-            "shifts": [shift.as_json() for shift in shifts],
+            "shifts": [{**shift.as_json(), "reason": shift.reason or None} for shift in shifts],
         }
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

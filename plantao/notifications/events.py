@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pyramid.i18n import Localizer, TranslationStringFactory, Translations
 
 from ..plugin_api import Message
+from ..role_labels import role_label
 
 DOMAIN = "plantao_notify"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -79,6 +80,10 @@ class Renderer:
     def t(self, msgid: str, **mapping) -> str:
         return self.localizer.translate(_(msgid, mapping=mapping or None))
 
+    def role(self, role: str, capitalized: bool = False) -> str:
+        """``role`` as the recipient reads it ("primário"); the event's data keeps the stored name."""
+        return role_label(role, self.language, capitalized=capitalized)
+
     def when(self, instant: str | datetime, tz: ZoneInfo) -> str:
         moment = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
         local = moment.astimezone(tz)
@@ -119,11 +124,11 @@ class Renderer:
         name = recipient["name"] if recipient else shift["person_name"]
         subject = self.t(
             "Reminder: ${role} shift in ${team} starts ${when}",
-            role=shift["role"], team=team["name"], when=self.when(shift["start"], tz),
+            role=self.role(shift["role"]), team=team["name"], when=self.when(shift["start"], tz),
         )
         line = self.t(
             "${name}, your ${role} shift in ${team} is ${span}.",
-            name=name, role=shift["role"], team=team["name"], span=self.span(shift, tz),
+            name=name, role=self.role(shift["role"]), team=team["name"], span=self.span(shift, tz),
         )
         return subject, [line]
 
@@ -132,22 +137,23 @@ class Renderer:
         previous = payload.get("previous")
         subject = self.t(
             "Handoff in ${team} (${role}): ${person} is on call",
-            team=team["name"], role=shift["role"], person=shift["person_name"],
+            team=team["name"], role=self.role(shift["role"]), person=shift["person_name"],
         )
         if recipient and recipient["id"] == shift["person"]:
             line = self.t(
                 "${name}, your ${role} shift in ${team} starts now: ${span}.",
-                name=recipient["name"], role=shift["role"], team=team["name"], span=self.span(shift, tz),
+                name=recipient["name"], role=self.role(shift["role"]), team=team["name"], span=self.span(shift, tz),
             )
         elif recipient and previous and recipient["id"] == previous["person"]:
             line = self.t(
                 "${name}, your ${role} shift in ${team} has ended; ${person} takes over.",
-                name=recipient["name"], role=shift["role"], team=team["name"], person=shift["person_name"],
+                name=recipient["name"], role=self.role(shift["role"]), team=team["name"], person=shift["person_name"],
             )
         else:
             line = self.t(
                 "${person} is on call for ${role} in ${team}: ${span}.",
-                person=shift["person_name"], role=shift["role"], team=team["name"], span=self.span(shift, tz),
+                person=shift["person_name"], role=self.role(shift["role"]), team=team["name"],
+                span=self.span(shift, tz),
             )
         lines = [line]
         # The outgoing person was just told who takes over; naming them as
@@ -168,22 +174,22 @@ class Renderer:
             shift = change["shift"]
             span = self.span(shift, tz)
             if change["change"] == "added":
-                lines.append(self.t("Added: ${role} ${span}, ${person}.", role=shift["role"], span=span,
+                lines.append(self.t("Added: ${role} ${span}, ${person}.", role=self.role(shift["role"]), span=span,
                                     person=shift["person_name"]))
             elif change["change"] == "removed":
-                lines.append(self.t("Removed: ${role} ${span}, ${person}.", role=shift["role"], span=span,
+                lines.append(self.t("Removed: ${role} ${span}, ${person}.", role=self.role(shift["role"]), span=span,
                                     person=shift["person_name"]))
             elif change["change"] == "rescheduled":
-                lines.append(self.t("Changed: ${role} ${span}, ${person}.", role=shift["role"], span=span,
+                lines.append(self.t("Changed: ${role} ${span}, ${person}.", role=self.role(shift["role"]), span=span,
                                     person=shift["person_name"]))
             elif recipient and recipient["id"] == change.get("from_person"):
                 # The one who gave the time away: which part, and to whom.
-                lines.append(self.t("Reassigned: ${role} ${span} to ${person}.", role=shift["role"], span=span,
-                                    person=shift["person_name"]))
+                lines.append(self.t("Reassigned: ${role} ${span} to ${person}.", role=self.role(shift["role"]),
+                                    span=span, person=shift["person_name"]))
             else:
                 lines.append(self.t(
-                    "Reassigned: ${role} ${span}, from ${before} to ${person}.", role=shift["role"], span=span,
-                    before=change.get("from_person_name") or "?", person=shift["person_name"],
+                    "Reassigned: ${role} ${span}, from ${before} to ${person}.", role=self.role(shift["role"]),
+                    span=span, before=change.get("from_person_name") or "?", person=shift["person_name"],
                 ))
         if len(changes) > 20:
             lines.append(self.t("And ${count} more changes.", count=len(changes) - 20))
@@ -193,14 +199,14 @@ class Renderer:
         if payload.get("resolved"):
             subject = self.t("Coverage gap resolved in ${team}", team=team["name"])
             lines = [
-                self.t("${role} from ${start} to ${end} is covered now.", role=gap["role"],
+                self.t("${role} from ${start} to ${end} is covered now.", role=self.role(gap["role"], True),
                        start=self.when(gap["start"], tz), end=self.when(gap["end"], tz))
                 for gap in payload["gaps"]
             ]
             return subject, lines
         subject = self.t("Coverage gap ahead in ${team}", team=team["name"])
         lines = [
-            self.t("Nobody covers ${role} from ${start} to ${end}.", role=gap["role"],
+            self.t("Nobody covers ${role} from ${start} to ${end}.", role=self.role(gap["role"]),
                    start=self.when(gap["start"], tz), end=self.when(gap["end"], tz))
             for gap in payload["gaps"]
         ]
@@ -215,7 +221,7 @@ class Renderer:
                 return subject, [self.t("No shifts for you in the next two weeks.")]
         else:
             subject = self.t("Roster of ${team} for the next two weeks", team=team["name"])
-        lines = [f"{s['role']}: {self.span(s, tz)} — {s['person_name']}" for s in shifts[:100]]
+        lines = [f"{self.role(s['role'], True)}: {self.span(s, tz)} — {s['person_name']}" for s in shifts[:100]]
         return subject, lines
 
     def _cover_requested(self, payload, recipient, team, tz):
@@ -225,13 +231,13 @@ class Renderer:
             subject = self.t("${person} proposes a swap in ${team}", person=requester, team=team["name"])
             lines = [self.t(
                 "${person} would take your ${role} shift ${with_span} and give you theirs, ${span}.",
-                person=requester, role=request["with"]["role"], with_span=self.span(request["with"], tz),
+                person=requester, role=self.role(request["with"]["role"]), with_span=self.span(request["with"], tz),
                 span=self.span(request, tz),
             )]
         else:
             subject = self.t("${person} asks for cover in ${team}", person=requester, team=team["name"])
             lines = [self.t("Who can take ${role} ${span}? The first to accept gets it.",
-                            role=request["role"], span=self.span(request, tz))]
+                            role=self.role(request["role"]), span=self.span(request, tz))]
         if request.get("note"):
             lines.append(self.t("Note: ${note}", note=request["note"]))
         lines.append(self.t("Answer here: ${url}", url=self.request_url(team, request, recipient)))
@@ -242,7 +248,7 @@ class Renderer:
         step = payload["step"]
         taker = (request.get("accepted_by") or {}).get("name") or ""
         span = self.span(request, tz)
-        role = request["role"]
+        role = self.role(request["role"])
         texts = {
             "accept": ("Request accepted in ${team}", "${taker} takes ${role} ${span}."),
             "awaiting": ("Request accepted in ${team}, waiting for approval",

@@ -22,7 +22,7 @@ API_HEADER = (
     "override_id,reason"
 )
 BR_HEADER = (
-    "Plantão;Equipe;Papel;Pessoa (id);Pessoa;E-mail;Telefone;Início;Fim;Horas;Fuso horário;Origem;"
+    "Plantão;Equipe;Função;Pessoa (id);Pessoa;E-mail;Telefone;Início;Fim;Horas;Fuso horário;Origem;"
     "Rodízio (id);Substituição (id);Motivo"
 )
 EN_HEADER = (

@@ -133,10 +133,18 @@ def not_modified(request, rendered: RenderedFeed) -> bool:
     return since is not None and rendered.last_modified <= since
 
 
-#: A shift of the json export format (``plugin_api.ExportShift.as_json``).
+#: A shift of the json export format (``plugin_api.ExportShift.as_json`` and its override's reason).
 EXPORT_SHIFT_RESPONSE = closed_object(
-    {**SHIFT_RESPONSE["properties"], "team": {"type": "string", "description": "the team's slug"}},
-    "a shift as the shifts API shows it, with its team",
+    {
+        **SHIFT_RESPONSE["properties"],
+        "team": {"type": "string", "description": "the team's slug"},
+        "reason": {
+            "type": ["string", "null"],
+            "description": "the override's reason, as in the CSV's reason column; null when the shift is no "
+            "override or the override gave none",
+        },
+    },
+    "a shift as the shifts API shows it, with its team and its override's reason",
 )
 #: The body of the json export format (``plugins/exports.py``, ``JsonFormat.render``).
 EXPORT_DOCUMENT_RESPONSE = closed_object(

@@ -114,7 +114,7 @@ def test_the_outgoing_person_is_not_named_as_their_own_predecessor(roster, write
     handoffs = write(lambda db: {d.person_id: d.message for d in db.scalars(
         select(Delivery).where(Delivery.kind == "handoff"))})
     outgoing, incoming = handoffs[ana]["text"], handoffs[bruno]["text"]
-    assert "Ana, seu plantão primary em Infra terminou; Bruno assume." in outgoing
+    assert "Ana, seu plantão primário em Infra terminou; Bruno assume." in outgoing
     assert "Anterior" not in outgoing and "Previous" not in outgoing
     assert "Anterior: Ana." in incoming
     to_ana = [r.json["text"] for r in receiver.on(f"/bot{BOT_TOKEN}/sendMessage") if r.json["chat_id"] == "1001"]
@@ -150,9 +150,9 @@ def test_a_partial_override_tells_the_holder_which_part_went_to_whom(roster, wri
     dispatcher.run_once(T0 + timedelta(minutes=2))
     texts = write(lambda db: {d.person_id: d.message["text"] for d in db.scalars(
         select(Delivery).where(Delivery.kind == "roster_changed"))})
-    assert "Reatribuído: primary ter 04/03/2031 10:00 – ter 04/03/2031 12:00 para Bruno." in texts[ana]
+    assert "Reatribuído: primário ter 04/03/2031 10:00 – ter 04/03/2031 12:00 para Bruno." in texts[ana]
     assert "Adicionado" not in texts[ana] and "Alterado" not in texts[ana]
-    assert "Reatribuído: primary ter 04/03/2031 10:00 – ter 04/03/2031 12:00, de Ana para Bruno." in texts[bruno]
+    assert "Reatribuído: primário ter 04/03/2031 10:00 – ter 04/03/2031 12:00, de Ana para Bruno." in texts[bruno]
     english = render("roster_changed", payload, "en", "https://x", {"id": ana, "name": "Ana"}).text
     assert "Reassigned: primary Tue 2031-03-04 10:00 – Tue 2031-03-04 12:00 to Bruno." in english
 
