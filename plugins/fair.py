@@ -117,6 +117,7 @@ class FairPolicy(RotationPolicy):
                 "type": "array",
                 "maxItems": 500,
                 "default": [],
+                "x-advanced": True,
                 "title": "Unavailable",
                 "description": "Times a person never takes: weekdays (0 = Monday ... 6 = Sunday) "
                 "and, optionally, local hours (an end not after the start crosses midnight).",
@@ -128,7 +129,7 @@ class FairPolicy(RotationPolicy):
                         "person": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                         "weekdays": {
                             "type": "array",
-                            "items": {"type": "integer", "minimum": 0, "maximum": 6},
+                            "items": {"type": "integer", "minimum": 0, "maximum": 6, "format": "weekday"},
                             "uniqueItems": True,
                             "minItems": 1,
                         },
@@ -141,6 +142,7 @@ class FairPolicy(RotationPolicy):
                 "type": "object",
                 "additionalProperties": False,
                 "default": dict(DEFAULT_WEIGHTS),
+                "x-advanced": True,
                 "title": "Weights",
                 "description": "How much each goal counts: balance of total, night, weekend and "
                 "holiday hours, spreading each person's shifts, and keeping the stored roster.",
@@ -151,6 +153,7 @@ class FairPolicy(RotationPolicy):
                 "minimum": 0.1,
                 "maximum": 60,
                 "default": 5,
+                "x-advanced": True,
                 "title": "Time limit (seconds)",
                 "description": "The solver's deterministic time limit, roughly seconds of one core.",
             },
@@ -159,6 +162,7 @@ class FairPolicy(RotationPolicy):
                 "minimum": 0,
                 "maximum": 1095,
                 "default": 365,
+                "x-advanced": True,
                 "title": "Balance over (days)",
                 "description": "How far back the hours already worked count.",
             },
@@ -167,6 +171,7 @@ class FairPolicy(RotationPolicy):
                 "minimum": 7,
                 "maximum": 730,
                 "default": 90,
+                "x-advanced": True,
                 "title": "Planning window (days)",
                 "description": "The least the solver plans at once; the roster's horizon makes "
                 "it longer when it is.",

@@ -147,6 +147,8 @@ class WeeklyPolicy(RotationPolicy):
                 "type": "integer",
                 "minimum": 0,
                 "maximum": 6,
+                # The admin panel offers the day names (Monday ... Sunday).
+                "format": "weekday",
                 "default": 0,
                 "title": "Handoff weekday",
                 "description": "Day of the week of the handoff: 0 = Monday ... 6 = Sunday.",
@@ -275,7 +277,7 @@ class SplitPolicy(RotationPolicy):
             },
             "business_days": {
                 "type": "array",
-                "items": {"type": "integer", "minimum": 0, "maximum": 6},
+                "items": {"type": "integer", "minimum": 0, "maximum": 6, "format": "weekday"},
                 "uniqueItems": True,
                 "minItems": 1,
                 "default": [0, 1, 2, 3, 4],
@@ -289,6 +291,8 @@ class SplitPolicy(RotationPolicy):
                 "uniqueItems": True,
                 "maxItems": 200,
                 "default": [],
+                # Rarely set (empty means the rotation's members): under "More options".
+                "x-advanced": True,
                 "title": "Business-hours members",
                 "description": "Person ids, in order, for business hours; empty means the "
                 "rotation's members.",
@@ -299,6 +303,8 @@ class SplitPolicy(RotationPolicy):
                 "uniqueItems": True,
                 "maxItems": 200,
                 "default": [],
+                # Rarely set (empty means the rotation's members): under "More options".
+                "x-advanced": True,
                 "title": "Off-hours members",
                 "description": "Person ids, in order, for nights, weekends and holidays; "
                 "empty means the rotation's members.",

@@ -16,6 +16,26 @@
     sync();
   });
 
+  // A select with a "new value" input (the rotation's role): "Other…" shows the
+  // input; any other choice hides and empties it, since a filled input wins.
+  document.querySelectorAll("[data-select-other]").forEach(function (box) {
+    var select = box.querySelector("select");
+    var text = box.querySelector(".select-other-text");
+    var input = text.querySelector("input");
+    var other = new Option(box.getAttribute("data-select-other"), "");
+    select.add(other);
+    if (input.value) other.selected = true;
+    function sync() {
+      text.hidden = !other.selected;
+      if (text.hidden) input.value = "";
+    }
+    select.addEventListener("change", function () {
+      sync();
+      if (other.selected) input.focus();
+    });
+    sync();
+  });
+
   // Member order: arrows move rows in place; rows can be dragged.
   document.querySelectorAll("[data-people-order] .order-list").forEach(function (list) {
     list.addEventListener("click", function (event) {

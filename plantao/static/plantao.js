@@ -43,4 +43,26 @@
       });
     });
   }
+
+  // The home page's team search filters the cards as one types; without
+  // this script the form asks the server (?q=), which matches the same way:
+  // every word somewhere in the name or address, ignoring case and accents.
+  var search = document.querySelector("[data-team-search]");
+  if (search) {
+    var cards = document.querySelectorAll(search.getAttribute("data-team-search"));
+    var none = document.querySelector("[data-team-search-empty]");
+    var fold = function (text) {
+      return text.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+    };
+    search.addEventListener("input", function () {
+      var words = fold(search.value).split(/\s+/).filter(Boolean), shown = 0;
+      for (var k = 0; k < cards.length; k++) {
+        var text = cards[k].getAttribute("data-search-text") || "";
+        var match = words.every(function (word) { return text.indexOf(word) !== -1; });
+        cards[k].hidden = !match;
+        if (match) shown++;
+      }
+      if (none) none.hidden = shown > 0 || !cards.length;
+    });
+  }
 })();

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
@@ -41,6 +42,7 @@ from ..i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, Formatter, countdown, safe
 from ..models import Person
 from ..models.request import LIVE_STATUSES
 from ..resources import STATIC_DIR, template
+from ..role_labels import role_label
 from ..routes import public_route_url
 from ..services.month import CalendarService, first_of_month
 from ..services.errors import Invalid, NotFound
@@ -69,6 +71,9 @@ PERSON_FEED_ROUTE = "api.person.export"
 
 #: The session flash queue of the person's own preferences form.
 PREFERENCES_FLASH = "preferences"
+#: The longest team search the home page reads: far longer than any team's
+#: name, and short enough that a pasted essay is cut, not matched.
+SEARCH_MAX = 100
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -145,6 +150,7 @@ def page_globals(event):
         return
     event.setdefault("ui", PageChrome(request))
     event.setdefault("_", lambda msgid, **mapping: translate(request, msgid, **mapping))
+    event.setdefault("role_label", lambda role: role_label(role, request.locale_name, capitalized=True))
 
 
 # -- Contacts ---------------------------------------------------------------------
@@ -289,13 +295,36 @@ def service_team(request, slug: str):
 # -- Pages ------------------------------------------------------------------------
 
 
+def search_param(request) -> str:
+    """The home page's team search (``?q=``), spaces tidied and cut to :data:`SEARCH_MAX` characters."""
+    return " ".join(request.GET.get("q", "")[: SEARCH_MAX * 4].split())[:SEARCH_MAX]
+
+
+def folded(text: str) -> str:
+    """``text`` without case or accents, so "saude" finds "Saúde"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 @view_config(route_name="home", request_method="GET", renderer=template("home.pt"), permission="view")
 def home(request):
+    """Every team's card, or those whose name or slug match ``?q=``.
+
+    The search filters the roster already in memory (the home page is the
+    hot read): no query is added, and the cards left out are never built.
+    """
     service = request.find_service(OnCallService)
     calendar = request.find_service(CalendarService)
+    query = search_param(request)
+    words = folded(query).split()
+    states = service.board()
     boards = []
-    for state in service.board():
+    for state in states:
         team = state.team
+        # Each word typed is somewhere in the name or the slug: "banco" or "dados banco".
+        search_text = folded(f"{team.name} {team.slug}")
+        if not all(word in search_text for word in words):
+            continue
         fmt = Formatter(request.locale_name, team.timezone)
         today = fmt.local(state.at).date()
         strip = calendar.days(team, today, STRIP_DAYS)
@@ -303,6 +332,8 @@ def home(request):
             {
                 "team": team,
                 "url": request.route_path("team", slug=team.slug),
+                # What the search box filters on as one types (plantao.js).
+                "search_text": search_text,
                 "fmt": fmt,
                 "state": state,
                 **now_and_next(request, state, fmt),
@@ -318,7 +349,7 @@ def home(request):
                 ],
             }
         )
-    return {"boards": boards}
+    return {"boards": boards, "team_count": len(states), "q": query, "search_max": SEARCH_MAX}
 
 
 def _distinct_people(shifts: list[ShiftView]) -> list[dict]:
@@ -574,8 +605,9 @@ def ask_forms(request, person: Person, own: OwnAccess, team, shift: ShiftView, f
         "asked": asked,
         # Colleagues' shifts that do not overlap this one (the service refuses those).
         "choices": [
-            {"id": shift_id, "label": f"{name}{'' if role == shift.role else ' · ' + role}: "
-                                      f"{fmt.datetime(start)} – {fmt.datetime(end)}"}
+            {"id": shift_id,
+             "label": f"{name}{'' if role == shift.role else ' · ' + role_label(role, str(fmt.locale), capitalized=True)}: "
+                      f"{fmt.datetime(start)} – {fmt.datetime(end)}"}
             for shift_id, role, start, end, name in choices
             if not (start < shift.end and shift.start < end)
         ],

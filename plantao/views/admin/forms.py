@@ -39,8 +39,12 @@ class Field:
     attrs: dict = dataclass_field(default_factory=dict)
     errors: list = dataclass_field(default_factory=list)
     #: The fields inside a ``group`` (an object's properties) or the ``group``
-    #: rows of ``rows`` (an array of objects).
+    #: rows of ``rows`` (an array of objects); a ``select-other``'s text input.
     children: list = dataclass_field(default_factory=list)
+    #: Drawn under "More options" (a schema's ``"x-advanced": true``).
+    advanced: bool = False
+    #: Holds something other than its default: its "More options" opens by itself.
+    changed: bool = False
 
     def __post_init__(self):
         self.key = self.key or self.name
@@ -100,6 +104,12 @@ def with_errors(fields: list[Field], errors: dict[str, list[str]]) -> list[Field
     for item in walk(fields):
         item.errors = by_field.get(item.key, [])
     return fields
+
+
+def opens(fields: list[Field]) -> bool:
+    """Whether a "More options" section holding ``fields`` is drawn open: one of them
+    differs from its default or has an error (inside a group or row too)."""
+    return any(item.changed for item in fields) or any(item.errors for item in walk(fields))
 
 
 def unplaced(fields: list[Field], errors: dict[str, list[str]]) -> list[str]:
@@ -168,9 +178,18 @@ def _is_clock(spec: dict) -> bool:
     return spec.get("type") == "string" and spec.get("pattern") in (CLOCK.pattern, CLOCK_PATTERN)
 
 
+def _is_weekday(spec: dict) -> bool:
+    """An integer 0 (Monday) to 6 (Sunday) annotated ``"format": "weekday"``: a select of day names."""
+    return spec.get("format") == "weekday" and "integer" in _types(spec)
+
+
 def _is_weekdays(spec: dict) -> bool:
+    """An array of weekdays: checkboxes.  Items annotated as :func:`_is_weekday`, or
+    integers 0-6 as schemas written before the annotation declare them."""
     items = spec.get("items") or {}
-    return items.get("type") == "integer" and items.get("minimum") == 0 and items.get("maximum") == 6
+    return _is_weekday(items) or (
+        items.get("type") == "integer" and items.get("minimum") == 0 and items.get("maximum") == 6
+    )
 
 
 def _types(spec: dict) -> set:
@@ -203,6 +222,13 @@ def _label(_, name: str, spec: dict) -> str:
     return _(spec["title"]) if spec.get("title") else _(name.replace("_", " ").capitalize())
 
 
+def _differs(spec: dict, value) -> bool:
+    """Whether a stored or posted value is other than the schema's default (a group's defaults filled in)."""
+    if _is_group(spec) and isinstance(value, dict):
+        value = with_defaults(spec, value)
+    return "default" not in spec or value != spec["default"]
+
+
 def schema_fields(
     view, schema: dict, values: dict, name_prefix: str, key_prefix: str, people, *, defaults: bool = True
 ) -> list[Field]:
@@ -226,6 +252,8 @@ def schema_fields(
             _label(_, name, spec),
             key=key,
             help=_(spec["description"]) if spec.get("description") else "",
+            advanced=bool(spec.get("x-advanced")),
+            changed=name in values and _differs(spec, values[name]),
         )
         types = _types(spec)
         if "enum" in spec:
@@ -234,6 +262,14 @@ def schema_fields(
             field.value = "" if value is None else value
         elif _is_clock(spec):
             field.widget, field.value = "time", value or ""
+        elif _is_weekday(spec):
+            field.widget, field.value = "select", "" if value is None else value
+            field.options = list(enumerate(view.weekday_names()))
+            if value in (None, ""):
+                field.options.insert(0, ("", "—"))
+            elif str(value) not in {str(day) for day in range(7)}:
+                # A bad posted value (9, "x") stays shown beside its error rather than silently Monday.
+                field.options.append((value, str(value)))
         elif _is_person(name, spec):
             field.widget, field.value = "select", "" if value is None else value
             field.options = [("", "—")] + list(people)

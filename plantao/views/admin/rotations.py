@@ -16,6 +16,7 @@ from pyramid.view import view_config, view_defaults
 
 from ...datetimes import DateTimeError, parse_instant, zone
 from ...models import Rotation
+from ...role_labels import ROLE_LABELS, role_label
 from ...services.people import PersonService
 from ...services.errors import Conflict, Invalid
 from ...services.rotations import ROTATION_CREATE_SCHEMA, ROTATION_UPDATE_SCHEMA, RotationService
@@ -29,6 +30,7 @@ from .forms import (
     id_list,
     moved,
     number,
+    opens,
     parse_schema,
     schema_fields,
     text,
@@ -42,6 +44,9 @@ from .teams import team_picker
 PREVIEW_ROWS = 60
 
 COMPARED_FIELDS = ("name", "role", "policy", "priority", "params", "members", "rules", "restrictions")
+
+#: The policy a new rotation's form starts on: one shift a week is what most teams run.
+DEFAULT_POLICY = "weekly"
 
 
 def apply_moves(post, values: dict, name: str) -> None:
@@ -83,7 +88,8 @@ class RotationViews(AdminView):
         declaration = plugins.policies.get(policy)
         values = {
             "name": text(post, "name"),
-            "role": text(post, "role") or "primary",
+            # A role typed in "new role" wins over the list (the no-JS path of "Other…").
+            "role": text(post, "role_new").lower() or text(post, "role") or "primary",
             "priority": number(text(post, "priority") or "0"),
             "policy": policy,
             "start": text(post, "start"),
@@ -117,15 +123,14 @@ class RotationViews(AdminView):
         _ = self._
         plugins = self.request.plugins
         people = self.people()
-        chosen = values.get("policy") or next(iter(sorted(plugins.policies)), "")
+        chosen = values.get("policy") or (
+            DEFAULT_POLICY if DEFAULT_POLICY in plugins.policies else next(iter(sorted(plugins.policies)), "")
+        )
         restrictions = values.get("restrictions") or {}
+        priority = values.get("priority", 0)
         main = [
             Field("name", _("Name"), value=values.get("name", ""), required=True, attrs={"maxlength": "200"}),
-            Field("role", _("Role"), value=values.get("role") or "primary",
-                  help=_("Rotations of the same role share one roster, e.g. primary and secondary."),
-                  attrs={"pattern": "[a-z0-9][a-z0-9_-]{0,63}"}),
-            Field("priority", _("Priority"), widget="number", value=values.get("priority", 0),
-                  help=_("Where rotations of a role overlap, the higher priority wins."), attrs={"step": "1"}),
+            self.role_field(values.get("role") or "primary"),
             Field("start", _("Start"), widget="datetime-local", value=datetime_input(values.get("start")),
                   help=_("Local time of the team (${zone}); empty means now.", zone=self.team.timezone)),
         ]
@@ -143,16 +148,24 @@ class RotationViews(AdminView):
         )
         members = Field("members", _("Members"), widget="people", value=list(values.get("members") or []),
                         options=people)
+        more = [
+            Field("priority", _("Priority"), widget="number", value=priority, changed=priority not in (0, ""),
+                  help=_("Where rotations of a role overlap, the higher priority wins."), attrs={"step": "1"}),
+        ]
         policies = []
         for name, declaration in sorted(plugins.policies.items()):
             params = (values.get("params") or {}) if name == chosen else {}
+            fields = schema_fields(self, declaration.params_schema, params, f"p.{name}", "params", people)
             policies.append(
                 {
                     "name": name,
                     "title": localized(declaration.title, self.lang),
                     "description": localized(declaration.description, self.lang),
                     "chosen": name == chosen,
-                    "fields": schema_fields(self, declaration.params_schema, params, f"p.{name}", "params", people),
+                    "fields": fields,
+                    # The essential parameters are shown; the rest wait under "More options".
+                    "essential": [f for f in fields if not f.advanced],
+                    "more": [f for f in fields if f.advanced],
                 }
             )
         rules = []
@@ -185,22 +198,53 @@ class RotationViews(AdminView):
                   value=restrictions.get("turn_mode") or "calendar",
                   options=[("calendar", _("follow the calendar")), ("active", _("advance only on active time"))]),
         ]
-        return {"main": main, "policy": policy, "members": members, "policies": policies, "rules": rules,
-                "restrictions": restriction_fields}
+        return {"main": main, "more": more, "policy": policy, "members": members, "policies": policies,
+                "rules": rules, "restrictions": restriction_fields}
+
+    def role_field(self, role: str) -> Field:
+        """The role: a select of the team's roles, and a text input for a new one that wins when filled.
+
+        ``primary`` and ``secondary`` are always offered, with translated
+        labels; the team's other roles are shown as typed.  A role not yet
+        stored (typed, then back from the preview or an error) stays in the
+        text input, where it can be corrected.
+        """
+        _ = self._
+        known = list(ROLE_LABELS) + sorted(self.rotations.roles(self.team) - set(ROLE_LABELS))
+        typed = "" if role in known else role
+        return Field(
+            "role", _("Role"), widget="select-other", value="" if typed else role,
+            options=[(name, role_label(name, self.request.locale_name, capitalized=True)) for name in known],
+            help=_("Rotations of the same role share one roster, e.g. primary and secondary."),
+            attrs={"data-other-label": _("Other…")},
+            children=[
+                Field("role_new", _("New role"), value=typed,
+                      help=_("Only for a role not in the list: lower-case letters, digits, - and _. "
+                             "When filled, it is used instead of the list."),
+                      attrs={"pattern": "[a-z0-9][a-z0-9_-]{0,63}", "maxlength": "64"}),
+            ],
+        )
 
     def render_form(self, values: dict, rotation: Rotation | None, errors=None, general=None) -> dict:
         errors = errors or {}
         form = self.fields(values, rotation is not None)
-        every = form["main"] + [form["policy"], form["members"]] + form["restrictions"]
+        every = form["main"] + form["more"] + [form["policy"], form["members"]] + form["restrictions"]
         with_errors(every, errors)
         for policy in form["policies"]:
             with_errors(policy["fields"], errors if policy["chosen"] else {})
+            policy["more_open"] = opens(policy["more"])
             every += policy["fields"]
         for rule in form["rules"]:
             with_errors(rule["fields"], errors)
             every += rule["fields"]
         # Restriction problems name "restrictions" as a whole: shown by its fieldset.
         restriction_errors = errors.get("restrictions", [])
+        # A "More options" section opens by itself when it holds an error or a value other than its default.
+        form["open"] = {
+            "more": opens(form["more"]),
+            "rules": any(rule["on"] for rule in form["rules"]) or any(opens(rule["fields"]) for rule in form["rules"]),
+            "restrictions": bool(restriction_errors or values.get("restrictions")) or opens(form["restrictions"]),
+        }
         placed = {f.key for f in every} | {"restrictions"}
         leftovers = unplaced(every, {k: v for k, v in errors.items() if k not in placed})
         return self.page(

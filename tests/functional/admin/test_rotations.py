@@ -22,8 +22,8 @@ def test_the_form_is_drawn_from_each_policy_s_schema(admin, scene):
     page = admin.get("/admin/teams/infra/rotations/new")
     html = page.html
     assert html.find("input", attrs={"name": "p.weekly.handoff_time"})["type"] == "time"
-    weekday = html.find("input", attrs={"name": "p.weekly.handoff_weekday"})
-    assert (weekday["type"], weekday["min"], weekday["max"]) == ("number", "0", "6")
+    weekday = html.find("select", attrs={"name": "p.weekly.handoff_weekday"})  # "format": "weekday"
+    assert [o["value"] for o in weekday.find_all("option")] == [str(day) for day in range(7)]
     assert [o["value"] for o in html.find("select", attrs={"name": "p.custom.unit"}).find_all("option")] == ["hours", "days"]
     assert len(html.find_all("input", attrs={"name": "p.split.business_days"})) == 7
     assert html.find("input", attrs={"name": "p.split.night_members"})  # ordered people picker
