@@ -57,6 +57,7 @@ TEXTS = {
         "sources": {"rotation": "rodízio", "override": "substituição", "fallback": "pessoa de reserva"},
         "reminder": "Seu plantão começa em breve",
         "description": "Escala de plantão exportada pelo Plantão",
+        "zone_span": "Este fuso horário vale de {first:%d/%m/%Y} a {last:%d/%m/%Y}.",
         "language": "pt-BR",
     },
     "en": {
@@ -74,6 +75,7 @@ TEXTS = {
         "sources": {"rotation": "rotation", "override": "override", "fallback": "fallback person"},
         "reminder": "Your on-call shift starts soon",
         "description": "On-call roster exported by Plantão",
+        "zone_span": "This time zone is valid from {first:%Y-%m-%d} to {last:%Y-%m-%d}.",
         "language": "en",
     },
 }
@@ -90,15 +92,18 @@ LANG_SCHEMA = {
 
 
 @lru_cache(maxsize=64)
-def vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
+def vtimezone(tzid: str, first_year: int, last_year: int, language: str = "pt-BR") -> bytes:
     """The VTIMEZONE of ``tzid`` covering the years given, serialized.
 
-    Building one walks the zone's transitions, so it is done once per zone
-    and span of years in a process.
+    Building one walks the zone's transitions, so it is done once per zone,
+    span of years and language in a process.  The library writes the span
+    it covers as an English COMMENT; a calendar shows it to people, so it is
+    written again in the feed's language.
     """
-    component = icalendar.Timezone.from_tzid(
-        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
-    )
+    first, last = date(first_year, 1, 1), date(last_year + 1, 1, 1)
+    component = icalendar.Timezone.from_tzid(tzid, first_date=first, last_date=last)
+    component.pop("COMMENT", None)
+    component.add("COMMENT", TEXTS[language]["zone_span"].format(first=first, last=last))
     return component.to_ical()
 
 
@@ -233,10 +238,10 @@ class IcsFormat(ExportFormat):
                 event.add_component(reminder)
             calendar.add_component(event)
         body = calendar.to_ical()
-        return _with_timezones(body, shifts, context)
+        return _with_timezones(body, shifts, context, texts["language"])
 
 
-def _with_timezones(body: bytes, shifts: Sequence[ExportShift], context: ExportContext) -> bytes:
+def _with_timezones(body: bytes, shifts: Sequence[ExportShift], context: ExportContext, language: str) -> bytes:
     """``body`` with the VTIMEZONE of every zone its events use, before the first VEVENT.
 
     The zones come from a per-process cache (building them is the slow part
@@ -248,7 +253,7 @@ def _with_timezones(body: bytes, shifts: Sequence[ExportShift], context: ExportC
         return body
     first = min([context.start, *(s.start for s in shifts)]).year
     last = max([context.end, *(s.end for s in shifts)]).year
-    timezones = b"".join(vtimezone(z, first, last) for z in zones)
+    timezones = b"".join(vtimezone(z, first, last, language) for z in zones)
     marker = b"BEGIN:VEVENT\r\n"
     at = body.find(marker)
     if at < 0:

@@ -82,7 +82,7 @@ class FairPolicy(RotationPolicy):
     name = "fair"
     title = {"pt-BR": "Equilibrado (otimizado)", "en": "Fair (optimised)"}
     description = {
-        "pt-BR": "Corta o tempo em plantões pelos horários de troca e escolhe quem assume cada um "
+        "pt-BR": "Corta o tempo em plantões pelos horários de passagem e escolhe quem assume cada um "
         "com um otimizador: respeita ausências, descanso mínimo e indisponibilidades e equilibra "
         "horas totais, noturnas, de fim de semana e de feriado, contando o que cada um já fez.",
         "en": "Cuts time into shifts at the handoff times and chooses who takes each with an "

@@ -108,7 +108,7 @@ class DailyPolicy(RotationPolicy):
     name = "daily"
     title = {"pt-BR": "Diário", "en": "Daily"}
     description = {
-        "pt-BR": "Um plantão por dia, com troca no horário escolhido (09:00 por padrão).",
+        "pt-BR": "Um plantão por dia, com passagem no horário escolhido (09:00 por padrão).",
         "en": "One shift a day, handed over at the chosen local time (09:00 by default).",
     }
     params_schema = {
@@ -134,7 +134,7 @@ class WeeklyPolicy(RotationPolicy):
     name = "weekly"
     title = {"pt-BR": "Semanal", "en": "Weekly"}
     description = {
-        "pt-BR": "Um plantão por semana, com troca no dia da semana e horário escolhidos "
+        "pt-BR": "Um plantão por semana, com passagem no dia da semana e horário escolhidos "
         "(segunda-feira às 09:00 por padrão).",
         "en": "One shift a week, handed over on the chosen weekday and local time "
         "(Monday at 09:00 by default).",

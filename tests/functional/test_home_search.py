@@ -87,17 +87,17 @@ def test_the_search_filters_teams_by_name_or_slug_ignoring_case_and_accents(test
 def test_a_gap_says_when_somebody_is_on_call_again_not_a_handoff(testapp, teams):
     page = testapp.get("/", headers=PT)
     staffed, gap, empty = card(page, "dba"), card(page, "hospital"), card(page, "noc")
-    assert "Troca de plantão em" in staffed.select_one(".handoff").text
+    assert "Passagem de plantão em" in staffed.select_one(".handoff").text
 
     assert "Ninguém está de plantão agora." in gap.text
-    assert "Troca de plantão" not in gap.text
+    assert "Passagem de plantão" not in gap.text
     until = gap.select_one(".handoff.gap-until")
     assert " ".join(until.text.split()).startswith("Sem plantonista até ")
     assert "09:00" in until.select_one("time").text
     assert until.select_one("time")["datetime"] == until.select_one(".countdown")["data-countdown"]
     assert " (em " in " ".join(until.text.split())
 
-    assert "Troca de plantão" not in empty.text
+    assert "Passagem de plantão" not in empty.text
     assert empty.select_one(".handoff.gap-until").text.strip() == "Ninguém escalado"
 
     english = testapp.get("/", headers=EN)

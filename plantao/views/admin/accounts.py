@@ -74,7 +74,7 @@ class AccountViews(AdminView):
                              "not by e-mail."), attrs={"autocomplete": "new-password"}),
             ]
         fields += [
-            Field("role", _("Role"), widget="select", value=values.get("role") or "team_admin",
+            Field("role", _("Access profile"), widget="select", value=values.get("role") or "team_admin",
                   options=[(role, _(ROLE_LABELS[role])) for role in ROLES],
                   help=_("Owner: everything, accounts and tokens too. Team admin: the teams ticked below. "
                          "Viewer: reads only.")),

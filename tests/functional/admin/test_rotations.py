@@ -27,7 +27,7 @@ def test_the_form_is_drawn_from_each_policy_s_schema(admin, scene):
     assert [o["value"] for o in html.find("select", attrs={"name": "p.custom.unit"}).find_all("option")] == ["hours", "days"]
     assert len(html.find_all("input", attrs={"name": "p.split.business_days"})) == 7
     assert html.find("input", attrs={"name": "p.split.night_members"})  # ordered people picker
-    assert "Horário de troca" in page.text  # schema titles, translated
+    assert "Horário da passagem" in page.text  # schema titles, translated
     assert html.find("input", attrs={"name": "r.min_rest.hours"})
     assert not html.find("input", attrs={"name": "rules", "value": "respect_leave"})  # always on
 

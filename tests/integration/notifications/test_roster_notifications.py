@@ -247,7 +247,7 @@ def test_a_covered_gap_says_so_once(roster, write, settings, plugins, session_fa
     assert resolved == [{"team": resolved[0]["team"], "resolved": True, "gaps": [
         {"role": "primary", "start": covered.isoformat(), "end": (T0 + 3 * DAY).isoformat()}]}]
     texts = [r.json["text"] for r in receiver.on("/hook")]
-    assert len(texts) == 2 and texts[1].startswith("Buraco coberto na escala de Infra")
+    assert len(texts) == 2 and texts[1].startswith("Lacuna coberta na escala de Infra")
     # What stayed uncovered is on record; nothing is left to announce.
     rows = write(lambda db: [(g.start, g.end) for g in db.scalars(select(RosterGap))])
     assert rows == [(T0 + 2 * DAY, covered)]
