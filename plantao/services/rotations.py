@@ -234,10 +234,10 @@ class RotationService:
             self.change(team, candidate, body)
             rotations = [candidate if r.id == stored.id else r for r in rotations]
         preview = self.roster.preview(team, rotations)
-        preview["fairness"] = self._fairness_change(team, rotations, preview)
+        preview["fairness"] = self.fairness_change(team, rotations, preview)
         return preview
 
-    def _fairness_change(self, team: Team, rotations: list[Rotation], preview: dict) -> dict:
+    def fairness_change(self, team: Team, rotations: list[Rotation], preview: dict) -> dict:
         """The fairness figures of the roster ahead, stored and as the change would leave it."""
         now = preview["now"]
         end = now + self.roster.horizon
@@ -270,6 +270,46 @@ class RotationService:
             "start": now,
             "end": end,
         }
+
+    def problems(self, team: Team, body: dict, rotation: Rotation | None = None) -> list[Detail]:
+        """Every problem of a creation body (or, with ``rotation``, of a change to it) at once.
+
+        The schema's errors come first, then the checks of each part the
+        schema found well formed: dates, the policy and its parameters, rules,
+        people and restrictions.  :meth:`create` and :meth:`update` stop at
+        the first stage that fails; a form shows all of this in one round
+        instead.  Nothing is changed, and an empty list promises nothing the
+        roster computation may still refuse.
+        """
+        errors = schema_errors(ROTATION_UPDATE_SCHEMA if rotation else ROTATION_CREATE_SCHEMA, body)
+        if not isinstance(body, dict):
+            return errors
+        broken = {error["field"].split(".")[0] for error in errors}
+
+        def sound(name: str) -> bool:
+            return name in body and name not in broken
+
+        tz = zone(team.timezone)
+        for name in ("start", "effective_from"):
+            if sound(name):
+                self._instant(body[name], tz, name, errors)
+        policy = None
+        if sound("policy"):
+            policy = self._policy(body["policy"], errors)
+        elif rotation is not None and "policy" not in body:
+            policy = self.ctx.plugins.policies.get(rotation.policy)
+        params = body["params"] if sound("params") else {}
+        if policy is not None and sound("params"):
+            errors.extend(self._check_params(policy, params, "params"))
+        if sound("rules"):
+            rules = _rules_dict(body["rules"])
+            errors.extend(self._check_rules(rules))
+            if policy is not None:
+                errors.extend(self._check_compatible(policy, rules))
+        errors.extend(self._check_people(body["members"] if sound("members") else [], params))
+        if sound("restrictions"):
+            errors.extend(self._check_restriction(_version_restriction(body["restrictions"])[0]))
+        return errors
 
     # -- building and changing --------------------------------------------------
 

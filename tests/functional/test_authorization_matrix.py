@@ -46,8 +46,10 @@ API_WRITES = {
     ("PATCH", "/api/v1/teams/{slug}/rotations/{id}"): "team",
     ("DELETE", "/api/v1/teams/{slug}/rotations/{id}"): "team",
     ("POST", "/api/v1/teams/{slug}/overrides"): "team",
+    ("POST", "/api/v1/teams/{slug}/overrides/preview"): "team",
     ("DELETE", "/api/v1/teams/{slug}/overrides/{id}"): "team",
     ("POST", "/api/v1/teams/{slug}/swaps"): "team",
+    ("POST", "/api/v1/teams/{slug}/swaps/preview"): "team",
     ("POST", "/api/v1/teams/{slug}/feed-token"): "team",
     # Cover and swap requests: a person acts as themselves through their action link
     # (tests/functional/api/test_api_requests.py); these credentials act for people of their teams.

@@ -372,6 +372,9 @@ def test_a_realistic_session_answers_as_documented(api, document):
 
     # Overrides, leave and a swap.
     tomorrow = date.today() + timedelta(days=1)
+    api("POST", "/teams/{slug}/overrides/preview", 200, slug="infra", body={
+        "person": carla["id"], "start": f"{tomorrow}T12:00", "end": f"{tomorrow}T18:00",
+    })
     override = api("POST", "/teams/{slug}/overrides", 201, slug="infra", body={
         "person": carla["id"], "start": f"{tomorrow}T12:00", "end": f"{tomorrow}T18:00", "reason": "consulta",
     })
@@ -384,6 +387,7 @@ def test_a_realistic_session_answers_as_documented(api, document):
                  end=(date.today() + timedelta(days=28)).isoformat())["shifts"]
     first = shifts[0]
     second = next(s for s in shifts if s["person"]["id"] != first["person"]["id"])
+    api("POST", "/teams/{slug}/swaps/preview", 200, slug="infra", body={"shifts": [first["id"], second["id"]]})
     swap = api("POST", "/teams/{slug}/swaps", 201, slug="infra",
                body={"shifts": [first["id"], second["id"]], "reason": "troca"})
     api("GET", "/teams/{slug}/overrides", 200, slug="infra", limit=1)

@@ -1,11 +1,13 @@
-"""/api/v1/teams/{slug}/overrides and swaps."""
+"""/api/v1/teams/{slug}/overrides and swaps, and their previews."""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from pyramid.view import view_config, view_defaults
 
 from ...services.overrides import OverrideService
-from ...services.representations import override_json
+from ...services.representations import override_json, preview_json
 from ...services.teams import TeamService
 from . import after_id, json_body, limit, no_content, page, path_int
 from .documentation import documented
@@ -35,6 +37,19 @@ class OverridesAPI:
         self.request.response.status = 201
         return override_json(override, self.team)
 
+    @documented(
+        "previewOverride", "Preview", "the difference to the stored roster", body="OverrideCreate",
+        errors=(400, 404, 422),
+    )
+    @view_config(route_name="api.overrides.preview", request_method="POST", permission="admin")
+    def preview(self):
+        """What creating an override would do to the roster; nothing is saved.
+
+        The body, its checks and its errors are those of the creation; the
+        answer is that of a rotation's preview.
+        """
+        return self._preview(self.overrides.preview(self.team, json_body(self.request)))
+
     @documented("deleteOverride", errors=(404,))
     @view_config(route_name="api.override", request_method="DELETE", permission="admin")
     def delete(self):
@@ -52,3 +67,20 @@ class OverridesAPI:
         overrides = self.overrides.swap(self.team, json_body(self.request))
         self.request.response.status = 201
         return {"overrides": [override_json(o, self.team) for o in overrides]}
+
+    @documented(
+        "previewSwap", "Preview", "the difference to the stored roster", body="SwapCreate", errors=(400, 404, 422),
+    )
+    @view_config(route_name="api.swaps.preview", request_method="POST", permission="admin")
+    def preview_swap(self):
+        """What a swap would do to the roster (both shifts reassigned); nothing is saved.
+
+        The body, its checks and its errors are those of the swap; the answer
+        is that of a rotation's preview.
+        """
+        return self._preview(self.overrides.preview_swap(self.team, json_body(self.request)))
+
+    def _preview(self, preview: dict) -> dict:
+        # Belt and braces: a preview never commits, whatever a service did.
+        self.request.tm.doom()
+        return preview_json(preview, ZoneInfo(self.team.timezone))
