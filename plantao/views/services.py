@@ -30,6 +30,7 @@ from ..services.people import PersonService
 from ..services.requests import RequestService
 from ..services.rotations import RotationService
 from ..services.teams import TeamService
+from ..services.timeline import TimelineService
 from ..services.tokens import TokenService
 from ..shared import register_shared, shared  # noqa: F401  (shared: the views' way to the process-wide objects)
 
@@ -48,6 +49,7 @@ SERVICES = (
     RequestService,
     RotationService,
     TeamService,
+    TimelineService,
     TokenService,
 )
 
