@@ -7,6 +7,7 @@ Responses always carry the offset.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timezone
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -58,6 +59,33 @@ def parse_instant(value: str, tz: ZoneInfo) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(timezone.utc)
+
+
+#: ``25/12/2026`` or ``25/12/2026 09:00`` (a comma or a ``T`` may stand
+#: between them): how people in Brazil type a date and a time.
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:(?:\s*,\s*|\s+|T)(\d{1,2}):(\d{2}))?")
+
+
+def parse_form_instant(value: str, tz: ZoneInfo) -> datetime:
+    """An aware UTC datetime from what a person types in a form's date or date-time field.
+
+    Reads ``DD/MM/AAAA`` and ``DD/MM/AAAA HH:MM`` (local to ``tz``; a date
+    alone is midnight) as well as everything :func:`parse_instant` reads
+    (ISO 8601, which browsers post).  Raises :class:`DateTimeError` (code
+    ``datetime`` for a date not on the calendar, such as 31/02/2026).  For
+    the local day use ``.astimezone(tz).date()``; for an API body's text,
+    :func:`isoformat`.
+    """
+    match = _DAY_MONTH_YEAR.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return parse_instant(value, tz)
+    day, month, year, hour, minute = (int(part or 0) for part in match.groups())
+    try:
+        local = datetime(year, month, day, hour, minute)
+    except ValueError:
+        raise DateTimeError(f"{value!r} is not a date on the calendar (DD/MM/YYYY HH:MM)", "datetime") from None
+    # The years allowed and the zone are parse_instant's to apply.
+    return parse_instant(local.isoformat(), tz)
 
 
 def isoformat(moment: datetime | None, tz: ZoneInfo) -> str | None:

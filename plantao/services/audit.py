@@ -9,7 +9,21 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Account, AuditEntry, Delivery, Person, Rotation, RotationVersion, Team
+from ..models import (
+    Account,
+    ApiToken,
+    AuditEntry,
+    ChannelConfig,
+    Delivery,
+    HoursClosure,
+    Leave,
+    Override,
+    Person,
+    Rotation,
+    RotationVersion,
+    ShiftRequest,
+    Team,
+)
 from .context import SYSTEM, Actor, ServiceContext  # noqa: F401  (Actor and SYSTEM: re-exported)
 
 
@@ -166,6 +180,38 @@ class AuditService:
             teams=self._lookup(Team.slug, Team.name, slugs),
         )
 
+    def existing(self, entries: list[AuditEntry]) -> set[tuple[str, str]]:
+        """``(kind, id)`` of the things ``entries`` are about that still exist, in one query per kind.
+
+        The panel links an entry to what it changed only when that is still
+        there: a deleted team, rotation or override has no page to open.
+        """
+        wanted: dict[str, set[str]] = {}
+        for entry in entries:
+            if entry.entity_id:
+                wanted.setdefault(entry.entity, set()).add(entry.entity_id)
+        found: set[tuple[str, str]] = set()
+        for kind, ids in wanted.items():
+            if kind in ("team", "notification_settings"):
+                query = select(Team.slug).where(Team.slug.in_(sorted(ids)))
+            elif kind == "notification_channel":
+                query = (select(Team.slug + "/" + ChannelConfig.channel)
+                         .select_from(ChannelConfig).join(Team, Team.id == ChannelConfig.team_id)
+                         .where(Team.slug.in_(sorted({i.partition("/")[0] for i in ids}))))
+            elif kind == "hours_report":
+                query = select(HoursClosure.month).where(HoursClosure.month.in_(sorted(ids)))
+            elif kind in EXISTING_BY_ID:
+                numbers = sorted(int(i) for i in ids if i.isdigit() and 0 < int(i) < 2**31)
+                if not numbers:
+                    continue
+                model = EXISTING_BY_ID[kind]
+                query = select(model.id).where(model.id.in_(numbers))
+            else:
+                # A plugin's kind, or a later version's: nothing known to link to.
+                continue
+            found.update((kind, str(value)) for value in self.dbsession.scalars(query))
+        return found
+
     def _lookup(self, key, name, values: set) -> dict:
         if not values:
             return {}
@@ -176,6 +222,18 @@ class AuditService:
 ACCOUNT_ACTOR = "account:"
 #: How an entry names a person who wrote through their action link (``person-<id>-link (<name>)``).
 PERSON_LINK_ACTOR = re.compile(r"person-(\d+)-link \((.*?)\)?\Z")
+#: The kinds whose entity id is the id of a row of one table (see :meth:`AuditService.existing`).
+EXISTING_BY_ID = {
+    "rotation": Rotation,
+    "override": Override,
+    "person": Person,
+    "notification_preferences": Person,
+    "leave": Leave,
+    "account": Account,
+    "api_token": ApiToken,
+    "delivery": Delivery,
+    "request": ShiftRequest,
+}
 #: The kinds whose entity id is a person's id.
 PERSON_KINDS = frozenset({"person", "notification_preferences"})
 

@@ -70,10 +70,37 @@
     });
   });
 
+  // Copy buttons beside personal links, as on the public pages: hidden until
+  // the browser can copy; without them the read-only field is selected by hand.
+  if (navigator.clipboard) {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var input = document.querySelector(button.getAttribute("data-copy"));
+        navigator.clipboard.writeText(input.value).then(function () {
+          var label = button.textContent;
+          button.textContent = button.getAttribute("data-copied");
+          window.setTimeout(function () { button.textContent = label; }, 2000);
+        });
+      });
+    });
+  }
+
   // Ask before destructive posts.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
     });
   });
+})();
+
+// On a phone the panel's menu is one scrolling row: bring this page's entry
+// into sight (without this file, it is found by scrolling the row).
+(function () {
+  "use strict";
+  var menu = document.querySelector(".admin-nav ul");
+  var current = menu && menu.querySelector("[aria-current=page]");
+  if (current && menu.scrollWidth > menu.clientWidth) {
+    menu.scrollLeft = current.offsetLeft - (menu.clientWidth - current.offsetWidth) / 2;
+  }
 })();

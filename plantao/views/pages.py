@@ -45,11 +45,12 @@ from ..resources import STATIC_DIR, template
 from ..role_labels import role_label
 from ..routes import public_route_url
 from ..services.month import CalendarService, first_of_month
-from ..services.errors import Invalid, NotFound
+from ..services.errors import BadRequest, Invalid, NotFound
 from ..services.notification_settings import NotificationService
-from ..services.oncall import OnCallService, ShiftView, TeamOnCall
+from ..services.oncall import OnCallService, RosterCache, ShiftView, TeamOnCall
 from ..services.people import PersonService, feed_link_opens_preferences
 from ..services.requests import STATUS_TITLES, RequestService
+from ..services.timeline import ZOOMS, TimelineService, default_window, parse_window
 from ..security import ADMIN, PERSON
 from ..spreadsheets import dialect_for_language
 from ..services.contacts import FULL_CONTACTS, OnDuty, ReaderContacts, display_phone, phone_uri
@@ -377,12 +378,28 @@ def person_param(request) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 0 < int(raw) < 2**31 else None
 
 
+#: The team page's views (``?view=``): the month grid, the default, and the timeline.
+TEAM_VIEWS = ("month", "timeline")
+
+
+def view_param(request) -> str:
+    """``?view=``; without it a ``zoom`` or ``from`` asks for the timeline.  Anything else is a 400."""
+    view = request.params.get("view")
+    if view is None:
+        return "timeline" if "zoom" in request.params or "from" in request.params else "month"
+    if view not in TEAM_VIEWS:
+        raise BadRequest(f"view must be one of {', '.join(TEAM_VIEWS)}; got {view[:40]!r}.", code="team.view")
+    return view
+
+
 @view_config(route_name="team", request_method="GET", renderer=template("team.pt"), permission="view")
 def team_page(request):
     team = service_team(request, request.matchdict["slug"])
     fmt = Formatter(request.locale_name, team.timezone)
     state = request.find_service(OnCallService).at(team)
     today = fmt.local(state.at).date()
+    if view_param(request) == "timeline":
+        return team_timeline(request, team, fmt, state, today)
     month = month_param(request, today)
     person_id = person_param(request)
     calendar = request.find_service(CalendarService).month(
@@ -437,6 +454,63 @@ def team_page(request):
         }),
         "tz_name": fmt.tz_name(state.at),
         "live_requests": team_requests(request, team, fmt),
+        "view": "month",
+        "timeline_url": request.route_path("team", slug=team.slug, _query=(
+            {"view": "timeline"} if month == first_of_month(today) else {"view": "timeline", "from": month.isoformat()}
+        )),
+    }
+
+
+def team_timeline(request, team, fmt: Formatter, state: TeamOnCall, today: date) -> dict:
+    """The team page with the timeline (``?view=timeline``) in place of the month grid.
+
+    ``?zoom=`` and ``?from=`` choose the window (:func:`parse_window`); the
+    lanes come from :class:`TimelineService`, the final one from the roster
+    in memory, the rotation layers from the engine, kept per team roster
+    generation and window in the process-wide :class:`RosterCache`.
+    """
+    win = parse_window(request.params.get("zoom"), request.params.get("from"), today, fmt.first_weekday)
+    timeline = request.find_service(TimelineService).timeline(
+        team, win, now=state.at, today=today, cache=shared(request, RosterCache).kept,
+    )
+
+    def url(zoom: str, first: date | None = None) -> str:
+        query = {"view": "timeline", "zoom": zoom}
+        if first is not None:
+            query["from"] = first.isoformat()
+        return request.route_path("team", slug=team.slug, _query=query)
+
+    current = default_window(win.zoom, today, fmt.first_weekday)
+    if win.zoom == "day":
+        title = fmt.long_day(win.first)
+    elif win.zoom == "month":
+        title = fmt.month(win.first)
+    else:
+        title = f"{fmt.day(win.first)} – {fmt.day(win.last)}"
+    return {
+        "team": team,
+        "fmt": fmt,
+        "state": state,
+        **now_and_next(request, state, fmt),
+        "feed": feed_links(request, team=team, csv_query={
+            "start": win.first.isoformat(), "end": win.following.isoformat(),
+        }),
+        "tz_name": fmt.tz_name(state.at),
+        "live_requests": team_requests(request, team, fmt),
+        "view": "timeline",
+        "month_url": request.route_path("team", slug=team.slug, _query={"month": win.first.strftime("%Y-%m")}),
+        "timeline": timeline,
+        "timeline_title": title,
+        "person_class": person_class,
+        "previous_url": url(win.zoom, win.previous()),
+        "next_url": url(win.zoom, win.following),
+        "today_url": None if win == current else url(win.zoom),
+        # Another zoom keeps today in view when this window shows it, else where this window starts.
+        "zooms": [
+            {"zoom": zoom, "current": zoom == win.zoom,
+             "url": url(zoom) if win.contains(today) else url(zoom, win.first)}
+            for zoom in ZOOMS
+        ],
     }
 
 

@@ -12,14 +12,21 @@ from __future__ import annotations
 from pyramid.view import view_config, view_defaults
 
 from ...models import ROLES, Account
-from ...services.accounts import TEAM_ROLES, AccountService
+from ...passwords import weakness
+from ...services.accounts import (
+    ACCOUNT_CREATE_SCHEMA,
+    ACCOUNT_UPDATE_SCHEMA,
+    MAX_PASSWORD_LENGTH,
+    TEAM_ROLES,
+    AccountService,
+)
 from ...services.errors import Conflict, Invalid
 from ...services.people import PersonService
 from ...services.teams import TeamService
 from ..api import path_int
 from ..services import service_context
-from . import AdminView, admin_template
-from .forms import Field, number, text, unplaced, with_errors
+from . import AdminView, admin_template, translate_error
+from .forms import Field, all_errors, number, text, unplaced, with_errors
 
 #: How each role reads in the panel (msgids of ``plantao_admin``).
 ROLE_LABELS = {"owner": "Owner", "team_admin": "Team admin", "viewer": "Viewer"}
@@ -95,6 +102,26 @@ class AccountViews(AdminView):
             ]
         return fields
 
+    def problems(self, body: dict, password: str, creating: bool) -> tuple[dict, list]:
+        """Every problem of the posted form at once: the schema's, and what the service checks
+        after it (the password's strength, a team admin's teams), which it would report in a
+        second round.  ``password`` is the new one (empty: kept, when editing)."""
+        _ = self._
+        found: dict[str, list[str]] = {}
+        if creating and not body["email"]:
+            found["email"] = [_("This field is required.")]
+        if creating and not password:
+            found["password"] = [_("This field is required.")]
+        elif password:
+            # The reason in the service's words, never the password itself.
+            reason = (f"is longer than {MAX_PASSWORD_LENGTH} characters" if len(password) > MAX_PASSWORD_LENGTH
+                      else weakness(password))
+            if reason is not None:
+                found["password"] = [translate_error(_, "weak_password", {"reason": reason}, reason)]
+        if body["role"] in TEAM_ROLES and not body["teams"]:
+            found["teams"] = [translate_error(_, "teams_required", {}, "")]
+        return all_errors(_, ACCOUNT_CREATE_SCHEMA if creating else ACCOUNT_UPDATE_SCHEMA, body, found)
+
     def render_form(self, values: dict, account: Account | None, errors=None, general=None) -> dict:
         fields = with_errors(self.fields(values, account is None), errors or {})
         return self.page(
@@ -112,6 +139,10 @@ class AccountViews(AdminView):
     @view_config(route_name="admin.account.new", request_method="POST", renderer=admin_template("account_form.pt"))
     def create(self):
         body = account_body(self.request.POST, creating=True)
+        errors, general = self.problems(body, body["password"], creating=True)
+        if errors or general:
+            self.request.response.status = 422
+            return self.render_form(body, None, errors, general)
         try:
             account = self.accounts().create(body)
         except (Invalid, Conflict) as error:
@@ -138,6 +169,10 @@ class AccountViews(AdminView):
         body = account_body(post, creating=False)
         active = post.get("active") == "on"
         password = post.get("password") or ""
+        errors, general = self.problems(body, password, creating=False)
+        if errors or general:
+            self.request.response.status = 422
+            return self.render_form({**body, "active": active}, account, errors, general)
         try:
             service.update(account, body)
             if password:

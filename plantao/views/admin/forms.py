@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field as dataclass_field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from ...datetimes import DateTimeError, parse_form_instant
 from ...plugin_api import CLOCK
 from ...services.rotations import CLOCK_PATTERN
+from ...services.validation import schema_errors
+from . import translate_error
 
 #: ``2026-03-01T09:00`` as browsers post ``datetime-local`` inputs.
 LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -118,6 +123,31 @@ def unplaced(fields: list[Field], errors: dict[str, list[str]]) -> list[str]:
     return [message for key, messages in errors.items() if not _owner(key, keys) for message in messages]
 
 
+def all_errors(_, schema: dict, body: dict, found: dict[str, list[str]]) -> tuple[dict[str, list[str]], list[str]]:
+    """Every problem of a posted form at once: (messages by body field, messages for the whole form).
+
+    ``found`` holds what the panel itself could not read (dates, a person
+    not chosen), already in the reader's words; every error of ``body``
+    against the service's ``schema`` (jsonschema's ``iter_errors``, see
+    :func:`plantao.services.validation.schema_errors`) is added for the
+    fields not already faulted.  A view renders these instead of calling
+    the service when there are any: the service would stop at the first
+    kind of error, and the reader would fix one round after another.
+    """
+    fields = {key: list(messages) for key, messages in found.items() if messages}
+    general: list[str] = []
+    for detail in schema_errors(schema, body):
+        key = detail["field"]
+        if key in found:
+            continue
+        message = translate_error(_, detail.code, detail.params, detail["message"])
+        if key in ("", "(body)"):
+            general.append(message)
+        else:
+            fields.setdefault(key, []).append(message)
+    return fields, general
+
+
 # -- reading posted values -----------------------------------------------------
 
 
@@ -169,6 +199,44 @@ def datetime_input(iso: str | None) -> str:
         return ""
     match = LOCAL_DATETIME.match(iso)
     return match.group(0) if match else iso
+
+
+#: A date field the panel cannot read says how to write it (msgids of ``plantao_admin``),
+#: unless the date is wrong in a way of its own: by DateTimeError code, or written as asked
+#: but missing from the calendar (31/02/2026).
+DAY_FORMAT = "Enter the date as DD/MM/YYYY."
+MOMENT_FORMAT = "Enter the date and time as DD/MM/YYYY HH:MM."
+NO_SUCH_DAY = "There is no ${value} in the calendar."
+DATE_MESSAGES = {
+    "date_out_of_range": "This date is too far in the past or the future.",
+}
+#: The shape of DD/MM/AAAA (HH:MM): typed so and still refused, the day (or hour) does not exist.
+DAY_MONTH_YEAR_SHAPE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}(?:[\sT,]+\d{1,2}:\d{2})?")
+
+
+def form_instant(_, raw: str, tz: ZoneInfo, errors: dict, key: str, *, day: bool = False) -> datetime | None:
+    """The instant typed in a date field, as :func:`plantao.datetimes.parse_form_instant` reads
+    it (``DD/MM/AAAA``, with ``HH:MM`` unless ``day``, or ISO), naive values in ``tz``.
+
+    None when it is blank or unreadable, the reason then added to
+    ``errors[key]`` in the reader's words (blank: the field is required).
+    """
+    if not raw:
+        errors.setdefault(key, []).append(_("This field is required."))
+        return None
+    if day and ":" in raw:
+        # A day field holds a day: a time would be silently dropped.
+        errors.setdefault(key, []).append(_(DAY_FORMAT))
+        return None
+    try:
+        return parse_form_instant(raw, tz)
+    except DateTimeError as error:
+        if error.code not in DATE_MESSAGES and DAY_MONTH_YEAR_SHAPE.fullmatch(raw):
+            errors.setdefault(key, []).append(_(NO_SUCH_DAY, value=raw))
+        else:
+            msgid = DATE_MESSAGES.get(error.code) or (DAY_FORMAT if day else MOMENT_FORMAT)
+            errors.setdefault(key, []).append(_(msgid, **error.params))
+        return None
 
 
 # -- schema -> fields -> values ------------------------------------------------

@@ -1,5 +1,10 @@
 """Leave in the admin panel: who is away when, added and removed by day.
 
+The form asks for the first and the last day, both included, as people say
+it ("de 10/03 a 14/03"), and the list says it the same way; the API and
+the database keep the end exclusive (the day after, at midnight), which is
+all :func:`leave_body` and :meth:`LeaveViews.period` convert.
+
 An owner manages everybody's leave; a team admin their teams' members'
 (as the API lets them, see :func:`plantao.security.route_kind`): the form
 offers only them, the list shows only theirs, and a write naming anybody
@@ -8,31 +13,48 @@ else is refused (403) by :func:`may_change_leave`.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from pyramid.httpexceptions import HTTPForbidden
 from pyramid.view import view_config, view_defaults
 
-from ...datetimes import utcnow
+from babel.dates import format_skeleton
+
+from ...datetimes import utcnow, zone
 from ...models import Person
 from ...security import ADMIN, TEAM_ADMIN, _members_leave_permits
 from ...services.errors import Conflict, Detail, Invalid, NotFound
-from ...services.people import PersonService
+from ...services.people import LEAVE_SCHEMA, PersonService
 from ...services.validation import MAX_ID
 from ..api import path_int
 from . import AdminView, admin_template, panel_role
-from .forms import Field, text, unplaced, with_errors
+from .forms import Field, all_errors, form_instant, text, unplaced, with_errors
 
 
-def leave_body(post) -> dict:
-    """Whole days, as people think of leave: the last day counts, so ``end`` is the day after."""
-    first, last = text(post, "start"), text(post, "last_day")
-    body = {"start": first, "end": last, "reason": text(post, "reason")}
-    try:
-        body["end"] = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
-    except ValueError:
-        pass
+def leave_body(_, values: dict, tz, errors: dict) -> dict:
+    """The API's leave body from the form's whole days (``DD/MM/AAAA`` or ISO).
+
+    The last day counts, so ``end`` (exclusive, as the API takes it) is the
+    day after.  What cannot be read is added to ``errors`` by body field
+    (``start``, ``end``) and left as typed.
+    """
+    first = form_instant(_, values["start"], tz, errors, "start", day=True)
+    last = form_instant(_, values["last_day"], tz, errors, "end", day=True)
+    body = {"start": values["start"], "end": values["last_day"], "reason": values["reason"]}
+    if first is not None:
+        body["start"] = first.astimezone(tz).date().isoformat()
+    if last is not None:
+        body["end"] = (last.astimezone(tz).date() + timedelta(days=1)).isoformat()
+    if first is not None and last is not None and last < first:
+        errors.setdefault("end", []).append(_("The last day cannot be before the first day."))
     return body
+
+
+def day_input(raw: str, tz) -> str:
+    """What a ``date`` input shows of a typed day: ISO when it reads (10/03/2026 as 2026-03-10),
+    else as typed."""
+    moment = form_instant(lambda msgid, **kw: msgid, raw, tz, {}, "", day=True) if raw else None
+    return moment.astimezone(tz).date().isoformat() if moment is not None else raw
 
 
 def may_change_leave(request, person_id: int) -> bool:
@@ -72,13 +94,16 @@ class LeaveViews(AdminView):
         )
         if not everybody:
             leaves = [leave for leave in leaves if may_change_leave(self.request, leave.person_id)]
+        tz = zone(self.request.plantao_settings.timezone)
         fields = with_errors(
             [
                 Field("person", _("Person"), widget="select", value=values.get("person") or wanted,
                       options=[(p.id, p.name) for p in people], required=True),
-                Field("start", _("First day"), widget="date", value=values.get("start", ""), required=True),
-                Field("last_day", _("Last day"), widget="date", key="end", value=values.get("last_day", ""),
-                      required=True, help=_("Included: the person is back the day after.")),
+                Field("start", _("First day"), widget="date", value=day_input(values.get("start", ""), tz),
+                      required=True),
+                Field("last_day", _("Last day (included)"), widget="date", key="end",
+                      value=day_input(values.get("last_day", ""), tz),
+                      required=True, help=_("The person is back the day after.")),
                 Field("reason", _("Reason"), value=values.get("reason", ""),
                       help=_("Optional, e.g. vacation. Visible to admins only."), attrs={"maxlength": "500"}),
             ],
@@ -88,8 +113,29 @@ class LeaveViews(AdminView):
             leaves=leaves,
             fields=fields,
             general_errors=list(general or []) + unplaced(fields, errors or {}),
-            last_day=lambda leave: leave.end - timedelta(microseconds=1),
+            period=self.period,
         )
+
+    def period(self, leave) -> str:
+        """When ``leave`` is, as the form asked for it: "from 10/03 to 14/03", the last day included.
+
+        Leave the API stored with times of day (not whole days in the
+        instance's zone) reads as its two moments, the end exclusive.
+        """
+        tz = zone(self.request.plantao_settings.timezone)
+        start, end = leave.start.astimezone(tz), leave.end.astimezone(tz)
+        if start.time() != time(0) or end.time() != time(0):
+            return self._("from ${first} to ${last}", first=self.when(leave.start), last=self.when(leave.end))
+        first, last = start.date(), end.date() - timedelta(days=1)
+        # The year only when it is not this one's.
+        skeleton = "dM" if first.year == last.year == utcnow().astimezone(tz).year else "yMd"
+
+        def day(value: date) -> str:
+            return format_skeleton(skeleton, value, locale=self.request.locale_name)
+
+        if first == last:
+            return self._("on ${day}", day=day(first))
+        return self._("from ${first} to ${last}", first=day(first), last=day(last))
 
     @view_config(request_method="GET")
     def list(self):
@@ -101,10 +147,22 @@ class LeaveViews(AdminView):
         post = self.request.POST
         values = {name: text(post, name) for name in ("person", "start", "last_day", "reason")}
         service = self.request.find_service(PersonService)
+        # Every problem of the form at once: the person, both days, the reason.
+        found: dict[str, list[str]] = {}
         try:
             person = self.chosen(service, values["person"])
+        except Invalid:
+            person = None
+            found["person"] = [self._("This field is required.")]
+        else:
             refuse_unless_may_change(self.request, person.id)
-            service.add_leave(person, leave_body(post))
+        body = leave_body(self._, values, zone(self.request.plantao_settings.timezone), found)
+        errors, general = all_errors(self._, LEAVE_SCHEMA, body, found)
+        if errors or general:
+            self.request.response.status = 422
+            return self.render(values, errors, general)
+        try:
+            service.add_leave(person, body)
         except (Invalid, Conflict) as error:
             errors, general = self.failed(error)
             return self.render(values, errors, general)

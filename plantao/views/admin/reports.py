@@ -42,6 +42,26 @@ AUDIT_KINDS = {
 AUDIT_TEAM_KINDS = ("team", "rotation", "override", "leave", "notification_channel", "notification_settings",
                     "delivery", "request")
 
+#: The words of the link from an entry to what it changed, by kind (msgids of ``plantao_admin``).
+AUDIT_TARGETS = {
+    "team": "Open the team",
+    "rotation": "Open the rotation",
+    "override": "Open the overrides",
+    "person": "Open the person",
+    "leave": "Open the leave",
+    "notification_channel": "Open the notification channel",
+    "notification_settings": "Open the notifications",
+    "notification_preferences": "Open the notification preferences",
+    "delivery": "Open the deliveries",
+    "request": "Open the requests",
+    "account": "Open the account",
+    "api_token": "Open the API tokens",
+    "hours_report": "Open the on-call hours",
+}
+#: The kinds whose pages a team admin opens (their teams' own); the others are an owner's.
+AUDIT_TEAM_TARGETS = ("team", "rotation", "override", "leave", "notification_channel", "notification_settings",
+                      "request")
+
 KIND_TITLES = {
     "rotation_policy": "Rotation policies",
     "scheduling_rule": "Scheduling rules",
@@ -71,6 +91,47 @@ def audit_diff(before: dict | None, after: dict | None) -> list[tuple[str, str, 
         if old != new:
             rows.append((key, _show(old) if key in before else "", _show(new) if key in after else ""))
     return rows
+
+
+def audit_target(request, entry, existing: set[tuple[str, str]], owner: bool) -> tuple[str, str] | None:
+    """The panel page of what ``entry`` changed and the link's msgid; None when that is gone
+    (see :meth:`AuditService.existing`), when the kind is unknown, or when the reader may not open it."""
+    kind, entity_id = entry.entity, entry.entity_id or ""
+    if kind not in AUDIT_TARGETS or (kind, entity_id) not in existing:
+        return None
+    if not owner and kind not in AUDIT_TEAM_TARGETS:
+        return None
+    record = entry.after if isinstance(entry.after, dict) else entry.before if isinstance(entry.before, dict) else {}
+    team = record.get("team") if isinstance(record.get("team"), str) else None
+    person = record.get("person")
+    url = request.route_url
+    if kind == "team":
+        href = url("admin.team", slug=entity_id)
+    elif kind == "notification_settings":
+        href = url("admin.notifications", slug=entity_id)
+    elif kind == "notification_channel":
+        slug, _slash, channel = entity_id.partition("/")
+        href = url("admin.channel", slug=slug, channel=channel)
+    elif kind in ("rotation", "override", "request"):
+        if team is None:
+            return None
+        href = (url("admin.rotation", slug=team, id=entity_id) if kind == "rotation"
+                else url("admin.overrides" if kind == "override" else "admin.requests", slug=team))
+    elif kind == "person":
+        href = url("admin.person", id=entity_id)
+    elif kind == "notification_preferences":
+        href = url("admin.person.preferences", id=entity_id)
+    elif kind == "leave":
+        href = url("admin.leave", _query={"person": person} if isinstance(person, int) else {})
+    elif kind == "account":
+        href = url("admin.account", id=entity_id)
+    elif kind == "api_token":
+        href = url("admin.tokens")
+    elif kind == "delivery":
+        href = url("admin.deliveries")
+    else:  # hours_report
+        href = url("admin.reports.hours", _query={"month": entity_id})
+    return href, AUDIT_TARGETS[kind]
 
 
 def _show(value) -> str:
@@ -148,8 +209,10 @@ class ReportViews(AdminView):
             actors.append(actor)
         sentence = AuditSentences(audit.names(entries, actors=actors), self._, self.when)
         kinds = AUDIT_TEAM_KINDS if teams is not None else AUDIT_KINDS
+        existing = audit.existing(entries)
         return self.page(
             entries=entries, next_url=next_url, entity=entity, actor=actor, diff=audit_diff, sentence=sentence,
+            target=lambda entry: audit_target(self.request, entry, existing, owner=teams is None),
             entities=[(kind, self._(AUDIT_KINDS[kind])) for kind in kinds],
             actors=sorted(((sentence.actor(credential), credential) for credential in actors),
                           key=lambda named: named[0].lower()),

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import json
 
+from babel.dates import format_skeleton, format_time
 from pyramid.view import view_config, view_defaults
 
-from ...datetimes import DateTimeError, parse_instant, zone
+from ...datetimes import DateTimeError, parse_form_instant, parse_instant, zone
+from ...engine.changes import KINDS, group_changes, tally
+from ...i18n import Formatter
 from ...models import Rotation
 from ...role_labels import ROLE_LABELS, role_label
 from ...services.people import PersonService
 from ...services.errors import Conflict, Invalid
-from ...services.rotations import ROTATION_CREATE_SCHEMA, ROTATION_UPDATE_SCHEMA, RotationService
+from ...services.rotations import RotationService
 from ...services.teams import TeamService
-from ...services.validation import validate
 from ..api import path_int
-from . import AdminView, admin_template, localized
+from . import DOMAIN, AdminView, admin_template, localized, translate_error
 from .forms import (
     Field,
     datetime_input,
@@ -40,7 +42,7 @@ from .forms import (
 )
 from .teams import team_picker
 
-#: Shifts listed per kind of change in a preview; the rest are counted.
+#: Shifts listed per group of changes in a preview (and gaps, conflicts); the rest are counted.
 PREVIEW_ROWS = 60
 
 COMPARED_FIELDS = ("name", "role", "policy", "priority", "params", "members", "rules", "restrictions")
@@ -68,6 +70,8 @@ class RotationViews(AdminView):
 
     def __init__(self, request):
         super().__init__(request)
+        #: The form's dates that could not be read, by field: said in the form's own words.
+        self.date_errors: dict[str, list[str]] = {}
         if "slug" in request.matchdict:
             self.team = self.request.find_service(TeamService).get(request.matchdict["slug"])
             self.rotations = self.request.find_service(RotationService)
@@ -92,7 +96,7 @@ class RotationViews(AdminView):
             "role": text(post, "role_new").lower() or text(post, "role") or "primary",
             "priority": number(text(post, "priority") or "0"),
             "policy": policy,
-            "start": text(post, "start"),
+            "start": self.form_instant(post, "start"),
             "members": id_list(post, "members"),
             "params": parse_schema(post, declaration.params_schema, f"p.{policy}") if declaration else {},
             "rules": {
@@ -113,11 +117,33 @@ class RotationViews(AdminView):
         else:
             values["restrictions"] = None
         if text(post, "effective_from"):
-            values["effective_from"] = text(post, "effective_from")
+            values["effective_from"] = self.form_instant(post, "effective_from")
         apply_moves(post, values, "members")
         for key in list(values["params"]):
             apply_moves(post, values, f"p.{policy}.{key}")
         return values
+
+    def form_instant(self, post, name: str) -> str:
+        """A date field as the API reads it: ``25/12/2026 09:00`` becomes ``2026-12-25T09:00`` (the team's zone).
+
+        What cannot be read stays as typed, for the form to show again, and
+        its error (saying how to write a date) waits in ``date_errors``.
+        """
+        raw = text(post, name)
+        if not raw:
+            return raw
+        tz = zone(self.team.timezone)
+        try:
+            return parse_form_instant(raw, tz).astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+        except DateTimeError as error:
+            if error.code == "datetime":
+                shown = raw if len(raw) <= 40 else f"{raw[:40]}…"
+                message = self._("“${value}” is not a valid date: write DD/MM/YYYY or DD/MM/YYYY HH:MM "
+                                 "(e.g. 25/12/2026 09:00).", value=shown)
+            else:
+                message = translate_error(self._, error.code, error.params, str(error))
+            self.date_errors[name] = [message]
+            return raw
 
     def fields(self, values: dict, editing: bool) -> dict:
         _ = self._
@@ -350,8 +376,13 @@ class RotationViews(AdminView):
         if "_move" in post:
             return self.render_form(values, rotation)
         body = self.body(values, rotation)
+        # Every field's problem in one round: the schema's, the parameters', the rules' and the dates'.
+        problems = self.rotations.problems(self.team, body, rotation)
+        if problems or self.date_errors:
+            errors, general = self.failed(Invalid("Invalid rotation", problems, code="invalid.rotation"))
+            # A date the form could not read is said in the form's words, not the service's.
+            return self.render_form(values, rotation, {**errors, **self.date_errors}, general if problems else [])
         try:
-            validate(ROTATION_UPDATE_SCHEMA if rotation else ROTATION_CREATE_SCHEMA, body)
             preview = self.preview(rotation, body)
         except (Invalid, Conflict) as error:
             errors, general = self.failed(error)
@@ -375,32 +406,21 @@ class RotationViews(AdminView):
         )
 
     def preview_rows(self, preview: dict) -> dict:
-        names = self.request.find_service(PersonService).names()
+        """The preview's changes told in sentences: a summary at the top, then each group's shifts."""
         tz = self.team.timezone
-
-        def row(shift, old=None):
-            return {
-                "role": shift.role,
-                "start": self.when(shift.start, tz),
-                "end": self.when(shift.end, tz),
-                "person": names.get(shift.person_id, f"#{shift.person_id}"),
-                "from": names.get(old, f"#{old}") if old is not None else "",
-            }
-
-        diff, result = preview["diff"], preview["result"]
+        groups = group_changes(preview["before"], preview["after"], zone(tz))
+        words = ChangeWords(self, self.request.find_service(PersonService).names(), groups)
+        result = preview["result"]
         return {
-            "added": [row(s) for s in diff.added[:PREVIEW_ROWS]],
-            "removed": [row(s) for s in diff.removed[:PREVIEW_ROWS]],
-            "reassigned": [row(r.new, r.old_person_id) for r in diff.reassigned[:PREVIEW_ROWS]],
-            "counts": {
-                "added": len(diff.added), "removed": len(diff.removed), "reassigned": len(diff.reassigned)
-            },
-            "unchanged": not diff,
-            "preview_gaps": [(g.role, self.when(g.start, tz), self.when(g.end, tz)) for g in result.gaps[:PREVIEW_ROWS]],
+            "summary": words.summary(),
+            "change_kinds": words.kinds(),
+            "unchanged": not groups,
+            "preview_gaps": [
+                (words.role(g.role), self.when(g.start, tz), self.when(g.end, tz)) for g in result.gaps[:PREVIEW_ROWS]
+            ],
             "preview_conflicts": [
                 (self.when(c.start, tz), c.rule or "", c.message) for c in result.conflicts[:PREVIEW_ROWS]
             ],
-            "limit": PREVIEW_ROWS,
         }
 
     def preview_planning(self, preview: dict, rotation: Rotation | None, values: dict) -> dict:
@@ -450,6 +470,193 @@ class RotationViews(AdminView):
         self.rotations.delete(self.team, rotation)
         self.flash(self._("Rotation ${name} deleted.", name=name))
         return self.redirect("admin.rotations", slug=self.team.slug)
+
+
+class ChangeWords:
+    """The groups of :func:`~plantao.engine.changes.group_changes` in the reader's words.
+
+    Times are the team's; dates carry the year only when the changes reach
+    into two years.  Names come from ``names`` (``#id`` for somebody gone);
+    where the changes touch more than one role, each name says its role.
+    """
+
+    def __init__(self, view: AdminView, names: dict[int, str], groups):
+        self.view = view
+        self._ = view._
+        self.names = names
+        self.groups = groups
+        self.formatter = Formatter(view.request.locale_name, view.team.timezone)
+        years = {self.formatter.local(moment).year for group in groups for moment in (group.first, group.last)}
+        self.skeleton = "yMEd" if len(years) > 1 else "MEd"
+        self.roles = len({group.role for group in groups}) > 1
+
+    def plural(self, singular: str, plural: str, count: int, **mapping) -> str:
+        """``singular`` or ``plural`` (msgids of the admin domain), as ``count`` asks in the reader's language."""
+        return self.view.request.localizer.pluralize(
+            singular, plural, count, domain=DOMAIN, mapping={"count": count, **mapping}
+        )
+
+    # -- pieces ------------------------------------------------------------------
+
+    def role(self, role: str) -> str:
+        return role_label(role, self.view.request.locale_name, capitalized=True)
+
+    def name(self, person_id: int | None, role: str | None = None) -> str:
+        name = self.names.get(person_id, f"#{person_id}")
+        return f"{name} ({self.role(role)})" if role and self.roles else name
+
+    def day(self, moment) -> str:
+        return format_skeleton(self.skeleton, self.formatter.local(moment), locale=self.formatter.locale)
+
+    def moment(self, moment) -> str:
+        return f"{self.day(moment)} {self.formatter.time(moment)}"
+
+    def clock(self, value) -> str:
+        return format_time(value, "short", locale=self.formatter.locale)
+
+    def weekday_clock(self, moments) -> str | None:
+        """``seg. 09:00`` when every moment falls on that weekday at that time; else ``None``."""
+        local = {(self.formatter.local(m).weekday(), self.formatter.local(m).time()) for m in moments}
+        if len(local) != 1:
+            return None
+        moment = self.formatter.local(moments[0])
+        return f"{self.formatter.weekday(moment.date())} {self.clock(moment.time())}"
+
+    # -- sentences ---------------------------------------------------------------
+
+    def labels(self, befores, afters, old_clock, new_clock) -> tuple[str | None, str | None]:
+        """The old and new times of moments that move: clocks ("09:00", "10:00"), with the weekday
+        ("seg. 09:00", "ter. 10:00") when the day changes too; ``None`` when neither tells it."""
+        local = self.formatter.local
+        if any(local(old).date() != local(new).date() for old, new in zip(befores, afters)):
+            old, new = self.weekday_clock(befores), self.weekday_clock(afters)
+            if old and new:
+                return old, new
+            if old_clock == new_clock:
+                return None, None
+        return self.clock(old_clock), self.clock(new_clock)
+
+    def moved(self, group) -> str:
+        """What happens to the times of a ``moved`` group's shifts, as one sentence."""
+        (old_start, old_end), (new_start, new_end) = group.old_times, group.new_times
+        starts = [change.before.start for change in group.changes], [change.after.start for change in group.changes]
+        ends = [change.before.end for change in group.changes], [change.after.end for change in group.changes]
+        count = group.count
+        if not group.start_shift:
+            old, new = self.labels(*ends, old_end, new_end)
+            if old and new:
+                return self.plural("${count} shift changes its end from ${old} to ${new}",
+                                   "${count} shifts change their end from ${old} to ${new}", count, old=old, new=new)
+        elif not group.end_shift:
+            old, new = self.labels(*starts, old_start, new_start)
+            if old and new:
+                return self.plural("${count} shift changes its start from ${old} to ${new}",
+                                   "${count} shifts change their start from ${old} to ${new}", count, old=old, new=new)
+        else:
+            if group.start_shift == group.end_shift and old_start == old_end:
+                # One handoff time (a weekly or daily rotation): "from 09:00 to 10:00".
+                old, new = self.labels(*starts, old_start, new_start)
+            elif (old_start, old_end) != (new_start, new_end):
+                old = f"{self.clock(old_start)}–{self.clock(old_end)}"
+                new = f"{self.clock(new_start)}–{self.clock(new_end)}"
+            else:
+                old = new = None
+            if old and new:
+                return self.plural("${count} shift moves from ${old} to ${new}",
+                                   "${count} shifts move from ${old} to ${new}", count, old=old, new=new)
+        # Whole days on shifts of different weekdays: the rows tell the dates.
+        return self.plural("${count} shift changes times", "${count} shifts change times", count)
+
+    def sentence(self, group) -> str:
+        """One group as one sentence."""
+        if group.kind == "moved":
+            said = self.moved(group)
+            return f"{self.role(group.role)}: {said}" if self.roles else said
+        if group.kind == "reassigned":
+            return self.plural("${count} shift passes from ${old} to ${new}",
+                               "${count} shifts pass from ${old} to ${new}", group.count,
+                               old=self.name(group.old_person_id, group.role),
+                               new=self.name(group.new_person_id, group.role))
+        if group.kind == "added":
+            return self.plural("${count} new shift for ${name}", "${count} new shifts for ${name}", group.count,
+                               name=self.name(group.new_person_id, group.role))
+        return self.plural("${count} shift of ${name} removed", "${count} shifts of ${name} removed", group.count,
+                           name=self.name(group.old_person_id, group.role))
+
+    def person(self, counted) -> str:
+        """One person's gains and losses: "Ana: 3 fewer shifts (gives 2 to Bruno, 1 removed)"."""
+        _ = self._
+        if counted.net > 0:
+            total = self.plural("${count} more shift", "${count} more shifts", counted.net)
+        elif counted.net < 0:
+            total = self.plural("${count} fewer shift", "${count} fewer shifts", -counted.net)
+        else:
+            total = _("as many shifts as before")
+        def by_name(item):
+            return self.names.get(item[0], "").casefold()
+
+        parts = [_("gives ${count} to ${name}", count=n, name=self.name(other))
+                 for other, n in sorted(counted.given.items(), key=by_name)]
+        parts += [_("receives ${count} from ${name}", count=n, name=self.name(other))
+                  for other, n in sorted(counted.taken.items(), key=by_name)]
+        if counted.added:
+            parts.append(self.plural("${count} new", "${count} new", counted.added))
+        if counted.removed:
+            parts.append(self.plural("${count} removed", "${count} removed", counted.removed))
+        return _("${name}: ${total} (${details})", name=self.name(counted.person_id, counted.role),
+                 total=total, details=", ".join(parts))
+
+    # -- what the template draws ---------------------------------------------------
+
+    def summary(self) -> list[str]:
+        """The moved groups (their holders keep them), then one line per person who gains or loses shifts."""
+        lines = [self.sentence(group) for group in self.groups if group.kind == "moved"]
+        people = sorted(tally(self.groups), key=lambda t: (self.names.get(t.person_id, "").casefold(), t.role))
+        return lines + [self.person(counted) for counted in people]
+
+    def rows(self, group) -> list[dict]:
+        rows = []
+        for change in group.changes[:PREVIEW_ROWS]:
+            shift = change.after or change.before
+            rows.append({
+                "start": self.moment(shift.start),
+                "end": self.moment(shift.end),
+                "role": self.role(shift.role),
+                "person": self.name(shift.person_id),
+                "was": self.name(change.before.person_id) if change.before else "",
+                "was_times": f"{self.moment(change.before.start)} → {self.moment(change.before.end)}"
+                if change.before else "",
+                "now_times": f"{self.moment(change.after.start)} → {self.moment(change.after.end)}"
+                if change.after else "",
+            })
+        return rows
+
+    def kinds(self) -> list[dict]:
+        """Per kind of change (with its heading), each group: its sentence, dates and shifts."""
+        _ = self._
+        titles = {
+            "moved": _("Shifts that change times"),
+            "reassigned": _("Shifts that change hands"),
+            "added": _("New shifts"),
+            "removed": _("Removed shifts"),
+        }
+        kinds = []
+        for kind in KINDS:
+            groups = [group for group in self.groups if group.kind == kind]
+            if not groups:
+                continue
+            drawn = []
+            for group in groups:
+                first, last = self.day(group.changes[0].start), self.day(group.changes[-1].start)
+                drawn.append({
+                    "sentence": self.sentence(group),
+                    "dates": first if first == last else f"{first} – {last}",
+                    "people": ", ".join(self.name(person) for person in group.people) if kind == "moved" else "",
+                    "rows": self.rows(group),
+                    "more": max(group.count - PREVIEW_ROWS, 0),
+                })
+            kinds.append({"kind": kind, "title": titles[kind], "groups": drawn})
+        return kinds
 
 
 #: What ``read_form`` produces, field by field: a saved form must look so.

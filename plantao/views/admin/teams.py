@@ -8,16 +8,19 @@ owner creates or deletes a team.
 
 from __future__ import annotations
 
+from datetime import timezone
+
 from pyramid.view import view_config, view_defaults
 
+from ...datetimes import DateTimeError, zone
 from ...models import Team
 from ...security import TEAM_ADMIN
 from ...services.people import PersonService
 from ...services.errors import Conflict, Invalid
 from ...services.representations import team_json
-from ...services.teams import TeamService
-from . import AdminView, admin_template
-from .forms import Field, optional_text, text, unplaced, with_errors
+from ...services.teams import RESERVED_SLUGS, TEAM_CREATE_SCHEMA, TEAM_UPDATE_SCHEMA, TeamService
+from . import AdminView, admin_template, translate_error
+from .forms import Field, all_errors, form_instant, optional_text, text, unplaced, with_errors
 
 #: Brazilian states and the Federal District, for state holidays.
 BR_SUBDIVISIONS = (
@@ -88,7 +91,7 @@ class TeamViews(AdminView):
                   widget="checkbox", value=bool(holidays.get("optional"))),
             Field("holidays.custom", _("Team holidays"), widget="textarea", key="holidays.custom",
                   value="\n".join(f"{h['date']} {h['name']}" for h in holidays.get("custom") or []),
-                  help=_("One per line: date (YYYY-MM-DD), a space, the name.")),
+                  help=_("One per line: the date (DD/MM/YYYY), a space, the name.")),
             Field("fallback_person", _("Fallback person"), widget="select",
                   value=values.get("fallback_person") or "",
                   options=[("", _("Nobody"))] + [(p.id, p.name) for p in people],
@@ -99,6 +102,30 @@ class TeamViews(AdminView):
                            ("admin", _("Wait for a team admin's approval"))]),
         ]
         return fields
+
+    def problems(self, body: dict, creating: bool) -> tuple[dict, list]:
+        """Every problem of the posted form at once: the schema's, and what the service checks
+        after it (a reserved address, the time zone, the holidays' dates), which it would
+        report in a second round.  Holiday dates typed as DD/MM/YYYY become ISO dates."""
+        _ = self._
+        found: dict[str, list[str]] = {}
+        if creating and body.get("slug") in RESERVED_SLUGS:
+            found["slug"] = [translate_error(_, "reserved_slug", {"slug": body["slug"]}, "")]
+        if "timezone" in body:
+            try:
+                zone(body["timezone"])
+            except DateTimeError as error:
+                found["timezone"] = [translate_error(_, error.code, error.params, str(error))]
+        for number, holiday in enumerate(body["holidays"]["custom"], start=1):
+            problems: dict[str, list[str]] = {}
+            day = form_instant(_, holiday["date"], timezone.utc, problems, "date", day=True)
+            if day is None:
+                found.setdefault("holidays.custom", []).extend(
+                    _("Line ${number}: ${problem}", number=number, problem=problem) for problem in problems["date"]
+                )
+            else:
+                holiday["date"] = day.date().isoformat()
+        return all_errors(_, TEAM_CREATE_SCHEMA if creating else TEAM_UPDATE_SCHEMA, body, found)
 
     def render_form(self, values: dict, team: Team | None, errors=None, general=None) -> dict:
         fields = with_errors(self.fields(values, team is None), errors or {})
@@ -124,6 +151,10 @@ class TeamViews(AdminView):
     @view_config(route_name="admin.team.new", request_method="POST", renderer=admin_template("team_form.pt"))
     def create(self):
         body = team_body(self.request.POST, creating=True)
+        errors, general = self.problems(body, creating=True)
+        if errors or general:
+            self.request.response.status = 422
+            return self.render_form(body, None, errors, general)
         try:
             team = self.teams().create(body)
         except (Invalid, Conflict) as error:
@@ -142,6 +173,10 @@ class TeamViews(AdminView):
         service = self.teams()
         team = service.get(self.request.matchdict["slug"])
         body = team_body(self.request.POST, creating=False)
+        errors, general = self.problems(body, creating=False)
+        if errors or general:
+            self.request.response.status = 422
+            return self.render_form({**body, "slug": team.slug}, team, errors, general)
         try:
             service.update(team, body)
         except (Invalid, Conflict) as error:

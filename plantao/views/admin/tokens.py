@@ -8,18 +8,15 @@ up in logs and histories), and the answer is not to be cached.
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from pyramid.view import view_config, view_defaults
 
-from ...datetimes import utcnow
+from ...datetimes import DateTimeError, parse_form_instant, utcnow, zone
 from ...services.errors import Invalid, NotFound
 from ...services.teams import TeamService
-from ...services.tokens import SCOPES, TokenService
+from ...services.tokens import SCOPES, TOKEN_CREATE_SCHEMA, TokenService
 from ..api import path_int
-from . import AdminView, admin_template
-from .forms import LOCAL_DATETIME, Field, text, unplaced, with_errors
+from . import AdminView, admin_template, translate_error
+from .forms import Field, all_errors, form_instant, text, unplaced, with_errors
 
 #: How each scope reads in the panel (msgids of ``plantao_admin``).
 SCOPE_LABELS = {
@@ -32,9 +29,10 @@ SCOPE_LABELS = {
 def token_body(post, timezone: str) -> dict:
     """The service's token body from the posted form.
 
-    A browser posts ``expires_at`` as a wall-clock time without offset; the
-    panel reads it in the instance's zone, and leaves anything else as typed
-    for the service to refuse next to the field.
+    A browser posts ``expires_at`` as a wall-clock time without offset, and
+    a person may type ``DD/MM/AAAA HH:MM``; the panel reads either in the
+    instance's zone and sends it with its offset, and leaves anything else
+    as typed (see :meth:`TokenViews.problems`).
     """
     body: dict = {
         "name": text(post, "name"),
@@ -45,11 +43,9 @@ def token_body(post, timezone: str) -> dict:
     if expires:
         body["expires_at"] = expires
         try:
-            moment = datetime.fromisoformat(expires) if LOCAL_DATETIME.match(expires) else None
-        except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo is None:
-            body["expires_at"] = moment.replace(tzinfo=ZoneInfo(timezone)).isoformat()
+            body["expires_at"] = parse_form_instant(expires, zone(timezone)).astimezone(zone(timezone)).isoformat()
+        except DateTimeError:
+            pass
     return body
 
 
@@ -90,6 +86,16 @@ class TokenViews(AdminView):
             expired=lambda token: token.expires_at is not None and token.expires_at <= now,
         )
 
+    def problems(self, body: dict, expires: str) -> tuple[dict, list]:
+        """Every problem of the posted form at once: the schema's, and the expiry the service
+        checks after it (readable, in the future), which it would report in a second round."""
+        found: dict[str, list[str]] = {}
+        if expires:
+            moment = form_instant(self._, expires, zone(self.request.plantao_settings.timezone), found, "expires_at")
+            if moment is not None and moment <= utcnow():
+                found["expires_at"] = [translate_error(self._, "not_in_future", {"value": expires}, "")]
+        return all_errors(self._, TOKEN_CREATE_SCHEMA, body, found)
+
     @view_config(request_method="GET")
     def list(self):
         return self.render({})
@@ -99,6 +105,10 @@ class TokenViews(AdminView):
         post = self.request.POST
         body = token_body(post, self.request.plantao_settings.timezone)
         values = {**body, "expires_at_input": text(post, "expires_at")}
+        errors, general = self.problems(body, text(post, "expires_at"))
+        if errors or general:
+            self.request.response.status = 422
+            return self.render(values, errors, general)
         try:
             token, secret = self.tokens().create(body)
         except Invalid as error:

@@ -55,7 +55,7 @@ def test_a_team_admin_lists_their_teams_without_an_owners_buttons(team_admin):
     assert "/admin/teams/new" not in page.text and "/admin/teams/web" not in page.text
     assert "/delete" not in page.text
     # Their menu: teams and leave, then their teams' pages; no owner's sections.
-    nav = page.html.find("nav")
+    nav = page.html.find("nav", class_="admin-nav")
     hrefs = [a["href"] for a in nav.select("a")]
     assert hrefs[:2] == ["http://localhost/admin/teams", "http://localhost/admin/leave"]
     assert not {"http://localhost/admin/people", "http://localhost/admin/accounts",

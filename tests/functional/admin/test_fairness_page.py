@@ -80,7 +80,7 @@ def test_the_period_form_and_its_errors(admin, scene):
 
 def test_the_menu_and_the_picker(admin, api, scene):
     page = admin.get("/admin/teams")
-    assert "http://localhost/admin/fairness" in {a["href"] for a in page.html.find("nav").select("a")}
+    assert "http://localhost/admin/fairness" in {a["href"] for a in page.html.find("nav", class_="admin-nav").select("a")}
     assert "http://localhost/admin/teams/infra/fairness" in page.text
     # One team: straight to it; two: a choice.
     assert admin.get("/admin/fairness", status=303).location.endswith("/admin/teams/infra/fairness")
@@ -101,7 +101,7 @@ def test_a_team_admin_sees_their_teams_only(app, admin, api, scene, settings, pl
     form["email"], form["password"] = "tiago@example.com", PASSWORD
     form.submit(status=303)
     assert "http://localhost/admin/teams/infra/fairness" in {
-        a["href"] for a in browser.get("/admin/teams").html.find("nav").select("a")}
+        a["href"] for a in browser.get("/admin/teams").html.find("nav", class_="admin-nav").select("a")}
     browser.get("/admin/teams/infra/fairness", status=200)
     browser.get("/admin/teams/web/fairness", status=403)
     assert browser.get("/admin/fairness", status=303).location.endswith("/admin/teams/infra/fairness")

@@ -47,9 +47,9 @@ def test_a_bad_custom_holiday_keeps_the_team_as_it_was(admin, api):
     api.post("/api/v1/teams", {"slug": "infra", "name": "Infra"})
     form = admin.get("/admin/teams/infra").forms[1]
     form["name"] = "Renamed"
-    form["holidays.custom"] = "25/01/2030 Aniversário"
+    form["holidays.custom"] = "31/02/2030 Aniversário"
     page = form.submit(status=422)
-    assert "AAAA-MM-DD" in page.html.find(id="f-holidays-custom").find_parent("div").text
+    assert "31/02/2030 não existe no calendário" in page.html.find(id="f-holidays-custom").find_parent("div").text
     assert api.get("/api/v1/teams/infra")["name"] == "Infra"
 
 
@@ -128,7 +128,7 @@ def test_leave_by_whole_days(admin, api, scene, monday):
     form["start"] = (monday + timedelta(days=3)).isoformat()
     form["last_day"] = (monday + timedelta(days=1)).isoformat()
     page = form.submit(status=422)
-    assert "depois do início" in page.html.find(id="f-last_day").find_parent("div").text
+    assert "não pode ser antes do primeiro" in page.html.find(id="f-last_day").find_parent("div").text
 
     page = admin.get("/admin/leave")
     page.forms[2].submit(status=303)
