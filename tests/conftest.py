@@ -22,7 +22,7 @@ from unittest import mock
 import pytest
 import transaction
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,21 @@ def pytest_runtest_logfinish(nodeid, location):
 
 ADMIN_PASSWORD = "correct horse battery staple"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+@contextlib.contextmanager
+def statements(engine):
+    """The SQL statements ``engine`` runs inside the block."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def postgres_admin_url() -> str:

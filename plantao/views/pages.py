@@ -50,7 +50,7 @@ from ..services.notification_settings import NotificationService
 from ..services.oncall import OnCallService, RosterCache, ShiftView, TeamOnCall
 from ..services.people import PersonService, feed_link_opens_preferences
 from ..services.requests import STATUS_TITLES, RequestService
-from ..services.timeline import ZOOMS, TimelineService, default_window, parse_window
+from ..services.timeline import ZOOMS, TimelineService, default_window, initials, parse_window
 from ..security import ADMIN, PERSON
 from ..spreadsheets import dialect_for_language
 from ..services.contacts import FULL_CONTACTS, OnDuty, ReaderContacts, display_phone, phone_uri
@@ -152,6 +152,7 @@ def page_globals(event):
     event.setdefault("ui", PageChrome(request))
     event.setdefault("_", lambda msgid, **mapping: translate(request, msgid, **mapping))
     event.setdefault("role_label", lambda role: role_label(role, request.locale_name, capitalized=True))
+    event.setdefault("initials", initials)
 
 
 # -- Contacts ---------------------------------------------------------------------

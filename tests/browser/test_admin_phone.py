@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, served_app
-from tests.browser.test_end_to_end import PHONE, api, browser, follow  # noqa: F401  (the module's Chromium fixture)
+from tests.browser.conftest import served_app
+from tests.browser.test_end_to_end import PHONE, api, browser, log_in  # noqa: F401  (the module's Chromium fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +30,7 @@ def test_admin_pages_fit_a_phone(server, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
 
     browser.set_window_size(*PHONE)
-    browser.get(server + "/admin/login")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    follow(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
-    assert not browser.find_elements(By.NAME, "password"), browser.page_source[:2000]
+    log_in(browser, server)
 
     # Long names and addresses, a weekly rotation, an override, leave and an API token.
     api(server, "POST", "/api/v1/teams", {"slug": "infraestrutura", "name": "Infraestrutura e Operações"})

@@ -114,6 +114,16 @@ def follow(driver, element) -> None:
     WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
 
 
+def log_in(driver, server: str) -> None:
+    """Log in as admin through the panel's form, as a person would."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(server + "/admin/login")
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    assert not driver.find_elements(By.NAME, "password"), driver.page_source[:2000]
+
+
 def heading(driver) -> str:
     from selenium.webdriver.common.by import By
 
@@ -125,11 +135,7 @@ def test_log_in_build_a_roster_read_it_and_switch_language(server, browser):
 
     browser.set_window_size(*DESKTOP)
 
-    # Log in through the admin panel's form.
-    browser.get(server + "/admin/login")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    follow(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
-    assert not browser.find_elements(By.NAME, "password"), browser.page_source[:2000]
+    log_in(browser, server)
 
     # A team, two people and a weekly rotation that started last Monday.
     api(server, "POST", "/api/v1/teams", {"slug": "infra", "name": "Infraestrutura"})

@@ -8,30 +8,14 @@ and another instance's change shows within a second.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from plantao.datetimes import utcnow
 
 from tests.conftest import ADMIN_PASSWORD as ADMIN
-
-
-@contextmanager
-def statements(engine):
-    """The SQL statements ``engine`` runs inside the block."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.conftest import statements
 
 
 @pytest.fixture

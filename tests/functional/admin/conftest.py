@@ -18,8 +18,11 @@ def browser(app):
     return webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.20"})
 
 
-def log_in(browser, password: str = ADMIN_PASSWORD, **kw):
+def log_in(browser, password: str = ADMIN_PASSWORD, email: str | None = None, **kw):
+    """Submit the login form: the built-in password, or an account's ``email`` and password."""
     form = browser.get("/admin/login").forms[0]
+    if email is not None:
+        form["email"] = email
     form["password"] = password
     return form.submit(**kw)
 

@@ -30,6 +30,7 @@ from plantao.services.context import ServiceContext
 from plantao.views.admin.forms import DATE_MESSAGES, DAY_FORMAT, MOMENT_FORMAT, NO_SUCH_DAY
 from plantao.views.admin.reports import AUDIT_TARGETS
 
+from tests.functional.admin.conftest import log_in
 from tests.functional.conftest import csrf_of
 
 PASSWORD = "correct horse battery staple"
@@ -57,9 +58,7 @@ def team_admin(app, scene, settings, plugins, clean_engine):
              "role": "team_admin", "teams": ["infra"]})
         session.commit()
     browser = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.90"})
-    form = browser.get("/admin/login").forms[0]
-    form["email"], form["password"] = "tiago@example.com", PASSWORD
-    form.submit(status=303)
+    log_in(browser, PASSWORD, email="tiago@example.com", status=303)
     return browser
 
 

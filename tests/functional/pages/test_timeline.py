@@ -4,28 +4,13 @@ like the month grid, names never cut, a window chosen by ``zoom`` and ``from``."
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
+
+from tests.conftest import statements
 
 LONG_NAME = "Luís Gonçalves de Albuquerque"
-
-
-@contextmanager
-def statements(engine):
-    """The SQL statements ``engine`` runs inside the block."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
