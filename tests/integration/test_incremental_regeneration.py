@@ -217,3 +217,17 @@ def test_an_override_stores_exactly_what_a_full_regeneration_stores(engine, plug
         _run(engine, plugins, roster_settings, team_kind, sequence)
 
     check()
+
+
+def test_an_override_in_the_minute_a_leave_began_stores_what_a_full_regeneration_stores(engine, plugins, roster_settings):
+    # Found by the property above: the leave, written a microsecond after the
+    # minute began, changes who holds the role at ``now`` only from the next
+    # whole minute, so until then the stored roster differs from the
+    # engine's; an override starting within that minute must regenerate as
+    # a full regeneration does (both cut at the next minute), not as a window.
+    microsecond, hour = timedelta(microseconds=1), timedelta(hours=1)
+    _run(engine, plugins, roster_settings, {"fallback": False, "second": None, "horizon_days": 10}, [
+        (microsecond, ("override", 1, microsecond, hour, "primary")),
+        (timedelta(0), ("leave", 0, timedelta(0), hour)),
+        (timedelta(0), ("override", 0, timedelta(microseconds=1533), hour, "primary")),
+    ])
