@@ -49,7 +49,86 @@ class DayCell:
     today: bool = False
     holiday: str | None = None
     shifts: list[ShiftView] = field(default_factory=list)
-    on_leave: list[Person] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LeaveSegment:
+    """One leave's stretch inside one week row: the columns it covers, ``first`` to ``last`` (0 to 6).
+
+    ``since`` and ``until`` are the whole leave's first and last local days,
+    which the grid prints beside the name; ``continues_before`` and
+    ``continues_after`` say the leave goes on into the week before or after.
+    """
+
+    person: Person
+    first: int
+    last: int
+    since: date
+    until: date
+    continues_before: bool
+    continues_after: bool
+
+    @property
+    def columns(self) -> int:
+        return self.last - self.first + 1
+
+
+@dataclass(frozen=True)
+class LeaveSlot:
+    """One cell of a row under a week: an empty day, or a leave across ``columns`` days from ``column``."""
+
+    column: int
+    columns: int = 1
+    segment: LeaveSegment | None = None
+
+
+def week_leave_segments(days: list[date], leaves, people: dict[int, Person], tz: ZoneInfo) -> list[LeaveSegment]:
+    """The stretch of each of ``leaves`` inside the week ``days``, by first column.
+
+    A leave is one interval, so it covers one run of consecutive days of a
+    week: the grid shows it once, as a span, not once per day.
+    """
+    bounds = [day_bounds(day, tz) for day in days]
+    segments = []
+    for leave in leaves:
+        covered = [i for i, (low, high) in enumerate(bounds) if leave.start < high and leave.end > low]
+        if not covered:
+            continue
+        first, last = covered[0], covered[-1]
+        segments.append(LeaveSegment(
+            person=people[leave.person_id],
+            first=first,
+            last=last,
+            since=leave.start.astimezone(tz).date(),
+            until=(leave.end - timedelta(microseconds=1)).astimezone(tz).date(),
+            continues_before=leave.start < bounds[first][0],
+            continues_after=leave.end > bounds[last][1],
+        ))
+    segments.sort(key=lambda s: (s.first, -s.columns, s.person.name.lower()))
+    return segments
+
+
+def pack_leave_rows(segments: list[LeaveSegment], width: int = 7) -> list[list[LeaveSlot]]:
+    """``segments`` packed into as few rows as they need (two leaves never share a day of a row),
+    each row spelled out as the cells of a table row: empty days and spans."""
+    rows: list[list[LeaveSegment]] = []
+    for segment in sorted(segments, key=lambda s: (s.first, -s.columns)):
+        for row in rows:
+            if row[-1].last < segment.first:
+                row.append(segment)
+                break
+        else:
+            rows.append([segment])
+    laid_out = []
+    for row in rows:
+        slots, column = [], 0
+        for segment in row:
+            slots += [LeaveSlot(day) for day in range(column, segment.first)]
+            slots.append(LeaveSlot(segment.first, segment.columns, segment))
+            column = segment.last + 1
+        slots += [LeaveSlot(day) for day in range(column, width)]
+        laid_out.append(slots)
+    return laid_out
 
 
 @dataclass
@@ -60,6 +139,8 @@ class MonthCalendar:
     shifts: list[ShiftView]
     people: list[Person]
     leaves: list[Leave]
+    #: For each week, the rows of leave shown under it (see :func:`pack_leave_rows`).
+    leave_rows: list[list[list[LeaveSlot]]] = field(default_factory=list)
 
     @property
     def previous(self) -> date:
@@ -139,16 +220,18 @@ class CalendarService:
             cell.in_month = cell.day.month == month.month
             cell.today = cell.day == today
             cell.holiday = holidays.get(cell.day)
-            start, end = day_bounds(cell.day, tz)
-            cell.on_leave = [people[l.person_id] for l in leaves if l.start < end and l.end > start]
         in_month = {s.id: s for c in cells if c.in_month for s in c.shifts}
+        weeks = [cells[i:i + 7] for i in range(0, len(cells), 7)]
         return MonthCalendar(
             team=team,
             month=month,
-            weeks=[cells[i:i + 7] for i in range(0, len(cells), 7)],
+            weeks=weeks,
             shifts=sorted(in_month.values(), key=lambda s: (s.start, s.role)),
             people=sorted(people.values(), key=lambda p: p.name.lower()),
             leaves=leaves,
+            leave_rows=[
+                pack_leave_rows(week_leave_segments([cell.day for cell in week], leaves, people, tz)) for week in weeks
+            ],
         )
 
     def _leaves(self, team, watched: list[int], low: datetime, high: datetime) -> list:

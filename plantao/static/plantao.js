@@ -128,3 +128,27 @@
     }
   });
 })();
+
+// The team page's month grid (templates/team.pt): a name wraps at its spaces; where one of
+// its words is wider than the whole day, the shift shows initials instead (the name stays in
+// the title and, visually hidden, in the text) rather than breaking inside the word.
+(function () {
+  "use strict";
+  var grid = document.querySelector(".calendar");
+  if (!grid) return;
+  function fit() {
+    // Measured with every name shown and unbroken, then marked all at once: one layout each.
+    grid.classList.add("measuring-names");
+    var names = grid.querySelectorAll(".shift-name"), tight = [];
+    for (var i = 0; i < names.length; i++) tight.push(names[i].scrollWidth > names[i].clientWidth);
+    grid.classList.remove("measuring-names");
+    for (var j = 0; j < names.length; j++) names[j].parentNode.classList.toggle("initials-only", tight[j]);
+  }
+  fit();
+  var pending = false;
+  window.addEventListener("resize", function () {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; fit(); });
+  });
+})();

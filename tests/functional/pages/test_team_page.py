@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from plantao.i18n import Formatter
+
 
 def test_unknown_team_is_a_404(testapp):
     testapp.get("/teams/nope", status=404)
@@ -55,7 +57,36 @@ def test_overrides_and_leave_are_marked(testapp, roster, api, today):
     assert page.html.select(".calendar .shift.is-override")
     assert page.html.select(".agenda .badge.override")
     this_month = testapp.get("/teams/infra", headers={"Accept-Language": "en"})
-    assert "On leave: Bruno Lima" in this_month.html.select_one(".calendar td.today").text
+    # The leave is a bar in the row under today's week, in today's column.
+    [bar] = this_month.html.select(".calendar .leave-span")
+    assert " ".join(bar.text.split()).startswith("On leave: Bruno Lima")
+    week = bar.find_parent("tr").find_previous_sibling("tr", class_="has-leave")
+    column = sum(int(td.get("colspan", 1)) for td in bar.find_previous_siblings("td"))
+    assert "today" in week.select("td")[column]["class"]
+
+
+def test_a_leave_across_two_weeks_is_one_span_in_each_week_row(testapp, roster, api, today):
+    # Ten days from a Wednesday in the middle of next month: Wednesday to Saturday, then Sunday to Friday.
+    month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    wednesday = month + timedelta(days=7 + (2 - month.weekday()) % 7)
+    api("POST", f"/api/v1/people/{roster['bruno']['id']}/leave", {
+        "start": wednesday.isoformat(), "end": (wednesday + timedelta(days=10)).isoformat(),
+    })
+    page = testapp.get("/teams/infra", params={"month": month.strftime("%Y-%m")}, headers={"Accept-Language": "pt-BR"})
+    calendar = page.html.select_one(".calendar")
+
+    spans = calendar.select(".leave-span")
+    assert [span.get("colspan") for span in spans] == ["4", "6"]
+    assert [[td.get("colspan") for td in span.find_parent("tr").select("td")] for span in spans] == [
+        [None, None, None, "4"], ["6", None],
+    ]
+    last = Formatter("pt_BR", "America/Sao_Paulo").day(wednesday + timedelta(days=9))
+    for span in spans:
+        text = " ".join(span.text.split())
+        assert text.count("Bruno Lima") == 1 and last in text
+    # The name with "Ausente" twice in the grid, not once a day; the list view has it once.
+    assert calendar.text.count("Ausente") == 2
+    assert len(page.html.select(".agenda .agenda-item.is-leave")) == 1
 
 
 def test_list_view_lists_each_shift_of_the_month_once(testapp, roster, shifts_json):
