@@ -100,6 +100,10 @@ def includeme(config) -> None:
     config.add_route("admin.calendar", "/admin/teams/{slug}/calendar")
     config.add_route("admin.calendar.replace", "/admin/teams/{slug}/calendar/replace")
     config.add_route("admin.calendar.swap", "/admin/teams/{slug}/calendar/swap")
+    # The team's timeline where an admin acts: override a stretch of a shift, swap two (preview, then confirm).
+    config.add_route("admin.timeline", "/admin/teams/{slug}/timeline")
+    config.add_route("admin.timeline.override", "/admin/teams/{slug}/timeline/override")
+    config.add_route("admin.timeline.swap", "/admin/teams/{slug}/timeline/swap")
     config.add_route("admin.rotations.pick", "/admin/rotations")
     config.add_route("admin.rotations", "/admin/teams/{slug}/rotations")
     config.add_route("admin.rotation.new", "/admin/teams/{slug}/rotations/new")

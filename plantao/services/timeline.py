@@ -245,6 +245,8 @@ class Bar:
     reason: str = ""
     #: It covers the current instant.
     now: bool = False
+    #: The stored shift a final-roster bar draws (what the admin timeline acts on); None elsewhere.
+    shift_id: int | None = None
 
 
 @dataclass
@@ -387,7 +389,7 @@ class TimelineService:
             lane("final", (
                 # An override's shift is marked as one, as the month grid marks it.
                 _bar("override" if s.source == "override" else "shift", s.person, s.start, s.end, start, end,
-                     track_px, now, role=s.role, reason=s.reason if s.source == "override" else "")
+                     track_px, now, role=s.role, reason=s.reason if s.source == "override" else "", shift_id=s.id)
                 for s in stored if s.role == role
             ), role=role)
             for role in roles or ["primary"]

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
@@ -50,7 +51,7 @@ from ..services.notification_settings import NotificationService
 from ..services.oncall import OnCallService, RosterCache, ShiftView, TeamOnCall
 from ..services.people import PersonService, feed_link_opens_preferences
 from ..services.requests import STATUS_TITLES, RequestService
-from ..services.timeline import ZOOMS, TimelineService, default_window, initials, parse_window
+from ..services.timeline import ZOOMS, TimelineService, Window, default_window, initials, parse_window
 from ..security import ADMIN, PERSON
 from ..spreadsheets import dialect_for_language
 from ..services.contacts import FULL_CONTACTS, OnDuty, ReaderContacts, display_phone, phone_uri
@@ -481,13 +482,6 @@ def team_timeline(request, team, fmt: Formatter, state: TeamOnCall, today: date)
             query["from"] = first.isoformat()
         return request.route_path("team", slug=team.slug, _query=query)
 
-    current = default_window(win.zoom, today, fmt.first_weekday)
-    if win.zoom == "day":
-        title = fmt.long_day(win.first)
-    elif win.zoom == "month":
-        title = fmt.month(win.first)
-    else:
-        title = f"{fmt.day(win.first)} – {fmt.day(win.last)}"
     return {
         "team": team,
         "fmt": fmt,
@@ -501,8 +495,23 @@ def team_timeline(request, team, fmt: Formatter, state: TeamOnCall, today: date)
         "view": "timeline",
         "month_url": request.route_path("team", slug=team.slug, _query={"month": win.first.strftime("%Y-%m")}),
         "timeline": timeline,
-        "timeline_title": title,
         "person_class": person_class,
+        **timeline_navigation(win, default_window(win.zoom, today, fmt.first_weekday), today, fmt, url),
+    }
+
+
+def timeline_navigation(win: Window, current: Window, today: date, fmt: Formatter,
+                        url: Callable[..., str]) -> dict:
+    """The title and links around a timeline showing ``win`` (``current`` is the window "Today"
+    goes back to); ``url(zoom, first=None)`` is the page's address for a window."""
+    if win.zoom == "day":
+        title = fmt.long_day(win.first)
+    elif win.zoom == "month":
+        title = fmt.month(win.first)
+    else:
+        title = f"{fmt.day(win.first)} – {fmt.day(win.last)}"
+    return {
+        "timeline_title": title,
         "previous_url": url(win.zoom, win.previous()),
         "next_url": url(win.zoom, win.following),
         "today_url": None if win == current else url(win.zoom),

@@ -86,6 +86,8 @@ ADMIN_FORMS = {
     "admin.override.delete": "team",
     "admin.calendar.replace": "team",
     "admin.calendar.swap": "team",
+    "admin.timeline.override": "team",
+    "admin.timeline.swap": "team",
     "admin.request.action": "team",
     "admin.notification_settings": "notifications",
     "admin.channel": "notifications",

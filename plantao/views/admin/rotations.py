@@ -407,21 +407,7 @@ class RotationViews(AdminView):
 
     def preview_rows(self, preview: dict) -> dict:
         """The preview's changes told in sentences: a summary at the top, then each group's shifts."""
-        tz = self.team.timezone
-        groups = group_changes(preview["before"], preview["after"], zone(tz))
-        words = ChangeWords(self, self.request.find_service(PersonService).names(), groups)
-        result = preview["result"]
-        return {
-            "summary": words.summary(),
-            "change_kinds": words.kinds(),
-            "unchanged": not groups,
-            "preview_gaps": [
-                (words.role(g.role), self.when(g.start, tz), self.when(g.end, tz)) for g in result.gaps[:PREVIEW_ROWS]
-            ],
-            "preview_conflicts": [
-                (self.when(c.start, tz), c.rule or "", c.message) for c in result.conflicts[:PREVIEW_ROWS]
-            ],
-        }
+        return change_preview(self, preview)
 
     def preview_planning(self, preview: dict, rotation: Rotation | None, values: dict) -> dict:
         """The fairness score of the roster ahead before and after, and each planner's report.
@@ -470,6 +456,48 @@ class RotationViews(AdminView):
         self.rotations.delete(self.team, rotation)
         self.flash(self._("Rotation ${name} deleted.", name=name))
         return self.redirect("admin.rotations", slug=self.team.slug)
+
+
+def gap_key(gap) -> tuple:
+    """What tells a gap from another: its role and its stretch."""
+    return (gap.role, gap.start, gap.end)
+
+
+def conflict_key(conflict) -> tuple:
+    """What tells a rule conflict from another: its role, stretch and rule."""
+    return (conflict.role, conflict.start, conflict.end, conflict.rule)
+
+
+def change_preview(view: AdminView, preview: dict, *, known: tuple[set, set] | None = None) -> dict:
+    """A preview (``RosterService.preview``'s or ``OverrideService.preview``'s answer) as the
+    ``change-preview`` macro of ``templates/admin/rotation.pt`` draws it: a summary at the top,
+    one line per person, then each group of changes with its shifts in the team's local times,
+    and the gaps and conflicts of the roster the change leaves.
+
+    ``view`` is an admin view with a ``team``.  With ``known`` (the keys, :func:`gap_key` and
+    :func:`conflict_key`, of the gaps and conflicts stored before the change) only the gaps and
+    conflicts the change would cause are listed, and ``preview_new_only`` says so.
+    """
+    tz = view.team.timezone
+    groups = group_changes(preview["before"], preview["after"], zone(tz))
+    words = ChangeWords(view, view.request.find_service(PersonService).names(), groups)
+    result = preview["result"]
+    gaps, conflicts = list(result.gaps), list(result.conflicts)
+    if known is not None:
+        gaps = [g for g in gaps if gap_key(g) not in known[0]]
+        conflicts = [c for c in conflicts if conflict_key(c) not in known[1]]
+    return {
+        "summary": words.summary(),
+        "change_kinds": words.kinds(),
+        "unchanged": not groups,
+        "preview_gaps": [
+            (words.role(g.role), view.when(g.start, tz), view.when(g.end, tz)) for g in gaps[:PREVIEW_ROWS]
+        ],
+        "preview_conflicts": [
+            (view.when(c.start, tz), c.rule or "", c.message) for c in conflicts[:PREVIEW_ROWS]
+        ],
+        "preview_new_only": known is not None,
+    }
 
 
 class ChangeWords:
