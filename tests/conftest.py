@@ -19,6 +19,21 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from unittest import mock
 
+# Chameleon compiles a template again for every app that renders it, and
+# the suite builds an app per test: measured, most of a page test's time
+# went to compiling the same templates over and over.  With a directory
+# cache Chameleon stores each compiled template as a module named by the
+# digest of its source (so an edited template is compiled anew) and loads
+# it from there; set before anything imports chameleon, inherited by the
+# suite's worker processes and the servers it starts.
+if "CHAMELEON_CACHE" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["CHAMELEON_CACHE"] = tempfile.mkdtemp(prefix="plantao-chameleon-")
+    atexit.register(shutil.rmtree, os.environ["CHAMELEON_CACHE"], ignore_errors=True)
+
 import pytest
 import transaction
 from hypothesis import settings as hypothesis_settings

@@ -35,7 +35,7 @@ READY_TIMEOUT = 60
 # Everything in the checkout that is not source: never copied into the build.
 NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__",
-    ".pytest_cache", ".hypothesis", "var", ".env", "node_modules",
+    ".pytest_cache", ".hypothesis", "var", ".env", "node_modules", "screenshots",
 )
 
 
