@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# The suite runs in one process per core (pytest-xdist), a test file per
+# process at a time, so a module's browser or served app is built once;
+# each process makes its own PostgreSQL and SQLite databases.
+PYTEST_WORKERS ?= auto
 
-.PHONY: run test install install-run install-test system-deps bench bench-deps check clean
+.PHONY: run test install install-run install-test system-deps browser-deps bench bench-deps check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,11 +61,26 @@ system-deps:
 bench-deps:
 	$(call debian-packages,benchmarks/debian-packages.txt)
 
+# axe-core, the accessibility checker the browser tests inject into every
+# page (tests/browser/test_every_page.py), at the version its lock file pins.
+# `npm ci` starts node_modules afresh, so it runs only when the lock (or
+# package.json) is newer than the stamp it leaves there.
+BROWSER_DEPS := tests/browser/node_modules/.installed
+
+$(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "npm is missing: the browser tests need it to install axe-core (Debian: apt-get install nodejs npm)." >&2; \
+		exit 1; }
+	npm ci --prefix tests/browser --no-audit --no-fund
+	@touch $@
+
+browser-deps: $(BROWSER_DEPS)
+
 run: install-run
 	$(BIN)/plantao serve --demo-if-empty
 
-test: install-test system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: install-test system-deps browser-deps
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install bench-deps
 	$(BIN)/python benchmarks/run.py

@@ -109,7 +109,7 @@
    Dragging across a shift of the final roster chooses a stretch of it: rounded to 15
    minutes, kept within the shift, shown highlighted, and written into the chosen shift's
    "from" and "until" fields (another shift's panel opens first: ?shift=&start=&end= pre-fill
-   it).  "+" and "-" zoom in and out as on the team page.  Without this file the bars are
+   it).  "+" and "-" zoom in and out (timeline.js, as on the team page).  Without this file the bars are
    links and the panel's fields are typed. */
 (function () {
   "use strict";
@@ -221,20 +221,5 @@
   track.addEventListener("click", function (event) {
     if (justDragged) { event.preventDefault(); justDragged = false; }
   }, true);
-
-  var view = track.closest(".timeline-view");
-  view.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    var step = event.key === "+" || event.key === "=" ? -1 : event.key === "-" ? 1 : 0;
-    if (!step) return;
-    var zooms = view.querySelectorAll(".zoom-switch a");
-    for (var k = 0; k < zooms.length; k++) {
-      if (zooms[k].getAttribute("aria-current") === "page" && zooms[k + step]) {
-        event.preventDefault();
-        window.location.href = zooms[k + step].href;
-        return;
-      }
-    }
-  });
 })();
 /* ==== end of the admin timeline ========================================================= */

@@ -63,7 +63,7 @@ def test_an_admin_page_wears_the_public_header_and_hashed_files(admin, api, scen
 
     # The public icon and stylesheet, then the panel's own files: each URL carries its content's hash.
     loaded = versions(page)
-    assert loaded == {name: content_hash(name) for name in ("favicon.svg", "plantao.css", "admin.css", "admin.js")}
+    assert loaded == {name: content_hash(name) for name in ("favicon.svg", "plantao.css", "admin.css", "admin.js", "timeline.js")}
     home = admin.get("/")
     assert versions(home)["plantao.css"] == loaded["plantao.css"]
     css_url = page.html.select_one("link[href*='admin.css']")["href"]
