@@ -551,6 +551,13 @@ class RosterService:
             spans.append((start, max(min(end, horizon_end), start + epsilon)))
         if horizon_end > until:
             spans.append((until, horizon_end))
+        elif now < effective_instant(now):
+            # The last regeneration was in this same minute (its horizon ends
+            # where this one's does): a change of holder it found at its
+            # ``now`` takes effect only from the next whole minute, so until
+            # then the stored roster may differ from the engine's.  The
+            # current minute is a window too, for the planner to see that.
+            spans.append((now, effective_instant(now)))
         windows = _merged(spans)
         if windows and now < windows[0][0] < effective_instant(now):
             # A change that began at an earlier write in this minute takes

@@ -231,3 +231,19 @@ def test_an_override_in_the_minute_a_leave_began_stores_what_a_full_regeneration
         (timedelta(0), ("leave", 0, timedelta(0), hour)),
         (timedelta(0), ("override", 0, timedelta(microseconds=1533), hour, "primary")),
     ])
+
+
+def test_a_swap_in_the_minute_an_override_in_progress_was_deleted_stores_what_a_full_regeneration_stores(
+    engine, plugins, roster_settings
+):
+    # Found by the property above: deleting an override in progress changes the
+    # holder from the next whole minute only; a swap later in that minute, of
+    # shifts far from it, must still see that the stored roster and the
+    # engine's differ until then, as a full regeneration does.
+    _run(engine, plugins, roster_settings, {"fallback": False, "second": "restricted", "horizon_days": 40}, [
+        (timedelta(microseconds=281), ("leave", 1, timedelta(days=8, hours=12), timedelta(hours=1))),
+        (timedelta(0), ("override", 2, timedelta(days=-2, seconds=60), timedelta(days=3, hours=4), "primary")),
+        (timedelta(seconds=5700), ("delete_override", 7)),
+        (timedelta(0), ("swap", 63, 15)),
+        (timedelta(seconds=11400), ("swap", 63, 15)),
+    ])
