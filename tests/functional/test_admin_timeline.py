@@ -204,3 +204,24 @@ def test_a_viewer_may_not_act(viewer, api, scene, monday, csrf):  # noqa: F811
     viewer.post(f"{TIMELINE}/swap", {"csrf_token": token, "shift": ana_week["id"], "other": bruno_week["id"],
                                      "confirm": "1"}, status=403)
     assert api.get("/api/v1/teams/infra/overrides")["overrides"] == []
+
+
+def test_a_swap_of_a_shift_in_progress_is_told_from_the_next_whole_minute(admin, api, today):  # noqa: F811
+    # A weekly rotation that began three days ago: its shift is in progress, and only what
+    # is left of it changes hands (from the next whole minute), as the preview below it says.
+    began = today - timedelta(days=3)
+    api.post("/api/v1/teams", {"slug": "infra", "name": "Infra"})
+    people = [api.post("/api/v1/people", {"name": name}) for name in ("Ana", "Bruno")]
+    api.post("/api/v1/teams/infra/rotations", {
+        "name": "Semanal", "policy": "weekly", "members": [p["id"] for p in people],
+        "start": f"{began.isoformat()}T09:00",
+    })
+    current, following = api.get("/api/v1/teams/infra/shifts", params={
+        "start": today.isoformat(), "end": (today + timedelta(days=14)).isoformat(),
+    })["shifts"][:2]
+    assert current["start"].startswith(began.isoformat())
+    preview = admin.get(TIMELINE, params={"shift": current["id"], "other": following["id"]}, status=200)
+    start_told = preview.html.select(".action-summary li")[0].text.split(" a ")[0]
+    # Told from now (today, or tomorrow a second before midnight), not from when it began.
+    assert f", {began.day} de " not in start_told, start_told
+    assert any(f", {day.day} de " in start_told for day in (today, today + timedelta(days=1))), start_told

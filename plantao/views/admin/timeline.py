@@ -26,6 +26,7 @@ from datetime import date, datetime
 from pyramid.view import view_config, view_defaults
 
 from ...datetimes import LAST_YEAR, DateTimeError, isoformat, parse_instant, zone
+from ...engine.materialize import effective_instant
 from ...i18n import Formatter, translate
 from ...models import Shift
 from ...services.errors import ServiceError
@@ -226,7 +227,7 @@ class TimelineViews(AdminView):
                 "kind": "override",
                 "title": self._("Override: ${name} takes over from ${holder}", name=person, holder=shift.person.name),
                 "lines": [self._("From ${start} to ${end}, in the place of ${holder}.",
-                                 start=self.when(_parse(values["start"], self.tz), tz),
+                                 start=self.when(self.takes_effect(_parse(values["start"], self.tz)), tz),
                                  end=self.when(_parse(values["end"], self.tz), tz), holder=shift.person.name)],
                 "route": "admin.timeline.override",
                 "fields": [(name, values[name]) for name in OVERRIDE_FIELDS],
@@ -256,9 +257,9 @@ class TimelineViews(AdminView):
                 "title": self._("Swap: ${first} and ${second} trade shifts", first=first, second=second),
                 "lines": [
                     self._("${holder}'s shift, ${start} to ${end}, goes to ${name}.", holder=first, name=second,
-                           start=self.when(chosen.start, tz), end=self.when(chosen.end, tz)),
+                           start=self.when(self.takes_effect(chosen.start), tz), end=self.when(chosen.end, tz)),
                     self._("${holder}'s shift, ${start} to ${end}, goes to ${name}.", holder=second, name=first,
-                           start=self.when(other.start, tz), end=self.when(other.end, tz)),
+                           start=self.when(self.takes_effect(other.start), tz), end=self.when(other.end, tz)),
                 ],
                 "route": "admin.timeline.swap",
                 "fields": [("shift", str(chosen.id)), ("other", str(other.id))],
@@ -293,6 +294,11 @@ class TimelineViews(AdminView):
         return self.redirect("admin.timeline", slug=self.team.slug, _query=self.window_query())
 
     # -- rendering ---------------------------------------------------------------
+
+    def takes_effect(self, start: datetime) -> datetime:
+        """Where a change from ``start`` begins: what has begun changes hands from the next
+        whole minute (the roster keeps its past), so a shift in progress is told from then."""
+        return start if start >= self.now else effective_instant(self.now)
 
     def messages(self, problems: Problems) -> list[str]:
         return [message for messages in problems.by_field.values() for message in messages]
