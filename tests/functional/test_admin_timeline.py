@@ -19,8 +19,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import webtest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plantao.models import Team
+from plantao.models.audit import AuditEntry
 from plantao.services.accounts import AccountService
 from plantao.services.context import ServiceContext
 from tests.functional.admin.conftest import admin, api, browser, log_in, scene  # noqa: F401  (the panel's fixtures)
@@ -77,6 +80,9 @@ def test_the_final_roster_s_shifts_are_choices_opening_an_override_form_and_swap
         "from": monday.isoformat(), "shift": str(ana_week["id"]), "other": str(bruno_week["id"]),
     }
     assert final_bar(page, bruno_week).a["title"].startswith("Trocar com este plantão: Bruno")
+    # Without JavaScript a choice opens the page at what it opened: the panel, the swap's preview.
+    assert urlsplit(final_bar(page, ana_week).a["href"]).fragment == "chosen"
+    assert urlsplit(final_bar(page, bruno_week).a["href"]).fragment == "action-title"
     # Dragged across the bar (admin.js), the stretch comes in the query.
     tuesday = monday + timedelta(days=1)
     dragged = admin.get(TIMELINE, params={"shift": ana_week["id"], "start": f"{tuesday.isoformat()}T12:00",
@@ -225,3 +231,112 @@ def test_a_swap_of_a_shift_in_progress_is_told_from_the_next_whole_minute(admin,
     # Told from now (today, or tomorrow a second before midnight), not from when it began.
     assert f", {began.day} de " not in start_told, start_told
     assert any(f", {day.day} de " in start_told for day in (today, today + timedelta(days=1))), start_told
+
+
+def test_a_confirm_stores_only_the_roster_its_preview_showed(admin, api, scene, monday):  # noqa: F811
+    ana_week, bruno_week, carla_week = shifts(api, monday)[:3]
+    preview = admin.get(TIMELINE, params={"shift": ana_week["id"], "other": bruno_week["id"]})
+    confirm = form_to(preview, "/timeline/swap")
+    confirm["reason"] = "combinado"
+    confirm.submit("confirm", status=303)
+    # The same Confirm posted again (a double click, a reload) would swap them back: it shows
+    # the roster as it now is instead, the reason kept, and stores nothing.
+    again = confirm.submit("confirm", status=409)
+    assert "A escala mudou depois que esta prévia foi mostrada" in again.html.select_one(".form-errors").text
+    assert form_to(again, "/timeline/swap")["reason"].value == "combinado"
+    assert len(api.get("/api/v1/teams/infra/overrides")["overrides"]) == 2
+    assert [s["person"]["name"] for s in shifts(api, monday, weeks=2)] == ["Bruno", "Ana"]
+
+    # An override previewed, then the roster changed by somebody else before its Confirm.
+    day = monday + timedelta(days=15)
+    form = form_to(admin.get(TIMELINE, params={"shift": carla_week["id"]}), "/timeline/override")
+    form["person"], form["start"], form["end"] = str(scene["people"][0]["id"]), f"{day}T12:00", f"{day}T18:00"
+    confirm = form_to(form.submit(status=200), "/timeline/override")
+    elsewhere = monday + timedelta(days=8)  # in Bruno's week: Carla's shift is as it was
+    api.post("/api/v1/teams/infra/overrides", {"person": scene["people"][2]["id"], "start": f"{elsewhere}T08:00",
+                                               "end": f"{elsewhere}T10:00"})
+    stale = confirm.submit("confirm", status=409)
+    assert "Substituição: Ana assume no lugar de Carla" in stale.text
+    assert len(api.get("/api/v1/teams/infra/overrides")["overrides"]) == 3
+    # Confirmed from the preview shown again, it is stored.
+    assert "Substituição salva" in form_to(stale, "/timeline/override").submit("confirm", status=303).follow().text
+    assert len(api.get("/api/v1/teams/infra/overrides")["overrides"]) == 4
+
+
+def test_odd_ids_and_windows_are_refused_before_anything_is_written(admin, api, scene, monday, csrf):  # noqa: F811
+    ana_week, bruno_week = shifts(api, monday)[:2]
+    token = csrf(admin.get(TIMELINE))
+    # "²" is a digit to Python's isdigit, not to int().
+    assert "“²” não é o número de um plantão." in admin.get(TIMELINE, params={"shift": "²"}, status=400).text
+    admin.get(TIMELINE, params={"shift": ana_week["id"], "other": "²"}, status=400)
+    tuesday = monday + timedelta(days=1)
+    stretch = {"csrf_token": token, "shift": ana_week["id"], "person": str(scene["people"][1]["id"]),
+               "start": f"{tuesday}T12:00", "end": f"{tuesday}T18:00"}
+    page = admin.post(f"{TIMELINE}/override", {**stretch, "person": "²"}, status=400)
+    assert page.html.find(id="f-person").find_parent("div").select_one(".error")
+    # A window the page after the write could not show refuses the write itself.
+    admin.post(f"{TIMELINE}/override", {**stretch, "zoom": "year", "confirm": "1"}, status=400)
+    admin.post(f"{TIMELINE}/swap", {"csrf_token": token, "shift": ana_week["id"], "other": bruno_week["id"],
+                                    "from": "2026-13-01", "confirm": "1"}, status=400)
+    assert api.get("/api/v1/teams/infra/overrides")["overrides"] == []
+
+
+def test_previews_write_nothing_not_even_the_team_s_revision(admin, api, scene, monday, clean_engine):  # noqa: F811
+    ana_week, bruno_week = shifts(api, monday)[:2]
+
+    def written():
+        with Session(clean_engine) as session:
+            return (session.scalar(select(Team.roster_revision).where(Team.slug == "infra")),
+                    session.scalar(select(func.count()).select_from(AuditEntry)))
+
+    before = written()
+    preview = admin.get(TIMELINE, params={"shift": ana_week["id"], "other": bruno_week["id"]}, status=200)
+    form = form_to(admin.get(TIMELINE, params={"shift": ana_week["id"]}), "/timeline/override")
+    form["person"] = str(scene["people"][1]["id"])
+    form.submit(status=200)
+    assert written() == before
+    form_to(preview, "/timeline/swap").submit("confirm", status=303)
+    assert written()[0] > before[0]
+
+
+@pytest.fixture
+def other_team_admin(app, api, scene, settings, plugins, clean_engine):  # noqa: F811
+    """Tiago, admin of the team web only, logged in."""
+    api.post("/api/v1/teams", {"slug": "web", "name": "Web"})
+    with Session(clean_engine) as session:
+        AccountService(ServiceContext(session, settings, plugins)).create(
+            {"name": "Tiago", "email": "tiago@example.com", "password": PASSWORD, "role": "team_admin",
+             "teams": ["web"]})
+        session.commit()
+    tiago = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.84"})
+    log_in(tiago, PASSWORD, email="tiago@example.com", status=303)
+    return tiago
+
+
+def test_another_team_s_admin_nobody_and_a_post_without_its_token_may_not_act(
+    other_team_admin, admin, app, api, scene, monday, csrf,  # noqa: F811
+):
+    ana_week, bruno_week = shifts(api, monday)[:2]
+    tuesday = monday + timedelta(days=1)
+    override = {"shift": ana_week["id"], "person": str(scene["people"][1]["id"]),
+                "start": f"{tuesday}T12:00", "end": f"{tuesday}T18:00", "confirm": "1"}
+    swap = {"shift": ana_week["id"], "other": bruno_week["id"], "confirm": "1"}
+    token = csrf(other_team_admin.get("/admin/teams/web/timeline"))
+    other_team_admin.get(TIMELINE, params={"shift": ana_week["id"], "other": bruno_week["id"]}, status=403)
+    other_team_admin.post(f"{TIMELINE}/override", {**override, "csrf_token": token}, status=403)
+    other_team_admin.post(f"{TIMELINE}/swap", {**swap, "csrf_token": token}, status=403)
+    nobody = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.85"})
+    assert "/admin/login" in nobody.get(TIMELINE, status=303).location
+    assert "/admin/login" in nobody.post(f"{TIMELINE}/swap", swap, status=303).location
+    # The team's own admin, without the form's CSRF token.
+    admin.post(f"{TIMELINE}/override", override, status=400)
+    admin.post(f"{TIMELINE}/swap", {**swap, "csrf_token": "forged"}, status=400)
+    assert api.get("/api/v1/teams/infra/overrides")["overrides"] == []
+
+
+def test_the_calendar_refuses_ids_that_are_digits_but_not_ascii(admin, api, scene, monday, csrf):  # noqa: F811
+    # "²" is a digit to str.isdigit but no number to int(): a clear 4xx, never a 500.
+    token = csrf(admin.get("/admin/teams/infra/calendar"))
+    for action, fields in (("replace", {"shift": "²", "person": "²"}), ("swap", {"shift": "²", "other": "¹"})):
+        page = admin.post(f"/admin/teams/infra/calendar/{action}", {"csrf_token": token, **fields}, expect_errors=True)
+        assert 400 <= page.status_int < 500, (action, page.status)

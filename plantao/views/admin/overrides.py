@@ -56,8 +56,12 @@ class CalendarPeriod:
 
 
 def as_id(raw: str) -> int | str:
+    """A posted id as an int, or the raw text when it is none (the service then says why).
+
+    Only ASCII digits: ``str.isdigit`` also accepts "²", which ``int`` refuses.
+    """
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and int(raw) <= MAX_ID else raw
+    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID else raw
 
 
 @view_defaults(permission="admin")

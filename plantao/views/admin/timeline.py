@@ -10,7 +10,10 @@ what changes, for whom, in the team's local times, and the gaps and conflicts
 it would cause.  The preview is ``OverrideService.preview`` or
 ``preview_swap``: the very write, in a savepoint rolled back.  A Confirm
 button then posts the same fields, which are checked again and stored
-through ``OverrideService.create`` or ``swap``.
+through ``OverrideService.create`` or ``swap``, with the team's roster
+revision the preview was computed on: when the roster changed meanwhile
+(another write, or the same Confirm posted twice), nothing is stored and the
+preview is shown again as things now are (409), to be confirmed again.
 
 Without JavaScript everything is links and forms; ``admin.js`` adds dragging
 across a bar to choose a stretch (``?shift=&start=&end=`` pre-fill the form).
@@ -31,6 +34,7 @@ from ...i18n import Formatter, translate
 from ...models import Shift
 from ...services.errors import ServiceError
 from ...services.gaps import GapService
+from ...services.locking import lock_team
 from ...services.month import CalendarService
 from ...services.oncall import OnCallService, RosterCache
 from ...services.overrides import OVERRIDE_SCHEMA, OverrideService
@@ -48,6 +52,8 @@ from .rotations import change_preview, conflict_key, gap_key
 DEFAULT_ZOOM = "2weeks"
 #: The fields of the override form, as the confirm step posts them again.
 OVERRIDE_FIELDS = ("shift", "person", "start", "end", "reason")
+#: The hidden field of a Confirm form: the team's roster revision its preview was computed on.
+REVISION_FIELD = "revision"
 
 
 @dataclass
@@ -87,10 +93,12 @@ class TimelineViews(AdminView):
         params = self.request.params
         return {key: params[key].strip() for key in ("zoom", "from") if params.get(key, "").strip()}
 
-    def url(self, **query) -> str:
-        """The admin timeline's address with ``query`` (empty values left out)."""
+    def url(self, anchor: str | None = None, **query) -> str:
+        """The admin timeline's address with ``query`` (empty values left out); ``anchor``: the part
+        of the page it opens at (without JavaScript, what was chosen is then in sight and read first)."""
         kept = {key: str(value) for key, value in query.items() if value not in (None, "")}
-        return self.request.route_url("admin.timeline", slug=self.team.slug, _query=kept)
+        return self.request.route_url("admin.timeline", slug=self.team.slug, _query=kept,
+                                      **({"_anchor": anchor} if anchor else {}))
 
     def shift_param(self, key: str, raw: str, problems: Problems, *, required: bool = False) -> Shift | None:
         """The team's shift ``raw`` names, still to come or under way; None (the reason in
@@ -170,6 +178,7 @@ class TimelineViews(AdminView):
     @view_config(route_name="admin.timeline", request_method="GET", renderer=admin_template("timeline.pt"))
     def show(self):
         """The timeline; with ``shift``, the chosen shift's panel; with ``other`` too, the swap's preview."""
+        self.asked_window()  # garbage is a 400 before anything runs
         params = self.request.params
         problems = Problems({})
         chosen = self.shift_param("shift", text(params, "shift"), problems)
@@ -196,33 +205,40 @@ class TimelineViews(AdminView):
 
     @view_config(route_name="admin.timeline.override", request_method="POST", renderer=admin_template("timeline.pt"))
     def override(self):
-        """The override form: its preview, or (``confirm``) the override stored."""
+        """The override form: its preview, or (``confirm``) the override stored, when the roster is
+        still the one the preview showed (else the preview again, as things now are)."""
+        self.asked_window()  # a window it could not show again refuses the write before it happens
         problems = Problems({})
         shift, values, body = self.read_override(self.request.POST, problems)
         if problems:
             self.request.tm.doom()
             self.request.response.status = problems.status
             return self.render(chosen=shift, values=values, errors=problems.by_field)
+        stale = []
         if "confirm" in self.request.POST:
-            try:
-                self.overrides.create(self.team, body)
-            except ServiceError as error:
-                errors, general = self.failed(error)
-                return self.render(chosen=shift, values=values, errors={**errors, "": general})
-            self.flash(self._("Override saved; the roster was recomputed."))
-            return self.redirect("admin.timeline", slug=self.team.slug, _query=self.window_query())
+            if self.roster_unchanged():
+                try:
+                    self.overrides.create(self.team, body)
+                except ServiceError as error:
+                    errors, general = self.failed(error)
+                    return self.render(chosen=shift, values=values, errors={**errors, "": general})
+                self.flash(self._("Override saved; the roster was recomputed."))
+                return self.redirect("admin.timeline", slug=self.team.slug, _query=self.window_query())
+            stale = [self.changed_meanwhile()]
+        # A preview never commits, whatever a service does (doomed first: an error cannot commit either).
+        self.request.tm.doom()
         known = self.stored_problems()
         try:
             preview = self.overrides.preview(self.team, body)
         except ServiceError as error:
             errors, general = self.failed(error)
             return self.render(chosen=shift, values=values, errors={**errors, "": general})
-        # A preview never commits, whatever a service did.
-        self.request.tm.doom()
+        if stale:
+            self.request.response.status = 409
         person = self.request.find_service(PersonService).names().get(body["person"], f"#{body['person']}")
         tz = self.team.timezone
         return self.render(
-            chosen=shift,
+            chosen=shift, general=stale,
             action={
                 "kind": "override",
                 "title": self._("Override: ${name} takes over from ${holder}", name=person, holder=shift.person.name),
@@ -230,28 +246,33 @@ class TimelineViews(AdminView):
                                  start=self.when(self.takes_effect(_parse(values["start"], self.tz)), tz),
                                  end=self.when(_parse(values["end"], self.tz), tz), holder=shift.person.name)],
                 "route": "admin.timeline.override",
-                "fields": [(name, values[name]) for name in OVERRIDE_FIELDS],
-                "back": self.url(**self.window_query(), **{n: values[n] for n in OVERRIDE_FIELDS}),
+                "fields": [(name, values[name]) for name in OVERRIDE_FIELDS] + [self.revision_field()],
+                "back": self.url("chosen", **self.window_query(), **{n: values[n] for n in OVERRIDE_FIELDS}),
                 "reason_field": False,
             },
             **change_preview(self, preview, known=known),
             fairness_change=_fairness(preview), solver=[],
         )
 
-    def swap_preview(self, chosen: Shift, other: Shift) -> dict:
-        """What swapping ``chosen`` and ``other`` would do, with the Confirm form."""
+    def swap_preview(self, chosen: Shift, other: Shift, stale: list[str] | None = None, reason: str = "") -> dict:
+        """What swapping ``chosen`` and ``other`` would do, with the Confirm form (``stale``: why it
+        is shown again instead of saved; ``reason``: the reason typed before)."""
+        # A GET, and a preview: nothing of it commits, whatever a service does (doomed first).
+        self.request.tm.doom()
         known = self.stored_problems()
         try:
             preview = self.overrides.preview_swap(self.team, {"shifts": [chosen.id, other.id]})
         except ServiceError as error:
             errors, general = self.failed(error)
-            return self.render(chosen=chosen, general=general + [m for ms in errors.values() for m in ms])
-        self.request.tm.doom()
+            return self.render(chosen=chosen, general=(stale or []) + general + [m for ms in errors.values() for m in ms])
+        if stale:
+            self.request.response.status = 409
         tz = self.team.timezone
         first, second = chosen.person.name, other.person.name
         return self.render(
             chosen=chosen,
             other=other,
+            general=stale,
             action={
                 "kind": "swap",
                 "title": self._("Swap: ${first} and ${second} trade shifts", first=first, second=second),
@@ -262,9 +283,10 @@ class TimelineViews(AdminView):
                            start=self.when(self.takes_effect(other.start), tz), end=self.when(other.end, tz)),
                 ],
                 "route": "admin.timeline.swap",
-                "fields": [("shift", str(chosen.id)), ("other", str(other.id))],
-                "back": self.url(**self.window_query(), shift=chosen.id),
+                "fields": [("shift", str(chosen.id)), ("other", str(other.id)), self.revision_field()],
+                "back": self.url("chosen", **self.window_query(), shift=chosen.id),
                 "reason_field": True,
+                "reason": reason,
             },
             **change_preview(self, preview, known=known),
             fairness_change=_fairness(preview), solver=[],
@@ -272,7 +294,9 @@ class TimelineViews(AdminView):
 
     @view_config(route_name="admin.timeline.swap", request_method="POST", renderer=admin_template("timeline.pt"))
     def swap(self):
-        """The swap's Confirm: the holders of the two shifts trade places."""
+        """The swap's Confirm: the holders of the two shifts trade places, when the roster is still
+        the one the preview showed (else the preview again, as things now are)."""
+        self.asked_window()  # a window it could not show again refuses the write before it happens
         post = self.request.POST
         problems = Problems({})
         chosen = self.shift_param("shift", text(post, "shift"), problems, required=True)
@@ -284,6 +308,8 @@ class TimelineViews(AdminView):
             self.request.tm.doom()
             self.request.response.status = problems.status
             return self.render(chosen=chosen, general=self.messages(problems))
+        if not self.roster_unchanged():
+            return self.swap_preview(chosen, other, stale=[self.changed_meanwhile()], reason=reason)
         body = {"shifts": [chosen.id, other.id], **({"reason": reason} if reason else {})}
         try:
             self.overrides.swap(self.team, body)
@@ -292,6 +318,25 @@ class TimelineViews(AdminView):
             return self.render(chosen=chosen, general=general + [m for ms in errors.values() for m in ms])
         self.flash(self._("Shifts swapped; the roster was recomputed."))
         return self.redirect("admin.timeline", slug=self.team.slug, _query=self.window_query())
+
+    # -- the Confirm step -----------------------------------------------------------
+
+    def revision_field(self) -> tuple[str, str]:
+        """The Confirm form's hidden field: the roster revision the preview was computed on (read
+        after it, so that a change its own lock waited for counts)."""
+        return REVISION_FIELD, str(self.team.roster_revision)
+
+    def roster_unchanged(self) -> bool:
+        """Whether the team's roster is still the one the Confirm's preview showed: no write to the
+        team since (another admin's, or this very Confirm posted twice).  Read under the team's
+        lock, held to the end of the request, so that no write slips in between."""
+        lock_team(self.overrides.dbsession, self.team)
+        return text(self.request.POST, REVISION_FIELD) == str(self.team.roster_revision)
+
+    def changed_meanwhile(self) -> str:
+        """Why a Confirm shows its preview again instead of saving."""
+        return self._("The roster changed after this preview was shown: here is what the change would do now. "
+                      "Confirm again to save it.")
 
     # -- rendering ---------------------------------------------------------------
 
@@ -349,15 +394,19 @@ class TimelineViews(AdminView):
             return None
         return {"start": start.isoformat(), "end": end.isoformat()}
 
+    def asked_window(self):
+        """The window ``zoom`` and ``from`` ask for (from today without ``from``); a 400 for garbage."""
+        params = self.request.params
+        today = self.fmt.local(self.now).date()
+        asked_from = params.get("from", "").strip()
+        win = parse_window(params.get("zoom", "").strip() or DEFAULT_ZOOM, asked_from, today, self.fmt.first_weekday)
+        return win if asked_from else window(win.zoom, today)
+
     def timeline_values(self, chosen: Shift | None, other: Shift | None) -> dict:
         """What ``templates/timeline.pt`` draws, the final roster's bars made the admin's choices."""
-        params = self.request.params
         fmt, now = self.fmt, self.now
         today = fmt.local(now).date()
-        asked_from = params.get("from", "").strip()
-        win = parse_window(params.get("zoom", "").strip() or DEFAULT_ZOOM, asked_from, today, fmt.first_weekday)
-        if not asked_from:
-            win = window(win.zoom, today)
+        win = self.asked_window()
         timeline = self.request.find_service(TimelineService).timeline(
             self.team, win, now=now, today=today, cache=shared(self.request, RosterCache).kept,
         )
@@ -371,13 +420,13 @@ class TimelineViews(AdminView):
                 return None
             keep = self.window_query()
             if chosen is not None and bar.shift_id == chosen.id:
-                return {"href": self.url(**keep, shift=bar.shift_id), "label": self._("Chosen shift"),
+                return {"href": self.url("chosen", **keep, shift=bar.shift_id), "label": self._("Chosen shift"),
                         "css": "is-chosen"}
             if chosen is None or bar.person.id == chosen.person_id:
-                return {"href": self.url(**keep, shift=bar.shift_id), "label": self._("Choose this shift"),
+                return {"href": self.url("chosen", **keep, shift=bar.shift_id), "label": self._("Choose this shift"),
                         "css": "is-choice"}
             css = "is-swap-choice" + (" is-other" if other is not None and other.id == bar.shift_id else "")
-            return {"href": self.url(**keep, shift=chosen.id, other=bar.shift_id),
+            return {"href": self.url("action-title", **keep, shift=chosen.id, other=bar.shift_id),
                     "label": self._("Swap with this shift"), "css": css}
 
         request = self.request
