@@ -85,6 +85,13 @@ class OverrideService:
             )
         return override
 
+    def locked_revision(self, team: Team) -> int:
+        """Lock ``team`` for a write to come in this transaction and answer its roster revision:
+        a Confirm compares it with the revision its preview was computed on, and no other write
+        to the team can slip in between."""
+        lock_team(self.dbsession, team)
+        return team.roster_revision
+
     def create(self, team: Team, body: dict) -> Override:
         """Store an override and regenerate the stretch it covers."""
         return self._save(team, [self._new_override(team, body)])[0]

@@ -34,7 +34,6 @@ from ...i18n import Formatter, translate
 from ...models import Shift
 from ...services.errors import ServiceError
 from ...services.gaps import GapService
-from ...services.locking import lock_team
 from ...services.month import CalendarService
 from ...services.oncall import OnCallService, RosterCache
 from ...services.overrides import OVERRIDE_SCHEMA, OverrideService
@@ -330,8 +329,7 @@ class TimelineViews(AdminView):
         """Whether the team's roster is still the one the Confirm's preview showed: no write to the
         team since (another admin's, or this very Confirm posted twice).  Read under the team's
         lock, held to the end of the request, so that no write slips in between."""
-        lock_team(self.overrides.dbsession, self.team)
-        return text(self.request.POST, REVISION_FIELD) == str(self.team.roster_revision)
+        return text(self.request.POST, REVISION_FIELD) == str(self.overrides.locked_revision(self.team))
 
     def changed_meanwhile(self) -> str:
         """Why a Confirm shows its preview again instead of saving."""
