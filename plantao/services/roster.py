@@ -559,13 +559,6 @@ class RosterService:
             # current minute is a window too, for the planner to see that.
             spans.append((now, effective_instant(now)))
         windows = _merged(spans)
-        if windows and now < windows[0][0] < effective_instant(now):
-            # A change that began at an earlier write in this minute takes
-            # effect only from the next whole minute, so until then the stored
-            # roster may differ from the engine's at ``now``: the planner then
-            # cuts every role at that minute, which only a full regeneration
-            # sees (a window starting at ``now`` sees it too).
-            return None
         data = self.roster_input(team, since=now, until=horizon_end, now=now) if windows else None
         results: list[roster_engine.RosterResult] = []
         stored: list[Shift] = []
