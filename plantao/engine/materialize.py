@@ -43,6 +43,12 @@ def effective_instant(now: datetime) -> datetime:
     return floor if floor == now else floor + _MINUTE
 
 
+def takes_effect(start: datetime, now: datetime) -> datetime:
+    """Where a change of the roster from ``start`` begins at ``now``: at ``start`` when it is
+    still to come; what has already begun changes hands from the next whole minute."""
+    return start if start >= now else effective_instant(now)
+
+
 def continuation_key(key: str, start: datetime) -> str:
     """The key of a stored piece of the engine's shift ``key`` starting at ``start``."""
     return f"{key}{CONTINUATION}{start.astimezone(timezone.utc):%Y%m%dT%H%M%S}"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 
 from .. import engine as roster_engine
 from ..datetimes import isoformat, utcnow
-from ..engine.materialize import Handover, effective_instant, plan_materialization
+from ..engine.materialize import Handover, effective_instant, plan_materialization, takes_effect
 from ..models import Leave, Override, Person, RosterConflict, RosterGap, Rotation, Shift, Team
 from ..notifications.outbox import record_roster_changes
 from ..models.revision import CHANGED, PATCHES, bump_revision
@@ -96,17 +96,17 @@ def refuse_past_only(what: str, start: datetime, end: datetime, tz, now: datetim
     record that changes nothing.
     """
     now = now or utcnow()
-    takes_effect = start if start >= now else effective_instant(now)
-    if end > takes_effect:
+    effective = takes_effect(start, now)
+    if end > effective:
         return
     if end <= now:
         message = f"{what} ended at {isoformat(end, tz)}: it would only change the past, which is kept as it was."
         code, params = "past_only.ended", {"end": isoformat(end, tz)}
     else:
-        code, params = "past_only.before_next_minute", {"end": isoformat(end, tz), "from": isoformat(takes_effect, tz)}
+        code, params = "past_only.before_next_minute", {"end": isoformat(end, tz), "from": isoformat(effective, tz)}
         message = (
             f"{what} ends at {isoformat(end, tz)}, before the next whole minute "
-            f"({isoformat(takes_effect, tz)}) from which a change already begun takes effect: "
+            f"({isoformat(effective, tz)}) from which a change already begun takes effect: "
             "it would only change the past."
         )
     raise Invalid(message, [Detail("end", message, code, params)], code=code, params=params)

@@ -410,13 +410,11 @@ class RotationViews(AdminView):
         return change_preview(self, preview)
 
     def preview_planning(self, preview: dict, rotation: Rotation | None, values: dict) -> dict:
-        """The fairness score of the roster ahead before and after, and each planner's report.
+        """Each planner's report (the fairness scores are :func:`change_preview`'s).
 
         A planner (the ``fair`` policy) reports per rotation; the rotation
         being created has no stored id, so an id the team does not have is it.
         """
-        fairness = preview.get("fairness") or {}
-        scores = [(fairness.get(when) or {}).get("score") for when in ("before", "after")]
         names = {r.id: r.name for r in self.rotations.list(self.team, 0, 1000)}
         if rotation is not None:
             names[rotation.id] = values.get("name") or rotation.name
@@ -433,7 +431,7 @@ class RotationViews(AdminView):
                 objective = f"{report['objective']:g}"
                 solver.append(self._("${rotation}: ${status}, objective ${objective}, ${seconds} s.",
                                      objective=objective, **facts))
-        return {"fairness_change": scores if None not in scores else None, "solver": solver}
+        return {"solver": solver}
 
     def save(self, rotation: Rotation | None, values: dict, body: dict):
         try:
@@ -497,7 +495,15 @@ def change_preview(view: AdminView, preview: dict, *, known: tuple[set, set] | N
             (view.when(c.start, tz), c.rule or "", c.message) for c in conflicts[:PREVIEW_ROWS]
         ],
         "preview_new_only": known is not None,
+        "fairness_change": fairness_scores(preview),
     }
+
+
+def fairness_scores(preview: dict) -> list | None:
+    """The fairness score of the roster ahead before and after the change, when both are known."""
+    fairness = preview.get("fairness") or {}
+    scores = [(fairness.get(when) or {}).get("score") for when in ("before", "after")]
+    return scores if None not in scores else None
 
 
 class ChangeWords:

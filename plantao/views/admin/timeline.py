@@ -29,7 +29,7 @@ from datetime import date, datetime
 from pyramid.view import view_config, view_defaults
 
 from ...datetimes import LAST_YEAR, DateTimeError, isoformat, parse_instant, zone
-from ...engine.materialize import effective_instant
+from ...engine.materialize import takes_effect
 from ...i18n import Formatter, translate
 from ...models import Shift
 from ...services.errors import ServiceError
@@ -242,7 +242,7 @@ class TimelineViews(AdminView):
                 "kind": "override",
                 "title": self._("Override: ${name} takes over from ${holder}", name=person, holder=shift.person.name),
                 "lines": [self._("From ${start} to ${end}, in the place of ${holder}.",
-                                 start=self.when(self.takes_effect(_parse(values["start"], self.tz)), tz),
+                                 start=self.when(takes_effect(_parse(values["start"], self.tz), self.now), tz),
                                  end=self.when(_parse(values["end"], self.tz), tz), holder=shift.person.name)],
                 "route": "admin.timeline.override",
                 "fields": [(name, values[name]) for name in OVERRIDE_FIELDS] + [self.revision_field()],
@@ -250,7 +250,7 @@ class TimelineViews(AdminView):
                 "reason_field": False,
             },
             **change_preview(self, preview, known=known),
-            fairness_change=_fairness(preview), solver=[],
+            solver=[],
         )
 
     def swap_preview(self, chosen: Shift, other: Shift, stale: list[str] | None = None, reason: str = "") -> dict:
@@ -277,9 +277,9 @@ class TimelineViews(AdminView):
                 "title": self._("Swap: ${first} and ${second} trade shifts", first=first, second=second),
                 "lines": [
                     self._("${holder}'s shift, ${start} to ${end}, goes to ${name}.", holder=first, name=second,
-                           start=self.when(self.takes_effect(chosen.start), tz), end=self.when(chosen.end, tz)),
+                           start=self.when(takes_effect(chosen.start, self.now), tz), end=self.when(chosen.end, tz)),
                     self._("${holder}'s shift, ${start} to ${end}, goes to ${name}.", holder=second, name=first,
-                           start=self.when(self.takes_effect(other.start), tz), end=self.when(other.end, tz)),
+                           start=self.when(takes_effect(other.start, self.now), tz), end=self.when(other.end, tz)),
                 ],
                 "route": "admin.timeline.swap",
                 "fields": [("shift", str(chosen.id)), ("other", str(other.id)), self.revision_field()],
@@ -288,7 +288,7 @@ class TimelineViews(AdminView):
                 "reason": reason,
             },
             **change_preview(self, preview, known=known),
-            fairness_change=_fairness(preview), solver=[],
+            solver=[],
         )
 
     @view_config(route_name="admin.timeline.swap", request_method="POST", renderer=admin_template("timeline.pt"))
@@ -337,11 +337,6 @@ class TimelineViews(AdminView):
                       "Confirm again to save it.")
 
     # -- rendering ---------------------------------------------------------------
-
-    def takes_effect(self, start: datetime) -> datetime:
-        """Where a change from ``start`` begins: what has begun changes hands from the next
-        whole minute (the roster keeps its past), so a shift in progress is told from then."""
-        return start if start >= self.now else effective_instant(self.now)
 
     def messages(self, problems: Problems) -> list[str]:
         return [message for messages in problems.by_field.values() for message in messages]
@@ -450,9 +445,3 @@ def _parse(value: str | None, tz) -> datetime | None:
     except DateTimeError:
         return None
 
-
-def _fairness(preview: dict) -> list | None:
-    """The fairness score of the roster ahead before and after, when both are known."""
-    fairness = preview.get("fairness") or {}
-    scores = [(fairness.get(when) or {}).get("score") for when in ("before", "after")]
-    return scores if None not in scores else None
