@@ -46,6 +46,16 @@ def final_bar(page, shift: dict):
     return page.html.select_one(f'.lane-group.lane-final .timeline-bar[data-shift="{shift["id"]}"]')
 
 
+def logged_in_account(app, settings, plugins, engine, address: str, account: dict) -> webtest.TestApp:
+    """A browser from ``address`` logged in as a new ``account`` (password PASSWORD)."""
+    with Session(engine) as session:
+        AccountService(ServiceContext(session, settings, plugins)).create({"password": PASSWORD, **account})
+        session.commit()
+    client = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": address})
+    log_in(client, PASSWORD, email=account["email"], status=303)
+    return client
+
+
 def form_to(page, ending: str):
     return next(form for form in page.forms.values() if form.action.endswith(ending))
 
@@ -189,13 +199,8 @@ def test_a_swap_is_previewed_then_stored(admin, api, scene, monday):  # noqa: F8
 @pytest.fixture
 def viewer(app, scene, settings, plugins, clean_engine):  # noqa: F811
     """Vera, a viewer account, logged in."""
-    with Session(clean_engine) as session:
-        AccountService(ServiceContext(session, settings, plugins)).create(
-            {"name": "Vera", "email": "vera@example.com", "password": PASSWORD, "role": "viewer"})
-        session.commit()
-    vera = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.83"})
-    log_in(vera, PASSWORD, email="vera@example.com", status=303)
-    return vera
+    return logged_in_account(app, settings, plugins, clean_engine, "192.0.2.83",
+                             {"name": "Vera", "email": "vera@example.com", "role": "viewer"})
 
 
 def test_a_viewer_may_not_act(viewer, api, scene, monday, csrf):  # noqa: F811
@@ -303,14 +308,8 @@ def test_previews_write_nothing_not_even_the_team_s_revision(admin, api, scene, 
 def other_team_admin(app, api, scene, settings, plugins, clean_engine):  # noqa: F811
     """Tiago, admin of the team web only, logged in."""
     api.post("/api/v1/teams", {"slug": "web", "name": "Web"})
-    with Session(clean_engine) as session:
-        AccountService(ServiceContext(session, settings, plugins)).create(
-            {"name": "Tiago", "email": "tiago@example.com", "password": PASSWORD, "role": "team_admin",
-             "teams": ["web"]})
-        session.commit()
-    tiago = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.84"})
-    log_in(tiago, PASSWORD, email="tiago@example.com", status=303)
-    return tiago
+    return logged_in_account(app, settings, plugins, clean_engine, "192.0.2.84",
+                             {"name": "Tiago", "email": "tiago@example.com", "role": "team_admin", "teams": ["web"]})
 
 
 def test_another_team_s_admin_nobody_and_a_post_without_its_token_may_not_act(
