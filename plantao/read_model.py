@@ -223,6 +223,10 @@ class TeamRoster:
     people_ids: frozenset[int] = frozenset()
     #: Grows with every roster object made: what caches key a team's answers by.
     generation: int = 0
+    #: What the last writer read of the team's own setup at this revision,
+    #: for the next one (a :class:`plantao.services.roster.TeamSetup`, opaque
+    #: here); ``None`` when the team was read from the database since.
+    setup: object | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "generation", next(_GENERATIONS))
@@ -498,6 +502,12 @@ class RosterPatch:
     #: Overrides the write deleted: the database forgets them on every shift
     #: that named them, ended ones included (``ON DELETE SET NULL``).
     deleted_overrides: frozenset[int] = frozenset()
+    #: The team's setup as the writer read it: a write that may patch left
+    #: it as it was, so it holds at the new revision too.
+    setup: object | None = None
+    #: Whether the team had live cover or swap requests when the write began
+    #: (none: nothing for the commit to settle, see plantao.services.requests).
+    live_requests: bool = True
 
     def applied_to(
         self, roster: TeamRoster, revision: int, updated_at: datetime | None, people: dict[int, PersonRecord]
@@ -522,6 +532,7 @@ class RosterPatch:
             shifts=_ordered(shifts),
             gaps=self.gaps,
             conflicts=self.conflicts,
+            setup=self.setup,
         )
 
 
@@ -537,6 +548,7 @@ def prepare_patch(
     conflicts: Iterable[RosterConflict],
     added_roles: Iterable[str] | None = None,
     deleted_overrides: Iterable[int] = (),
+    setup: object | None = None,
 ) -> RosterPatch | None:
     """The patch of ``team``'s roster in memory after a write that changed only its shifts.
 
@@ -552,7 +564,9 @@ def prepare_patch(
     roster in memory is not the one the write started from (not loaded, or
     another change of the team is on its way), or names somebody it does
     not know: the commit then reloads the team.  Call it with the team
-    locked, as the transaction's last change to the team.
+    locked, as the transaction's last change to the team.  ``setup`` is
+    the team's setup as the write read it, kept for the next writer
+    (:meth:`ReadModel.held_at`).
     """
     snapshot = model.current() if model is not None else None
     roster = snapshot.teams.get(team.id) if snapshot is not None else None
@@ -560,6 +574,7 @@ def prepare_patch(
         return None
     people = snapshot.people
     written = list(written)
+    held_by_id = {shift.id: shift for shift in roster.shifts}
     shifts = []
     for shift in written:
         person = people.get(shift.person_id)
@@ -568,7 +583,10 @@ def prepare_patch(
         if shift.end <= roster.window_start:
             continue
         reason = ""
-        if shift.override_id is not None:
+        held = held_by_id.get(shift.id)
+        if held is not None and shift.override_id is not None and held.override_id == shift.override_id:
+            reason = held.reason  # an override's shift moved: its reason is as held
+        elif shift.override_id is not None:
             override = dbsession.get(Override, shift.override_id)
             reason = (override.reason if override is not None else "") or ""
         shifts.append(
@@ -600,6 +618,8 @@ def prepare_patch(
         team_id=team.id,
         base_revision=roster.revision,
         deleted_overrides=frozenset(deleted_overrides),
+        setup=setup,
+        live_requests=bool(roster.requests),
         team=team_record(team, roster.team.custom_holidays),
         roles=roles,
         dropped=dropped,
@@ -717,6 +737,18 @@ class ReadModel:
     def current(self) -> RosterSnapshot | None:
         """The roster as this instance holds it right now, without looking for changes."""
         return self._snapshot
+
+    def held_at(self, team_id: int, revision: int) -> TeamRoster | None:
+        """The team's roster in memory if it is the one at ``revision``, else ``None``.
+
+        A writer that read ``revision`` under the team's lock knows that
+        nothing changed the team since: what this roster holds from the
+        write's ``now`` on (its conflicts, the setup its last writer carried
+        here: :attr:`TeamRoster.setup`) is what the database holds.
+        """
+        snapshot = self._snapshot
+        roster = snapshot.teams.get(team_id) if snapshot is not None else None
+        return roster if roster is not None and roster.revision == revision else None
 
     @property
     def loaded(self) -> bool:

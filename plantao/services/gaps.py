@@ -23,7 +23,8 @@ from .context import ServiceContext
 
 
 def store_gaps(
-    dbsession: Session, team: Team, result, now: datetime, *, stored: list[RosterGap] | None = None
+    dbsession: Session, team: Team, result, now: datetime, *, stored: list[RosterGap] | None = None,
+    conflicts_stored: bool | None = None,
 ) -> tuple[list[RosterGap], list[RosterConflict]]:
     """Make the stored gaps and conflicts from ``now`` on those of the engine's ``result``.
 
@@ -36,7 +37,8 @@ def store_gaps(
     the rows it left (flushed): every gap and conflict that had not ended
     at ``now``, as now stored; the ones that had are as they were.
     ``stored``: the team's gap rows not ended at ``now``, when the caller
-    has already read them.
+    has already read them; ``conflicts_stored``: whether the team has
+    conflicts not ended at ``now``, when the caller knows.
     """
     if stored is None:
         stored = list(
@@ -92,11 +94,12 @@ def store_gaps(
     if resolved:
         add_event(dbsession, COVERAGE_GAP, team, {"gaps": resolved, "resolved": True})
 
-    dbsession.execute(
-        delete(RosterConflict)
-        .where(RosterConflict.team_id == team.id, RosterConflict.end > now)
-        .execution_options(synchronize_session=False)
-    )
+    if conflicts_stored is not False:
+        dbsession.execute(
+            delete(RosterConflict)
+            .where(RosterConflict.team_id == team.id, RosterConflict.end > now)
+            .execution_options(synchronize_session=False)
+        )
     conflicts = [
         RosterConflict(team_id=team.id, rotation_id=c.rotation_id, role=c.role, start=c.start, end=c.end,
                        rule=c.rule, message=c.message)

@@ -36,7 +36,7 @@ from ..engine.eligibility import BUSY, Held, RuleSet, refusal
 from ..engine.rules import LeaveCalendar
 from ..models import Leave, Override, Person, Rotation, Shift, ShiftRequest, Team
 from ..models.request import KINDS, LIVE_STATUSES, STATUSES
-from ..models.revision import CHANGED, bump_revision
+from ..models.revision import CHANGED, PATCHES, bump_revision
 from ..notifications.events import COVER_REQUESTED, REQUEST_UPDATED
 from ..notifications.outbox import add_event
 from ..plugin_api import LeaveSpec
@@ -805,6 +805,12 @@ def _settle_changed_teams(dbsession: Session) -> None:
     if dbsession.in_nested_transaction():
         return
     changed = dbsession.info.get(CHANGED)
+    if not changed:
+        return
+    # A team whose only change is a writer's patch of the roster in memory
+    # (a later change voids it) had no live request if that roster had none.
+    patches = dbsession.info.get(PATCHES, {})
+    changed = [team_id for team_id in changed if team_id not in patches or patches[team_id].live_requests]
     if not changed:
         return
     live = list(dbsession.scalars(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, lazyload, selectinload
 
 from .. import engine as roster_engine
@@ -25,7 +25,7 @@ from ..models import Leave, Override, Person, RosterConflict, RosterGap, Rotatio
 from ..notifications.outbox import record_roster_changes
 from ..models.revision import CHANGED, PATCHES, bump_revision
 from ..models.rotation import people_named
-from ..read_model import WINDOW_BEHIND, prepare_patch
+from ..read_model import WINDOW_BEHIND, TeamRoster, prepare_patch
 from .context import ServiceContext
 from .errors import Detail, Invalid
 from .gaps import store_gaps
@@ -86,6 +86,31 @@ class MaterializeReport:
     @property
     def touched(self) -> bool:
         return bool(self.added or self.removed or self.changed)
+
+
+@dataclass(frozen=True)
+class TeamSetup:
+    """The part of the engine's input that only a change of the team itself moves.
+
+    Its rotations as the engine sees them, its holidays for ``years``, and
+    the leave (and departures) of the people its roster ``named`` then:
+    their rotations' members, its fallback, its overrides' people.  A change
+    of any of them moves the team's revision, as a change of the team does
+    (see :meth:`plantao.services.people.PersonService.add_leave`).
+    A write that changes only overrides leaves it as it was, so the roster
+    in memory carries it from the revision it was read at to the one that
+    write commits (:meth:`plantao.read_model.ReadModel.held_at`), and the
+    team's next such write takes it from there instead of reading the
+    rotations again.  Teams with a window-planning rotation have none:
+    their planner reads the stored roster with the rotations.
+    """
+
+    rotations: tuple[roster_engine.RotationSpec, ...]
+    years: tuple[int, int]
+    holidays: dict
+    named: frozenset[int]
+    leaves: tuple[roster_engine.LeaveSpec, ...]
+    departed: dict[int, datetime | None]
 
 
 def refuse_past_only(what: str, start: datetime, end: datetime, tz, now: datetime | None = None) -> None:
@@ -181,21 +206,26 @@ class RosterService:
         until: datetime | None = None,
         replan: bool = False,
         now: datetime | None = None,
+        setup: TeamSetup | None = None,
     ) -> roster_engine.RosterInput:
         """Everything the engine needs about ``team``, read from the database.
 
         For policies that plan whole windows (see :meth:`planning`), the
         stored assignment is kept unless ``replan``: then the window from
         ``now`` is planned again (a write that changed the rotations, their
-        people or leave), the stored assignment only preferred.
+        people or leave), the stored assignment only preferred.  ``setup``
+        is the team's setup (see :meth:`team_setup`), already known.
         """
-        rotations = self.rotations(team) if rotations is None else list(rotations)
-        specs = tuple(rotation_spec(rotation) for rotation in rotations)
+        until = until or utcnow() + self.horizon
+        if setup is None:
+            rotations = self.rotations(team) if rotations is None else list(rotations)
+            specs = tuple(rotation_spec(rotation) for rotation in rotations)
+        else:
+            rotations, specs = None, setup.rotations
         # Overrides and leave matter from the first rotation's start (the
         # engine replays from there) or from the window asked for, whichever
         # is earlier: an override may well precede every rotation.
         earliest = min([spec.anchor for spec in specs] + [since or utcnow()])
-        until = until or utcnow() + self.horizon
         # Plain rows: a team collects overrides over the years, and each
         # regeneration reads them all.
         overrides = self.dbsession.execute(
@@ -204,19 +234,15 @@ class RosterService:
         ).all()
         # Only the people the roster can name matter: everybody else's leave
         # (and whether they left) changes nothing here.
-        named = _named_people(rotations, team, overrides)
-        leaves = [
-            roster_engine.LeaveSpec(person_id=l.person_id, start=l.start, end=l.end, reason=l.reason)
-            for l in self.dbsession.scalars(select(Leave).where(Leave.person_id.in_(named), Leave.end > earliest))
-        ]
+        named = _named_people(specs, team, (o.person_id for o in overrides))
+        if setup is not None and setup.named.issuperset(named):
+            leaves = [leave for leave in setup.leaves if leave.person_id in named and leave.end > earliest]
+            departed = {person: since for person, since in setup.departed.items() if person in named}
+        else:
+            leaves, departed = self._away(named, earliest)
         # Somebody who left is away from the day they left on, like an
         # endless leave: the turns before stay as they were and the others
         # take theirs without reshuffling the order.
-        departed = dict(
-            self.dbsession.execute(
-                select(Person.id, Person.deactivated_at).where(Person.id.in_(named), Person.active.is_(False))
-            ).all()
-        )
         for person_id, since in departed.items():
             since = since or earliest
             leaves.append(roster_engine.LeaveSpec(person_id=person_id, start=since, end=since + FOREVER, reason="left"))
@@ -227,15 +253,57 @@ class RosterService:
                 kept_overrides.append(
                     roster_engine.OverrideSpec(id=o.id, person_id=o.person_id, start=o.start, end=end, role=o.role)
                 )
+        years = (earliest.year - 1, until.year + 1)
         return roster_engine.RosterInput(
             tz=team.timezone,
-            holidays=self.holidays(team, earliest.year - 1, until.year + 1),
+            holidays=setup.holidays if setup is not None and setup.years == years else self.holidays(team, *years),
             rotations=specs,
             overrides=tuple(kept_overrides),
             leaves=tuple(leaves),
             fallback_person=None if team.fallback_person_id in departed else team.fallback_person_id,
-            planning=self.planning(team, rotations, now or utcnow(), replan=replan),
+            planning=self.planning(team, rotations, now or utcnow(), replan=replan) if setup is None else None,
         )
+
+    def team_setup(self, team: Team, now: datetime, until: datetime) -> TeamSetup | None:
+        """``team``'s setup for an engine input from ``now`` to ``until`` (see :class:`TeamSetup`),
+        read from the database; ``None`` for a team with a window-planning rotation."""
+        rotations = self.rotations(team)
+        policies = self.plugins.policies
+        if any(rotation.policy in policies and policies[rotation.policy].assigns for rotation in rotations):
+            return None
+        specs = tuple(rotation_spec(rotation) for rotation in rotations)
+        earliest = min([spec.anchor for spec in specs] + [now])
+        overridden = self.dbsession.scalars(
+            select(Override.person_id).where(Override.team_id == team.id, Override.end > earliest).distinct()
+        )
+        named = _named_people(specs, team, overridden)
+        leaves, departed = self._away(named, earliest)
+        years = (earliest.year - 1, until.year + 1)
+        return TeamSetup(
+            rotations=specs,
+            years=years,
+            holidays=self.holidays(team, *years),
+            named=frozenset(named),
+            leaves=tuple(leaves),
+            departed=departed,
+        )
+
+    def _away(self, people: Iterable[int], earliest: datetime) -> tuple[list, dict]:
+        """The leave of ``people`` not ended at ``earliest``, and which of them left (with when)."""
+        people = sorted(people)
+        leaves = [
+            roster_engine.LeaveSpec(person_id=row.person_id, start=row.start, end=row.end, reason=row.reason)
+            for row in self.dbsession.execute(
+                select(Leave.person_id, Leave.start, Leave.end, Leave.reason)
+                .where(Leave.person_id.in_(people), Leave.end > earliest)
+            )
+        ]
+        departed = dict(
+            self.dbsession.execute(
+                select(Person.id, Person.deactivated_at).where(Person.id.in_(people), Person.active.is_(False))
+            ).all()
+        )
+        return leaves, departed
 
     def planning(
         self, team: Team, rotations: Sequence[Rotation], now: datetime, *, replan: bool
@@ -371,8 +439,18 @@ class RosterService:
             self.dbsession.refresh(team, with_for_update=True)
         partial = None
         stored_gaps = None
+        setup = held = None
         if stretches is not None:
-            partial = self._windows(team, now, horizon_end, stretches)
+            # The roster in memory, when it is the team as this write found
+            # it under the lock (and nothing changed it earlier in this
+            # transaction), tells what the rows would: its conflicts, and
+            # the setup the team's last incremental write carried there.
+            if self.ctx.roster is not None and not changed_before:
+                held = self.ctx.roster.held_at(team.id, team.roster_revision or 0)
+            setup = held.setup if held is not None else None
+            if setup is None:
+                setup = self.team_setup(team, now, horizon_end)
+            partial = self._windows(team, now, horizon_end, stretches, setup=setup, held=held)
         if partial is None:
             # Extending the horizon plans only the time it gained; any other
             # full regeneration follows a change of the rotations' input.
@@ -386,7 +464,10 @@ class RosterService:
         # The people concerned hear of it only if this transaction commits.
         record_roster_changes(self.dbsession, team, report, now, self.settings)
         # -- gaps and conflicts are stored with the shifts (plantao.services.gaps) --
-        gaps, conflicts = store_gaps(self.dbsession, team, result, now, stored=stored_gaps)
+        gaps, conflicts = store_gaps(
+            self.dbsession, team, result, now, stored=stored_gaps,
+            conflicts_stored=any(c.end > now for c in held.conflicts) if held is not None and partial else None,
+        )
         # -- end of the gaps and conflicts --
         team.materialized_until = horizon_end
         # Even when no shift moved, what the roster in memory holds of the
@@ -401,7 +482,7 @@ class RosterService:
                 [*report.added, *(row for _, row in report.changed)], [row.id for row in report.removed],
                 since=now, gaps=gaps, conflicts=conflicts,
                 added_roles=None if deleted_overrides else {override.role for override in added_overrides},
-                deleted_overrides=deleted_overrides,
+                deleted_overrides=deleted_overrides, setup=setup,
             )
             if patch is not None:
                 self.dbsession.info.setdefault(PATCHES, {})[team.id] = patch
@@ -512,6 +593,8 @@ class RosterService:
         horizon_end: datetime,
         stretches: Sequence[tuple[datetime, datetime]],
         *,
+        setup: TeamSetup | None = None,
+        held: TeamRoster | None = None,
         rounds: int = 8,
     ):
         """What an incremental regeneration computes and compares, or ``None`` for a full one.
@@ -519,7 +602,8 @@ class RosterService:
         Overrides only change who wins the layering while they last, so the
         engine's roster differs only in the shifts (and gaps) overlapping the
         changed stretches, whole.  Each window starts as a stretch (the time
-        the horizon gained is one more) and grows until its edges are clean:
+        the horizon gained is one more) with the stored shifts and gaps it
+        overlaps or touches, and grows until its edges are clean:
         no wanted or stored shift or gap crosses an edge, and the wanted
         shifts on either side of it are held by different people (else the
         planner would join them into one shift reaching outside), and no
@@ -534,7 +618,9 @@ class RosterService:
         full one.  Returns the result to store gaps and conflicts from (the
         windows' own, plus the stored ones outside them), the wanted shifts
         the stored rows of the windows, and the team's stored gaps not
-        ended at ``now``.
+        ended at ``now``.  ``setup`` is the team's (see :class:`TeamSetup`);
+        ``held``, the roster in memory when it holds the team as this write
+        found it, spares reading the conflicts and, when it has none, the gaps.
         """
         until = team.materialized_until
         if until is None or until > horizon_end or until <= now:
@@ -549,22 +635,44 @@ class RosterService:
         for start, end in stretches:
             start = min(max(start, now), horizon_end - epsilon)
             spans.append((start, max(min(end, horizon_end), start + epsilon)))
+        minute = None
         if horizon_end > until:
             spans.append((until, horizon_end))
         elif now < effective_instant(now):
             # The last regeneration was in this same minute (its horizon ends
             # where this one's does): a change of holder it found at its
             # ``now`` takes effect only from the next whole minute, so until
-            # then the stored roster may differ from the engine's.  The
-            # current minute is a window too, for the planner to see that.
-            spans.append((now, effective_instant(now)))
+            # then the stored roster may differ from the engine's.  If it
+            # deferred one, the current minute is a window too, for the
+            # planner to see that.
+            minute = (now, effective_instant(now))
         windows = _merged(spans)
-        data = self.roster_input(team, since=now, until=horizon_end, now=now) if windows else None
+        data = self.roster_input(team, since=now, until=horizon_end, now=now, setup=setup) if windows else None
         results: list[roster_engine.RosterResult] = []
         stored: list[Shift] = []
-        nearby: list[Shift] = []
-        fetched: tuple[datetime, datetime] | None = None
-        gaps = self._stored_gaps(team, now)
+        # Rows to update, unless the roster in memory tells there are none.
+        gaps = [] if held is not None and all(gap.end <= now for gap in held.gaps) else self._stored_gaps(team, now)
+        # Read a little around each window, so that growing them past a
+        # shift or two needs no second query (and the stretch months ahead
+        # does not read every shift from now to there).
+        fetched = _merged((max(start - _READ_AROUND, now), min(end + _READ_AROUND, horizon_end))
+                          for start, end in [*windows, *([minute] if minute else [])])
+        nearby = self._stored_between(team, now, horizon_end, fetched)
+        # A deferred change leaves its mark: the stored roster changes hands
+        # (or coverage) before the next whole minute is over, where the
+        # old holder's time runs out (that minute, or the end of its shift).
+        if minute is not None and any(
+            now < instant <= minute[1] for row in [*nearby, *gaps] for instant in (row.start, row.end)
+        ):
+            windows = _merged([*windows, minute])
+        # The stored shifts and gaps a stretch overlaps or touches are what
+        # the engine's roster changes there at least, most often exactly:
+        # starting from them, the windows are usually clean after one round
+        # (growing from the bare stretch took two or three engine runs).
+        windows = _merged(
+            (max(start, now), min(end, horizon_end))
+            for start, end in _grown_to(windows, [row for row in [*nearby, *gaps] if row.end > now])
+        )
         for _ in range(rounds if windows else 0):
             # One engine run per window, reaching a microsecond past each
             # edge that is not the full regeneration's, to see the shifts
@@ -580,12 +688,10 @@ class RosterService:
                 for (start, end), result in zip(windows, results)
             ):
                 return None
-            low, high = windows[0][0], windows[-1][1]
-            if fetched is None or low < fetched[0] or high > fetched[1]:
-                # Read a little around the windows, so that growing them
-                # past a shift or two needs no second query.
-                fetched = (max(low - _READ_AROUND, now), min(high + _READ_AROUND, horizon_end))
-                nearby = self._stored_between(team, now, horizon_end, *fetched)
+            if not all(any(low <= start and end <= high for low, high in fetched) for start, end in windows):
+                fetched = _merged((max(start - _READ_AROUND, now), min(end + _READ_AROUND, horizon_end))
+                                  for start, end in windows)
+                nearby = self._stored_between(team, now, horizon_end, fetched)
             stored = _in_windows(nearby, windows, now, horizon_end)
             grown = []
             for (start, end), result in zip(windows, results):
@@ -629,14 +735,18 @@ class RosterService:
         gap_items.extend(
             roster_engine.Gap(role=row.role, start=row.start, end=row.end) for row in gaps if outside(row)
         )
+        stored_conflicts = (
+            [row for row in held.conflicts if row.end > now] if held is not None
+            else self.dbsession.scalars(
+                select(RosterConflict).where(RosterConflict.team_id == team.id, RosterConflict.end > now)
+            )
+        )
         conflicts.extend(
             roster_engine.RuleConflict(
                 rotation_id=row.rotation_id, role=row.role, start=row.start, end=row.end,
                 rule=row.rule, message=row.message,
             )
-            for row in self.dbsession.scalars(
-                select(RosterConflict).where(RosterConflict.team_id == team.id, RosterConflict.end > now)
-            )
+            for row in stored_conflicts
             if outside(row)
         )
         result = roster_engine.RosterResult(
@@ -671,15 +781,19 @@ class RosterService:
                 params={"detail": str(error)},
             ) from None
 
-    def _stored_between(self, team: Team, now: datetime, horizon_end: datetime, low: datetime, high: datetime) -> list[Shift]:
-        """The stored shifts not ended before ``now`` that overlap or touch ``[low, high]``, by start.
+    def _stored_between(
+        self, team: Team, now: datetime, horizon_end: datetime, ranges: Sequence[tuple[datetime, datetime]]
+    ) -> list[Shift]:
+        """The stored shifts not ended before ``now`` that overlap or touch one of ``ranges``, by start.
 
-        Up to the horizon means everything after it too, as a full
+        A range up to the horizon means everything after it too, as a full
         regeneration reads.
         """
-        query = select(Shift).where(Shift.team_id == team.id, Shift.end >= max(low, now))
-        if high < horizon_end:
-            query = query.where(Shift.start <= high)
+        overlapping = [
+            and_(Shift.end >= max(low, now), Shift.start <= high) if high < horizon_end else Shift.end >= max(low, now)
+            for low, high in ranges
+        ]
+        query = select(Shift).where(Shift.team_id == team.id, or_(*overlapping))
         return list(self.dbsession.scalars(query.order_by(Shift.start).options(_WITHOUT_PERSON)))
 
     def _stored_gaps(self, team: Team, now: datetime) -> list[RosterGap]:
@@ -741,6 +855,15 @@ def _merged(windows: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime
         else:
             merged.append((start, end))
     return merged
+
+
+def _grown_to(windows, rows) -> list[tuple[datetime, datetime]]:
+    """Each window grown, once, to take in the rows that overlap or touch it."""
+    grown = []
+    for start, end in windows:
+        touching = [row for row in rows if row.start <= end and row.end >= start]
+        grown.append((min([start, *(row.start for row in touching)]), max([end, *(row.end for row in touching)])))
+    return grown
 
 
 def _in_windows(rows: list[Shift], windows, now: datetime, horizon_end: datetime) -> list[Shift]:
@@ -809,16 +932,16 @@ def teams_involving(dbsession: Session, person_id: int) -> list[Team]:
     return list(dbsession.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.id)))
 
 
-def _named_people(rotations: Iterable[Rotation], team: Team, overrides) -> list[int]:
+def _named_people(rotations: Iterable[roster_engine.RotationSpec], team: Team, overridden: Iterable[int]) -> set[int]:
     """Everybody ``team``'s roster can name: its rotations' members (of every version),
-    its fallback and the people of ``overrides``."""
-    named = {o.person_id for o in overrides}
+    its fallback and the people ``overridden`` (its overrides')."""
+    named = set(overridden)
     if team.fallback_person_id is not None:
         named.add(team.fallback_person_id)
     for rotation in rotations:
         for version in rotation.versions:
             named |= _version_people(version)
-    return sorted(named)
+    return named
 
 
 def _mentions(version, person_id: int) -> bool:

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ..datetimes import DateTimeError, utcnow, zone
 from ..engine import holiday_calendar
@@ -80,9 +80,10 @@ class TeamService:
         self.dbsession = ctx.dbsession
 
     def get(self, slug: str) -> Team:
-        team = self.dbsession.scalar(
-            select(Team).where(Team.slug == slug).options(selectinload(Team.custom_holidays))
-        )
+        """The team named ``slug``, or :class:`NotFound`.  Its own holidays are read when first
+        asked for: most writes to a team never need them (see
+        :class:`plantao.services.roster.TeamSetup`)."""
+        team = self.dbsession.scalar(select(Team).where(Team.slug == slug))
         if team is None:
             raise NotFound(f"No team with slug {slug!r}.", code="not_found.team", params={"slug": slug})
         return team

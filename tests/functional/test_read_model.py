@@ -332,3 +332,131 @@ def test_an_override_by_somebody_new_to_the_team_reloads_it_with_their_leave(two
     assert model.loads == loads + 1  # her leave now shows on infra's calendars: read with the team
     assert carla.id in {leave.person_id for leave in infra.leaves}
     assert _contents(infra) == _contents(_reloaded(model, "infra"))
+
+
+# -- the team's setup, carried from one override to the next -----------------------------
+
+
+def _setup_as_stored(app, slug: str):
+    """``slug``'s setup (plantao.services.roster.TeamSetup) as reading it from the database gives it."""
+    from plantao.services.context import ServiceContext
+    from plantao.services.roster import RosterService
+    from plantao.engine.materialize import effective_instant
+    from plantao.models import Team
+
+    with app.registry["dbsession_factory"]() as session:
+        team = session.query(Team).filter_by(slug=slug).one()
+        service = RosterService(ServiceContext(session, app.registry.plantao_settings, app.registry.plugins))
+        now = utcnow()
+        return service.team_setup(team, now, effective_instant(now) + service.horizon)
+
+
+def test_the_next_override_takes_the_teams_setup_from_memory(two_teams, app, clean_engine, an_override):
+    """An override changes no rotation nor holiday: the team's next override takes them from
+    the roster in memory (carried to the revision the first one committed) instead of reading
+    the rotations again, and they are the ones stored."""
+    model = app.registry.read_model
+    an_override(days=2, hours=3)
+    infra = model.current().team("infra")
+    assert infra.setup is not None and infra.setup == _setup_as_stored(app, "infra")
+    with statements(clean_engine) as seen:
+        an_override(days=3, hours=3)
+    assert not [statement for statement in seen if "FROM rotations" in statement]
+    assert model.current().team("infra").revision == infra.revision + 1
+    assert model.current().team("infra").setup is infra.setup
+
+
+def test_a_rotation_changed_between_two_overrides_is_read_again(two_teams, app, admin_headers, an_override):
+    """Any other change of the team moves its revision without carrying the setup: the next
+    override reads the rotations as they now are (a member replaced never comes back)."""
+    model = app.registry.read_model
+    an_override(days=2, hours=3)
+    rotation = two_teams.get("/api/v1/teams/infra/rotations", headers=admin_headers).json["rotations"][0]
+    bruno = next(s.person.id for s in model.current().team("infra").shifts if s.person.name == "Bruno")
+    dora = two_teams.post_json("/api/v1/people", {"name": "Dora"}, headers=admin_headers).json["id"]
+    members = [dora if person == bruno else person for person in rotation["members"]]
+    two_teams.patch_json(f"/api/v1/teams/infra/rotations/{rotation['id']}", {"members": members},
+                         headers=admin_headers)
+    assert model.current().team("infra").setup is None
+    an_override(days=5, hours=3)
+    future = [s for s in model.current().team("infra").shifts if s.end > utcnow() + timedelta(minutes=1)]
+    assert bruno not in {s.person.id for s in future}
+    assert model.current().team("infra").setup == _setup_as_stored(app, "infra")
+
+
+def test_another_instances_change_is_not_hidden_by_the_setup_held_here(
+    two_teams, app, app_with, admin_headers, an_override
+):
+    """The setup held here is for the revision it was carried to: after another instance
+    changed the rotations, the revision read under the team's lock differs and the rotations
+    are read again, even before this instance looked at the new revision."""
+    import webtest
+
+    model = app.registry.read_model
+    model.freshness = 3600  # this instance does not look at the database again by itself
+    an_override(days=2, hours=3)
+    held = model.current().team("infra")
+    assert held.setup is not None
+    other = webtest.TestApp(app_with())
+    rotation = other.get("/api/v1/teams/infra/rotations", headers=admin_headers).json["rotations"][0]
+    bruno = next(s.person.id for s in held.shifts if s.person.name == "Bruno")
+    dora = other.post_json("/api/v1/people", {"name": "Dora"}, headers=admin_headers).json["id"]
+    other.patch_json(f"/api/v1/teams/infra/rotations/{rotation['id']}",
+                     {"members": [dora if person == bruno else person for person in rotation["members"]]},
+                     headers=admin_headers)
+    assert model.current().team("infra") is held  # not looked at yet
+    an_override(days=5, hours=3)
+    future = [s for s in model.current().team("infra").shifts if s.end > utcnow() + timedelta(minutes=1)]
+    assert bruno not in {s.person.id for s in future}
+
+
+def _holders(model, slug: str, outside: tuple) -> list:
+    """Who holds ``slug``'s primary role each hour of the next ten days, but within ``outside``."""
+    first = utcnow().replace(minute=30, second=0, microsecond=0) + timedelta(hours=1)
+    shifts = model.current().team(slug).shifts
+    held = []
+    for hour in range(240):
+        instant = first + timedelta(hours=hour)
+        if not outside[0] <= instant < outside[1]:
+            held.append((instant, next((s.person.id for s in shifts if s.role == "primary" and s.start <= instant < s.end), None)))
+    return held
+
+
+@pytest.mark.parametrize("change", ["leave", "departure"])
+def test_a_change_of_a_members_time_away_between_two_overrides_is_read_again(
+    two_teams, app, admin_headers, change
+):
+    """Leave and departures are part of the setup carried from one override to the next:
+    a change of them moves the team's revision, so the next override reads them again and
+    changes nobody's turn outside its stretch (Bruno, away, does not get back the rest of
+    the shift the override lands in)."""
+    model = app.registry.read_model
+    shifts = model.current().team("infra").shifts
+    ana = next(s.person.id for s in shifts if s.person.name == "Ana")
+
+    def override(start, hours):
+        two_teams.post_json("/api/v1/teams/infra/overrides",
+                            {"person": ana, "start": start.isoformat(),
+                             "end": (start + timedelta(hours=hours)).isoformat()}, headers=admin_headers)
+
+    override((utcnow() + timedelta(days=1)).replace(microsecond=0), 3)
+    assert model.current().team("infra").setup is not None
+    bruno = next(s for s in shifts if s.person.name == "Bruno" and s.start > utcnow() + timedelta(days=4))
+    if change == "leave":
+        two_teams.post_json(f"/api/v1/people/{bruno.person.id}/leave",
+                            {"start": bruno.start.isoformat(), "end": bruno.end.isoformat()}, headers=admin_headers)
+    else:
+        two_teams.delete(f"/api/v1/people/{bruno.person.id}", headers=admin_headers)
+    assert _holder_at(model, "infra", bruno.start + timedelta(hours=1)) != bruno.person.id  # the change took
+    start = bruno.start + timedelta(hours=2)
+    stretch = (start - timedelta(seconds=1), start + timedelta(hours=3, seconds=1))
+    before = _holders(model, "infra", stretch)
+    override(start, 3)
+    assert _holders(model, "infra", stretch) == before
+
+
+def _holder_at(model, slug: str, instant):
+    return next(
+        (s.person.id for s in model.current().team(slug).shifts if s.role == "primary" and s.start <= instant < s.end),
+        None,
+    )
