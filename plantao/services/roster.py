@@ -12,7 +12,7 @@ bumps its ``sequence`` so calendar clients notice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -90,19 +90,20 @@ class MaterializeReport:
 
 @dataclass(frozen=True)
 class TeamSetup:
-    """The part of the engine's input that only a change of the team itself moves.
+    """The engine's input about a team at one revision of it, but the stored roster.
 
-    Its rotations as the engine sees them, its holidays for ``years``, and
-    the leave (and departures) of the people its roster ``named`` then:
-    their rotations' members, its fallback, its overrides' people.  A change
-    of any of them moves the team's revision, as a change of the team does
-    (see :meth:`plantao.services.people.PersonService.add_leave`).
-    A write that changes only overrides leaves it as it was, so the roster
-    in memory carries it from the revision it was read at to the one that
-    write commits (:meth:`plantao.read_model.ReadModel.held_at`), and the
-    team's next such write takes it from there instead of reading the
-    rotations again.  Teams with a window-planning rotation have none:
-    their planner reads the stored roster with the rotations.
+    Its rotations as the engine sees them, its holidays for ``years``, its
+    overrides, and the leave (and departures) of the people its roster
+    ``named`` then: their rotations' members, its fallback, its overrides'
+    people.  A change of any of them moves the team's revision, as a change
+    of the team does (see :meth:`plantao.services.people.PersonService.add_leave`).
+    A write that changes only overrides knows how it moves (:meth:`after`),
+    so the roster in memory carries the setup it leaves from the revision it
+    was read at to the one that write commits
+    (:meth:`plantao.read_model.ReadModel.held_at`), and the team's next such
+    write takes it from there instead of reading all that again.  Teams with
+    a window-planning rotation have none: their planner reads the stored
+    roster with the rotations.
     """
 
     rotations: tuple[roster_engine.RotationSpec, ...]
@@ -111,6 +112,17 @@ class TeamSetup:
     named: frozenset[int]
     leaves: tuple[roster_engine.LeaveSpec, ...]
     departed: dict[int, datetime | None]
+    #: As stored, not yet cut where their person left.
+    overrides: tuple[roster_engine.OverrideSpec, ...]
+
+    def after(self, added: Sequence[Override] = (), deleted: Iterable[int] = ()) -> TeamSetup:
+        """The setup once ``added`` are stored and the overrides ``deleted`` (ids) are not."""
+        deleted = set(deleted)
+        return replace(self, overrides=(
+            *(override for override in self.overrides if override.id not in deleted),
+            *(roster_engine.OverrideSpec(id=o.id, person_id=o.person_id, start=o.start, end=o.end, role=o.role)
+              for o in added),
+        ))
 
 
 def refuse_past_only(what: str, start: datetime, end: datetime, tz, now: datetime | None = None) -> None:
@@ -226,18 +238,20 @@ class RosterService:
         # engine replays from there) or from the window asked for, whichever
         # is earlier: an override may well precede every rotation.
         earliest = min([spec.anchor for spec in specs] + [since or utcnow()])
-        # Plain rows: a team collects overrides over the years, and each
-        # regeneration reads them all.
-        overrides = self.dbsession.execute(
-            select(Override.id, Override.person_id, Override.start, Override.end, Override.role)
-            .where(Override.team_id == team.id, Override.end > earliest)
-        ).all()
+        if setup is None:
+            overrides = self._overrides(team, earliest)
+        else:
+            overrides = [override for override in setup.overrides if override.end > earliest]
         # Only the people the roster can name matter: everybody else's leave
         # (and whether they left) changes nothing here.
         named = _named_people(specs, team, (o.person_id for o in overrides))
-        if setup is not None and setup.named.issuperset(named):
+        if setup is not None:
             leaves = [leave for leave in setup.leaves if leave.person_id in named and leave.end > earliest]
             departed = {person: since for person, since in setup.departed.items() if person in named}
+            if not setup.named.issuperset(named):  # somebody new to the team's overrides
+                more_leaves, more_departed = self._away(named - setup.named, earliest)
+                leaves.extend(more_leaves)
+                departed.update(more_departed)
         else:
             leaves, departed = self._away(named, earliest)
         # Somebody who left is away from the day they left on, like an
@@ -248,11 +262,12 @@ class RosterService:
             leaves.append(roster_engine.LeaveSpec(person_id=person_id, start=since, end=since + FOREVER, reason="left"))
         kept_overrides = []
         for o in overrides:
-            end = min(o.end, departed[o.person_id] or earliest) if o.person_id in departed else o.end
+            if o.person_id not in departed:
+                kept_overrides.append(o)
+                continue
+            end = min(o.end, departed[o.person_id] or earliest)
             if end > o.start:
-                kept_overrides.append(
-                    roster_engine.OverrideSpec(id=o.id, person_id=o.person_id, start=o.start, end=end, role=o.role)
-                )
+                kept_overrides.append(replace(o, end=end))
         years = (earliest.year - 1, until.year + 1)
         return roster_engine.RosterInput(
             tz=team.timezone,
@@ -273,10 +288,8 @@ class RosterService:
             return None
         specs = tuple(rotation_spec(rotation) for rotation in rotations)
         earliest = min([spec.anchor for spec in specs] + [now])
-        overridden = self.dbsession.scalars(
-            select(Override.person_id).where(Override.team_id == team.id, Override.end > earliest).distinct()
-        )
-        named = _named_people(specs, team, overridden)
+        overrides = self._overrides(team, earliest)
+        named = _named_people(specs, team, (o.person_id for o in overrides))
         leaves, departed = self._away(named, earliest)
         years = (earliest.year - 1, until.year + 1)
         return TeamSetup(
@@ -286,7 +299,19 @@ class RosterService:
             named=frozenset(named),
             leaves=tuple(leaves),
             departed=departed,
+            overrides=tuple(overrides),
         )
+
+    def _overrides(self, team: Team, earliest: datetime) -> list[roster_engine.OverrideSpec]:
+        """The team's overrides not ended at ``earliest``, as the engine takes them."""
+        # Plain rows: a team collects overrides over the years.
+        return [
+            roster_engine.OverrideSpec(id=row.id, person_id=row.person_id, start=row.start, end=row.end, role=row.role)
+            for row in self.dbsession.execute(
+                select(Override.id, Override.person_id, Override.start, Override.end, Override.role)
+                .where(Override.team_id == team.id, Override.end > earliest)
+            )
+        ]
 
     def _away(self, people: Iterable[int], earliest: datetime) -> tuple[list, dict]:
         """The leave of ``people`` not ended at ``earliest``, and which of them left (with when)."""
@@ -447,9 +472,10 @@ class RosterService:
             # the setup the team's last incremental write carried there.
             if self.ctx.roster is not None and not changed_before:
                 held = self.ctx.roster.held_at(team.id, team.roster_revision or 0)
-            setup = held.setup if held is not None else None
-            if setup is None:
-                setup = self.team_setup(team, now, horizon_end)
+            if held is not None and held.setup is not None:
+                setup = held.setup.after(added_overrides, deleted_overrides)
+            else:
+                setup = self.team_setup(team, now, horizon_end)  # as this write leaves it
             partial = self._windows(team, now, horizon_end, stretches, setup=setup, held=held)
         if partial is None:
             # Extending the horizon plans only the time it gained; any other

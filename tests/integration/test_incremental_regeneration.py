@@ -24,7 +24,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plantao.engine.materialize import effective_instant
 from plantao.models import Override, Person, RosterConflict, RosterGap, Shift, Team
 from plantao.models.revision import CHANGED
 from plantao.read_model import WINDOW_BEHIND, load_people, load_teams
@@ -146,32 +145,39 @@ def _write(ctx: ServiceContext, session: Session, team: Team, ids: list[int], no
 
 
 class _HeldAsStored:
-    """The roster in memory of an instance that holds the team exactly as stored, with the setup
-    its last incremental write carried there (what an incremental write may take from memory
-    instead of the rows)."""
+    """The roster in memory of an instance that holds the team exactly as stored, with the
+    setup the team's last incremental write carried there (none after any other write: then
+    the next one reads it from the rows)."""
 
-    def __init__(self, ctx, now):
-        self.ctx, self.now = ctx, now
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.now = None
+        self.carried = None  # what the last incremental write left for the next one
+        self.prepared = None  # what the write under way leaves, if it commits
 
     def held_at(self, team_id, revision):
         session = self.ctx.dbsession
-        team = session.get(Team, team_id)
-        if (team.roster_revision or 0) != revision:
+        if (session.get(Team, team_id).roster_revision or 0) != revision:
             return None
-        service = RosterService(self.ctx)
         roster = load_teams(session, [team_id], load_people(session), self.now - WINDOW_BEHIND)[team_id]
-        return replace(roster, setup=service.team_setup(team, self.now, effective_instant(self.now) + service.horizon))
+        return replace(roster, setup=self.carried)
 
     def current(self):
-        return None  # no patch to prepare: the test reads the rows
+        return None  # no patch to hand over: the test reads the rows
+
+    def prepare(self, *args, setup=None, **kwargs):
+        """Stands for plantao.read_model.prepare_patch: keeps the setup the write carries."""
+        self.prepared = setup
 
 
-def _twice(ctx, session, team, ids, now, kind, args) -> None:
+def _twice(ctx, memory, session, team, ids, now, kind, args) -> None:
     """Make an override write fully and incrementally from the same state; both must store the same.
 
-    The incremental write reads what it may from a roster in memory holding the team as stored.
+    The incremental write reads what it may from ``memory``, a roster in memory holding the
+    team as stored and the setup the team's last incremental write carried there.
     """
     outcomes = []
+    memory.now, memory.prepared = now, None
     for incremental in (False, True):
         # Each write is a transaction of its own: none finds the team changed
         # earlier in it (which would keep it from reading memory).
@@ -181,13 +187,15 @@ def _twice(ctx, session, team, ids, now, kind, args) -> None:
             with ExitStack() as stack:
                 if not incremental:
                     stack.enter_context(mock.patch.object(RosterService, "_windows", lambda *a, **k: None))
-                _write(replace(ctx, roster=_HeldAsStored(ctx, now)) if incremental else ctx,
-                       session, team, ids, now, kind, args)
+                else:
+                    stack.enter_context(mock.patch("plantao.services.roster.prepare_patch", memory.prepare))
+                _write(replace(ctx, roster=memory) if incremental else ctx, session, team, ids, now, kind, args)
             outcomes.append(stored_roster(session, team))
         except ServiceError as refusal:
             outcomes.append(("refused", refusal.code))
         if incremental:
             if isinstance(outcomes[-1], dict):
+                memory.carried = memory.prepared
                 savepoint.commit()
             else:
                 savepoint.rollback()
@@ -226,11 +234,13 @@ def _run(engine, plugins, base_settings, team_kind, sequence) -> None:
                                     "restrictions": {"weekdays": [0, 1, 2, 3, 4], "start_time": "09:00",
                                                      "end_time": "18:00"},
                                     "start": (BASE - timedelta(days=1)).isoformat()})
+        memory = _HeldAsStored(ctx)
         for gap, (kind, *args) in sequence:
             clock["now"] = now = clock["now"] + gap
             if kind in ("override", "abutting", "swap", "delete_override"):
-                _twice(ctx, session, team, ids, now, kind, args)
+                _twice(ctx, memory, session, team, ids, now, kind, args)
                 continue
+            memory.carried = None  # any other write moves the team's revision with no setup carried
             try:
                 if kind == "leave":
                     who, offset, length = args
