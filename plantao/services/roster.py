@@ -681,8 +681,7 @@ class RosterService:
         # Read a little around each window, so that growing them past a
         # shift or two needs no second query (and the stretch months ahead
         # does not read every shift from now to there).
-        fetched = _merged((max(start - _READ_AROUND, now), min(end + _READ_AROUND, horizon_end))
-                          for start, end in [*windows, *([minute] if minute else [])])
+        fetched = _read_around([*windows, *([minute] if minute else [])], now, horizon_end)
         nearby = self._stored_between(team, now, horizon_end, fetched)
         # A deferred change leaves its mark: the stored roster changes hands
         # (or coverage) before the next whole minute is over, where the
@@ -715,8 +714,7 @@ class RosterService:
             ):
                 return None
             if not all(any(low <= start and end <= high for low, high in fetched) for start, end in windows):
-                fetched = _merged((max(start - _READ_AROUND, now), min(end + _READ_AROUND, horizon_end))
-                                  for start, end in windows)
+                fetched = _read_around(windows, now, horizon_end)
                 nearby = self._stored_between(team, now, horizon_end, fetched)
             stored = _in_windows(nearby, windows, now, horizon_end)
             grown = []
@@ -881,6 +879,11 @@ def _merged(windows: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime
         else:
             merged.append((start, end))
     return merged
+
+
+def _read_around(windows, now: datetime, horizon_end: datetime) -> list[tuple[datetime, datetime]]:
+    """The ranges of stored shifts to read for ``windows``: each with a little around it."""
+    return _merged((max(start - _READ_AROUND, now), min(end + _READ_AROUND, horizon_end)) for start, end in windows)
 
 
 def _grown_to(windows, rows) -> list[tuple[datetime, datetime]]:

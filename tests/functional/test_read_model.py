@@ -416,13 +416,9 @@ def test_another_instances_change_is_not_hidden_by_the_setup_held_here(
 def _holders(model, slug: str, outside: tuple) -> list:
     """Who holds ``slug``'s primary role each hour of the next ten days, but within ``outside``."""
     first = utcnow().replace(minute=30, second=0, microsecond=0) + timedelta(hours=1)
-    shifts = model.current().team(slug).shifts
-    held = []
-    for hour in range(240):
-        instant = first + timedelta(hours=hour)
-        if not outside[0] <= instant < outside[1]:
-            held.append((instant, next((s.person.id for s in shifts if s.role == "primary" and s.start <= instant < s.end), None)))
-    return held
+    instants = (first + timedelta(hours=hour) for hour in range(240))
+    return [(instant, _holder_at(model, slug, instant)) for instant in instants
+            if not outside[0] <= instant < outside[1]]
 
 
 @pytest.mark.parametrize("change", ["leave", "departure"])
