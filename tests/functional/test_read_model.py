@@ -20,8 +20,11 @@ from tests.conftest import statements
 
 @pytest.fixture
 def two_teams(testapp, admin_headers):
-    """Teams infra and web, each with a daily rotation of two people since last week."""
-    start = (utcnow() - timedelta(days=7)).replace(hour=12, minute=0, second=0, microsecond=0)
+    """Teams infra and web, each with a daily rotation of two people since last week, handing
+    over at noon UTC; whatever the time of day, the first person (Ana, Carla) holds the turn in
+    progress."""
+    noon = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    start = (noon if noon <= utcnow() else noon - timedelta(days=1)) - timedelta(days=6)
     for slug, names in (("infra", ("Ana", "Bruno")), ("web", ("Carla", "Davi"))):
         testapp.post_json("/api/v1/teams", {"slug": slug, "name": slug.title()}, headers=admin_headers)
         members = [
@@ -37,10 +40,11 @@ def two_teams(testapp, admin_headers):
 
 @pytest.fixture
 def an_override(two_teams, app, admin_headers):
-    """``an_override(days, hours, reason="")``: infra's first holder covers ``hours`` from ``days`` ahead."""
+    """``an_override(days, hours, reason="")``: Ana covers ``hours`` of infra from ``days`` ahead."""
 
     def post(days: int, hours: int, reason: str = "") -> None:
-        person = app.registry.read_model.snapshot().team("infra").shifts[0].person.id
+        person = next(s.person.id for s in app.registry.read_model.snapshot().team("infra").shifts
+                      if s.person.name == "Ana")
         start = (utcnow() + timedelta(days=days)).replace(microsecond=0)
         body = {"person": person, "start": start.isoformat(), "end": (start + timedelta(hours=hours)).isoformat()}
         if reason:
