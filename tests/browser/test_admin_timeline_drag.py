@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.browser.conftest import served_app
-from tests.browser.test_end_to_end import DESKTOP, api, browser, follow, log_in  # noqa: F401  (the module's Chromium fixture)
+from tests.browser.test_end_to_end import DESKTOP, api, browser, follow, leave_page, log_in  # noqa: F401  (the module's Chromium fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def drag_across(driver, bar_selector: str, start: float, end: float) -> None:
 
 def test_dragging_across_a_shift_fills_the_stretch_then_previews_and_confirms(server, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     browser.set_window_size(*DESKTOP)
     log_in(browser, server)
@@ -69,8 +69,8 @@ def test_dragging_across_a_shift_fills_the_stretch_then_previews_and_confirms(se
     browser.get(f"{server}/admin/teams/infra/timeline?zoom=week&from={monday.isoformat()}")
     ana_bar = ".lane-group.lane-final .timeline-bar[data-shift]"
     shift_id = browser.find_element(By.CSS_SELECTOR, ana_bar).get_attribute("data-shift")
-    drag_across(browser, ana_bar, 36 / 168, 42 / 168)
-    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "form.override-stretch"))
+    leave_page(browser, lambda: drag_across(browser, ana_bar, 36 / 168, 42 / 168))
+    assert browser.find_elements(By.CSS_SELECTOR, "form.override-stretch")
     assert f"shift={shift_id}" in browser.current_url
     start, end = (browser.find_element(By.ID, f"f-{name}") for name in ("start", "end"))
     assert (start.get_attribute("value"), end.get_attribute("value")) == (f"{tuesday}T12:00", f"{tuesday}T18:00")

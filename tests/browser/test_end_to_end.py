@@ -103,15 +103,27 @@ def shoot(driver, name: str) -> None:
     driver.set_window_size(*DESKTOP)
 
 
-def follow(driver, element) -> None:
-    """Click a link or button and wait until the next page has replaced this one."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+def leave_page(driver, act) -> None:
+    """Do ``act`` (a click, a drag) and wait until the next page has replaced this one and loaded.
+
+    The page left is marked in its window object, which the next page does not share, rather
+    than held as an element: while a page is being replaced Chromium may answer for a held
+    element "Node with given id does not belong to the document" instead of "stale", and a
+    script run in that instant may find no context. Both mean "not yet", so the wait goes on.
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    page = driver.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+    driver.execute_script("window.plantaoPageLeft = true")
+    act()
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
+        lambda driver: driver.execute_script("return !window.plantaoPageLeft && document.readyState === 'complete'")
+    )
+
+
+def follow(driver, element) -> None:
+    """Click a link or button and wait until the next page has replaced this one and loaded."""
+    leave_page(driver, element.click)
 
 
 def log_in(driver, server: str) -> None:
