@@ -1026,7 +1026,9 @@ class _RoleLayers:
                 key = winner.key if id(winner) not in seen else f"{winner.key}@{left.isoformat()}"
                 seen.add(id(winner))
                 if left < end and right > start:
-                    shifts.append(replace(winner, start=left, end=right, key=key))
+                    # Most shifts win whole: the frozen shift itself serves.
+                    whole = left == winner.start and right == winner.end and key == winner.key
+                    shifts.append(winner if whole else replace(winner, start=left, end=right, key=key))
                 continue
             # Uncovered time at the edge of the hull reaches to the nearest
             # coverage, so that a fallback shift (and its key) or a gap is
