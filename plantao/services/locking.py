@@ -37,7 +37,9 @@ def lock_team(dbsession: Session, team: Team, *reload) -> Team:
     changed, read before the lock), are reloaded so that this write starts
     from what it committed.  One of them removed meanwhile is a 404.
     """
-    if dbsession.get_bind().dialect.name == "sqlite":
+    if holds_lock(dbsession, team):
+        pass  # locked earlier in this transaction: held as committed since
+    elif dbsession.get_bind().dialect.name == "sqlite":
         dbsession.execute(
             update(Team).where(Team.id == team.id).values(slug=Team.slug),
             execution_options={"synchronize_session": False},
@@ -65,6 +67,22 @@ def lock_team(dbsession: Session, team: Team, *reload) -> Team:
                 code="removed_meanwhile",
                 params={"what": what, "id": identity},
             ) from None
+    return team
+
+
+def locked_team(dbsession: Session, slug: str) -> Team | None:
+    """The team named ``slug`` read and locked in one statement (``None`` when there is none):
+    what a write reads first, so that :func:`lock_team` has nothing left to do."""
+    if dbsession.get_bind().dialect.name == "sqlite":
+        team = dbsession.scalar(select(Team).where(Team.slug == slug))
+        return lock_team(dbsession, team) if team is not None else None
+    # Populated afresh: a copy of the row read earlier in the session would
+    # not show what the lock waited for.
+    team = dbsession.scalar(
+        select(Team).where(Team.slug == slug).with_for_update().execution_options(populate_existing=True)
+    )
+    if team is not None:
+        dbsession.info.setdefault(LOCKED, set()).add(team.id)
     return team
 
 

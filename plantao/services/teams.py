@@ -14,7 +14,7 @@ from ..models import CustomHoliday, Person, Team
 from . import audit
 from .context import ServiceContext
 from .errors import Conflict, Detail, Invalid, NotFound
-from .locking import lock_team
+from .locking import lock_team, locked_team
 from .representations import team_json
 from ..models.revision import bump_revision
 from .roster import RosterService
@@ -79,11 +79,15 @@ class TeamService:
         self.ctx = ctx
         self.dbsession = ctx.dbsession
 
-    def get(self, slug: str) -> Team:
-        """The team named ``slug``, or :class:`NotFound`.  Its own holidays are read when first
+    def get(self, slug: str, *, lock: bool = False) -> Team:
+        """The team named ``slug``, or :class:`NotFound`; with ``lock``, locked for a write in the
+        same statement (see :mod:`plantao.services.locking`).  Its own holidays are read when first
         asked for: most writes to a team never need them (see
         :class:`plantao.services.roster.TeamSetup`)."""
-        team = self.dbsession.scalar(select(Team).where(Team.slug == slug))
+        if lock:
+            team = locked_team(self.dbsession, slug)
+        else:
+            team = self.dbsession.scalar(select(Team).where(Team.slug == slug))
         if team is None:
             raise NotFound(f"No team with slug {slug!r}.", code="not_found.team", params={"slug": slug})
         return team

@@ -17,7 +17,8 @@ from .documentation import documented
 class OverridesAPI:
     def __init__(self, request):
         self.request = request
-        self.team = request.find_service(TeamService).get(request.matchdict["slug"])
+        # A write (or its preview) locks the team as it reads it.
+        self.team = request.find_service(TeamService).get(request.matchdict["slug"], lock=request.method != "GET")
         self.overrides = request.find_service(OverrideService)
 
     @documented("listOverrides", "OverrideList", "a page of overrides", params=("limit", "cursor"), errors=(400, 404))
