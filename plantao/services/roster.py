@@ -592,15 +592,16 @@ class RosterService:
         ``partial``: ``stored`` holds only some of the shifts not ended, so
         the keys of the others are looked up the same way.
         """
-        keys = {shift.key for shift in wanted}
-        taken = self._ended_keys(team, keys, now, live_too=partial)
         ended = self._ended_since(team, min((s.start for s in wanted if s.start < now), default=now), now)
+        # Only a key the plan gives a new row can be another row's already
+        # (one that ended, or, ``partial``, one outside ``stored``): those are
+        # looked up, and the plan made again with the ones in use, which may
+        # give a new row another key to look up (rare, settled in a round or
+        # two).  A plan that only moves stored shifts looks up nothing.
+        taken: set[str] = set()
         plan = plan_materialization(stored, wanted, now, taken, ended)
-        # A continuation key may itself clash with an ended shift's: plan
-        # again with those keys known (rare, and settled in a round or two).
-        # A key looked up once needs no second look.
-        checked = set(keys)
-        for _ in range(5):
+        checked: set[str] = set()
+        for _ in range(6):
             unchecked = {shift.key for shift in plan.insert} - checked
             clashing = self._ended_keys(team, unchecked, now, live_too=partial) if unchecked else set()
             checked |= unchecked

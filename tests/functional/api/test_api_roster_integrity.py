@@ -13,8 +13,11 @@ from itertools import pairwise
 
 import pytest
 import webtest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from plantao.app import make_app
+from plantao.models import Shift
 
 UTC = timezone.utc
 
@@ -67,6 +70,62 @@ def test_a_backdated_override_never_overlaps_the_history_of_its_role(admin, runn
     assert current["next_handoff"]["person"]["name"] == "Diego"
     taking_over = datetime.fromisoformat(current["next_handoff"]["at"])
     assert taking_over.second == 0 and timedelta(0) < taking_over - now <= timedelta(minutes=1, seconds=5)
+
+
+def _an_ended_shift_holding(session: Session, key: str, like: Shift, before: datetime) -> int:
+    """Store a shift that ended before ``before`` with ``key`` (as if the key had moved with its row)."""
+    ended = Shift(team_id=like.team_id, person_id=like.person_id, role=like.role, start=before - timedelta(days=2),
+                  end=before - timedelta(days=1), source="rotation", rotation_id=like.rotation_id, key=key, sequence=0)
+    session.add(ended)
+    session.flush()
+    return ended.id
+
+
+def _keys_are_unique_and_kept(clean_engine, ended_id: int, key: str, slot: tuple) -> None:
+    with Session(clean_engine) as session:
+        assert session.get(Shift, ended_id).key == key
+        in_slot = session.scalars(select(Shift).where(Shift.start < slot[1], Shift.end > slot[0])).all()
+        assert in_slot and all(shift.key != key for shift in in_slot)
+        assert len({shift.key for shift in session.scalars(select(Shift))}) == session.query(Shift).count()
+
+
+def _a_future_week(clean_engine) -> Shift:
+    with Session(clean_engine) as session:
+        now = datetime.now(UTC)
+        return session.scalars(select(Shift).where(Shift.start > now + timedelta(days=14)).order_by(Shift.start)).first()
+
+
+def test_a_full_regeneration_never_gives_a_new_shift_the_key_a_shift_that_ended_holds(admin, running, clean_engine):
+    """Keys are unique in a team and stay with a row whose times move, so a shift that ended may
+    hold the key of a slot still to come: the new row for that slot gets another key."""
+    week = _a_future_week(clean_engine)
+    with Session(clean_engine) as session, session.begin():
+        session.delete(session.get(Shift, week.id))  # the slot's row gone: the regeneration stores a new one
+        session.flush()
+        ended_id = _an_ended_shift_holding(session, week.key, week, running["start"])
+    members = [person["id"] for person in reversed(running["people"])]
+    admin.patch(f"/api/v1/teams/infra/rotations/{running['rotation']['id']}", {"members": members}, status=200)
+    _keys_are_unique_and_kept(clean_engine, ended_id, week.key, (week.start, week.end))
+    assert_no_overlap(stored_shifts(admin, "infra", iso(running["start"]), iso(week.end + timedelta(days=30))))
+
+
+def test_an_override_never_gives_the_piece_after_it_the_key_a_shift_that_ended_holds(admin, running, clean_engine):
+    """The same for the stretch an override regenerates: the week it cuts goes on after it in a
+    new row, whose key an ended shift may hold (here: the key that piece had the first time)."""
+    week = _a_future_week(clean_engine)
+    diego = admin.post("/api/v1/people", {"name": "Diego"}).json
+    start = week.start + timedelta(days=1)
+    body = {"person": diego["id"], "start": iso(start), "end": iso(start + timedelta(days=1))}
+    override = admin.post("/api/v1/teams/infra/overrides", body, status=201).json
+    with Session(clean_engine) as session:
+        after = session.scalars(select(Shift).where(Shift.start == start + timedelta(days=1))).one()
+        key = after.key
+    admin.delete(f"/api/v1/teams/infra/overrides/{override['id']}", status=204)
+    with Session(clean_engine) as session, session.begin():
+        ended_id = _an_ended_shift_holding(session, key, week, running["start"])
+    admin.post("/api/v1/teams/infra/overrides", body, status=201)
+    _keys_are_unique_and_kept(clean_engine, ended_id, key, (start + timedelta(days=1), week.end))
+    assert_no_overlap(stored_shifts(admin, "infra", iso(running["start"]), iso(week.end + timedelta(days=30))))
 
 
 def test_a_policy_change_now_keeps_the_history_whole(admin, running):
