@@ -367,6 +367,10 @@ def test_the_next_override_takes_the_teams_setup_from_memory(two_teams, app, cle
     with statements(clean_engine) as seen:
         an_override(days=3, hours=3)
     assert not [s for s in seen if "FROM rotations" in s or "FROM leaves" in s or "FROM overrides" in s]
+    if clean_engine.dialect.name == "postgresql":
+        # The team is read and locked in one statement, and not read again.
+        team_reads = [s for s in seen if "FROM teams" in s]
+        assert len(team_reads) == 1 and "FOR UPDATE" in team_reads[0], team_reads
     now_held = model.current().team("infra")
     assert now_held.revision == infra.revision + 1
     assert now_held.setup.rotations is infra.setup.rotations  # carried, with the new override
