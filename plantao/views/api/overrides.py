@@ -18,7 +18,8 @@ class OverridesAPI:
     def __init__(self, request):
         self.request = request
         # A write (or its preview) locks the team as it reads it.
-        self.team = request.find_service(TeamService).get(request.matchdict["slug"], lock=request.method != "GET")
+        writing = request.method not in ("GET", "HEAD")
+        self.team = request.find_service(TeamService).get(request.matchdict["slug"], lock=writing)
         self.overrides = request.find_service(OverrideService)
 
     @documented("listOverrides", "OverrideList", "a page of overrides", params=("limit", "cursor"), errors=(400, 404))

@@ -175,6 +175,27 @@ def test_writes_to_a_team_lock_it_before_inserting_anything(client, make_team, m
     assert done == [201]
 
 
+def test_reading_a_teams_overrides_never_waits_for_its_lock(client, make_team, clean_engine):
+    """Only writes lock the team as they read it: a GET or a HEAD goes on while a write holds it."""
+    if clean_engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises whole writes")
+    make_team("infra")
+    with clean_engine.connect() as holder:
+        holder.execute(text("SELECT id FROM teams WHERE slug = 'infra' FOR UPDATE"))
+        try:
+            answers = []
+            reader = threading.Thread(target=lambda: answers.extend(
+                client().request("/api/v1/teams/infra/overrides", method=method).status_int
+                for method in ("GET", "HEAD")
+            ))
+            reader.start()
+            reader.join(timeout=20)
+            assert answers == [200, 200]
+        finally:
+            holder.rollback()
+            reader.join(timeout=30)
+
+
 # -- 13: one slug created eight times at once ----------------------------------------------
 
 
