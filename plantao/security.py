@@ -44,7 +44,6 @@ from datetime import timedelta
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone  # noqa: F401  (documented vocabulary)
 from pyramid.httpexceptions import HTTPTooManyRequests
 from pyramid.security import Allowed, Denied
-from pyramid_tm import is_tm_active
 from sqlalchemy.exc import SQLAlchemyError
 
 from .services.account_directory import AccountDirectory, action_link_holder
@@ -202,7 +201,7 @@ def _authenticate(request) -> dict | None:
         secret = token.strip()
         tokens = request.registry.token_directory
         try:
-            wait = throttle.locked_for(address, _open_session(request))
+            wait = throttle.locked_for(address)
         except SQLAlchemyError:
             # The database (and the lockout) is away: a password or a token
             # this process accepted lately still reads the roster from memory.
@@ -244,15 +243,6 @@ def _authenticate(request) -> dict | None:
         if account is not None and account.active:
             return account_identity(account)
     return None
-
-
-def _open_session(request):
-    """The request's session when its transaction is open (pyramid_tm; cached reads have none):
-    a read there needs no connection of its own.  Not on SQLite, where a write's transaction
-    holds the database's one write lock, which a failure recorded beside it would wait for."""
-    if not is_tm_active(request) or request.registry["dbengine"].dialect.name == "sqlite":
-        return None
-    return request.dbsession
 
 
 #: The routes a person's action link (``?token=``) opens, as that person.

@@ -38,7 +38,6 @@ from typing import Protocol
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from ..models import LoginFailure, LoginSession
 from ..models.account import normalize_email
@@ -107,9 +106,8 @@ def _address(address: str) -> str:
 class FailureLog(Protocol):
     """Where the throttle keeps failures."""
 
-    def since(self, address: str, horizon: datetime, dbsession: Session | None = None) -> list[datetime]:
-        """The address's failures after ``horizon``, oldest first (read in ``dbsession``'s
-        transaction when given)."""
+    def since(self, address: str, horizon: datetime) -> list[datetime]:
+        """The address's failures after ``horizon``, oldest first."""
 
     def record(self, address: str, at: datetime, kind: str, horizon: datetime) -> int:
         """Add a failure; answer how many the address has after ``horizon``."""
@@ -129,15 +127,14 @@ class DatabaseFailureLog:
         self.engine = engine
         self.table = LoginFailure.__table__
 
-    def since(self, address: str, horizon: datetime, dbsession: Session | None = None) -> list[datetime]:
+    def since(self, address: str, horizon: datetime) -> list[datetime]:
         t = self.table
-        query = select(t.c.at).where(t.c.client_addr == _address(address), t.c.at > horizon).order_by(t.c.at)
-        if dbsession is not None:
-            # A read needs no transaction of its own: the request's spares a
-            # connection of the pool (its ping), a BEGIN and a ROLLBACK.
-            return list(dbsession.scalars(query))
         with self.engine.connect() as connection:
-            return list(connection.scalars(query))
+            return list(
+                connection.scalars(
+                    select(t.c.at).where(t.c.client_addr == _address(address), t.c.at > horizon).order_by(t.c.at)
+                )
+            )
 
     def record(self, address: str, at: datetime, kind: str, horizon: datetime) -> int:
         t = self.table
@@ -161,7 +158,7 @@ class MemoryFailureLog:
         self._failures: dict[str, list[datetime]] = {}
         self._lock = threading.Lock()
 
-    def since(self, address: str, horizon: datetime, dbsession: Session | None = None) -> list[datetime]:
+    def since(self, address: str, horizon: datetime) -> list[datetime]:
         with self._lock:
             return [at for at in self._failures.get(address, []) if at > horizon]
 
@@ -196,11 +193,10 @@ class LoginThrottle:
     def _instant(seconds: float) -> datetime:
         return datetime.fromtimestamp(seconds, timezone.utc)
 
-    def locked_for(self, address: str, dbsession: Session | None = None) -> float:
-        """Seconds until ``address`` may try again; 0 when it may try now.  ``dbsession``: the
-        request's, whose transaction the failures may be read in."""
+    def locked_for(self, address: str) -> float:
+        """Seconds until ``address`` may try again; 0 when it may try now."""
         now = self.clock()
-        recent = self.failures.since(address, self._instant(now - self.window), dbsession)
+        recent = self.failures.since(address, self._instant(now - self.window))
         if len(recent) < self.max_failures:
             return 0.0
         # The lockout ends when enough failures have left the window.
