@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from ..datetimes import utcnow
 from ..models import (
     Account,
     ApiToken,
@@ -39,13 +38,14 @@ def record(
 ) -> None:
     """Write an audit entry in the current transaction (it commits with the change).
 
-    A plain insert, not an object for the session to flush: nothing reads
-    the entry back in the transaction that writes it, and every write pays
-    for it (the unit of work costs more than the statement).
+    An insert statement, not an object for the session to flush: nothing
+    reads the entry back in the transaction that writes it, and every write
+    pays for it (the unit of work costs more than the statement).  An ORM
+    insert (of the mapped class, not its table), so that the transaction
+    counts as a write and commits even when the entry is all it wrote.
     """
     dbsession.execute(
-        insert(AuditEntry.__table__).values(
-            at=utcnow(),
+        insert(AuditEntry).values(
             actor=actor.credential,
             client_addr=actor.client_addr,
             action=action,

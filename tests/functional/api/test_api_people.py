@@ -47,6 +47,15 @@ def test_changing_a_person_keeps_what_the_body_does_not_mention(admin, make_pers
     assert changed["email"] == "ana@example.org" and changed["name"] == "Ana"
 
 
+def test_a_change_that_changes_nothing_is_still_in_the_audit_log(admin, make_person, audit_log):
+    """The audit entry alone is a write: it commits even when the change left every row as it was."""
+    ana = make_person("Ana")
+    admin.patch(f"/api/v1/people/{ana['id']}", {})
+    assert [(e["action"], e["entity"], e["entity_id"]) for e in audit_log(entity="person")][0] == (
+        "update", "person", str(ana["id"]),
+    )
+
+
 def test_deleting_a_person_deactivates_them_and_keeps_the_record(admin, testapp, make_person, audit_log):
     ana = make_person("Ana")
 
