@@ -65,11 +65,22 @@ def test_a_backdated_override_never_overlaps_the_history_of_its_role(admin, runn
     assert_no_overlap(shifts)
     earlier = admin.get("/api/v1/teams/infra/oncall", params={"at": iso(now - timedelta(hours=3))}).json
     assert len(earlier["oncall"]) == 1
-    # Already begun, it takes over from the next whole minute.
-    current = admin.get("/api/v1/teams/infra/oncall").json
-    assert current["next_handoff"]["person"]["name"] == "Diego"
-    taking_over = datetime.fromisoformat(current["next_handoff"]["at"])
+    # Already begun, it takes over from the next whole minute after the write.
+    [taking_over] = [datetime.fromisoformat(s["start"]) for s in shifts if s["person"]["name"] == "Diego"]
     assert taking_over.second == 0 and timedelta(0) < taking_over - now <= timedelta(minutes=1, seconds=5)
+    def on_call(**params) -> tuple[list[str], dict]:
+        answer = admin.get("/api/v1/teams/infra/oncall", params=params).json
+        return [entry["person"]["name"] for entry in answer["oncall"]], answer
+
+    assert "Diego" not in on_call(at=iso(taking_over - timedelta(seconds=1)))[0]
+    assert on_call(at=iso(taking_over))[0] == ["Diego"]
+    # Asked now, Diego is next, or on call if that minute has come (it may while the request runs).
+    asked = datetime.now(UTC)
+    names, current = on_call()
+    if asked >= taking_over:
+        assert names == ["Diego"]
+    else:
+        assert current["next_handoff"]["person"]["name"] == "Diego" or names == ["Diego"]
 
 
 def _an_ended_shift_holding(session: Session, key: str, like: Shift, before: datetime) -> int:
