@@ -55,7 +55,7 @@ def lock_team(dbsession: Session, team: Team, *reload) -> Team:
         ).first()
         if held is None or locked is None or locked[0] != held:
             dbsession.refresh(team, with_for_update=True)
-    dbsession.info.setdefault(LOCKED, set()).add(team.id)
+    _held(dbsession, team)
     for instance in reload:
         identity = instance.id
         try:
@@ -82,8 +82,13 @@ def locked_team(dbsession: Session, slug: str) -> Team | None:
         select(Team).where(Team.slug == slug).with_for_update().execution_options(populate_existing=True)
     )
     if team is not None:
-        dbsession.info.setdefault(LOCKED, set()).add(team.id)
+        _held(dbsession, team)
     return team
+
+
+def _held(dbsession: Session, team: Team) -> None:
+    """Note that this transaction holds ``team``'s lock (see :func:`holds_lock`)."""
+    dbsession.info.setdefault(LOCKED, set()).add(team.id)
 
 
 def lock_teams(dbsession: Session, teams: Iterable[Team]) -> list[Team]:

@@ -68,6 +68,7 @@ def test_a_backdated_override_never_overlaps_the_history_of_its_role(admin, runn
     # Already begun, it takes over from the next whole minute after the write.
     [taking_over] = [datetime.fromisoformat(s["start"]) for s in shifts if s["person"]["name"] == "Diego"]
     assert taking_over.second == 0 and timedelta(0) < taking_over - now <= timedelta(minutes=1, seconds=5)
+
     def on_call(**params) -> tuple[list[str], dict]:
         answer = admin.get("/api/v1/teams/infra/oncall", params=params).json
         return [entry["person"]["name"] for entry in answer["oncall"]], answer
