@@ -219,12 +219,14 @@ def _authenticate(request) -> dict | None:
         if secret.startswith(TOKEN_PREFIX):
             record = tokens.find(secret)
             if record is not None:
+                throttle.proven(address)
                 tokens.touch(record.id, address)
                 return token_identity(record)
             throttle.failed(address, kind="bearer", delay=False)
             return dict(_INVALID)
         role = identify_password(secret, settings)
         if role:
+            throttle.proven(address)
             recent.remember(secret, role)
             return {"role": role, "credential": f"{role}-token", "scheme": "bearer"}
         throttle.failed(address, kind="bearer", delay=False)
@@ -276,6 +278,7 @@ def _action_link(request) -> dict | None:
         raise TooManyAttempts(wait)
     holder = action_link_holder(request.registry["dbengine"], token)
     if holder is not None and holder.active:
+        throttle.proven(address)
         return person_identity(holder)
     if route.name not in PAGES_WITH_FEED_TOKEN:
         throttle.failed(address, kind="action-link", delay=False)

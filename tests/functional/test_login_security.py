@@ -14,6 +14,7 @@ import webtest
 
 from plantao.app import make_app
 from plantao.db import create_database_engine
+from plantao.services.login import TRUSTED_FOR
 from tests.conftest import ADMIN_PASSWORD
 
 VIEWER_PASSWORD = "a viewer password long enough"
@@ -124,6 +125,59 @@ def test_the_throttle_is_shared_by_every_instance_on_the_database(app, settings,
         assert "Tentativas demais" in log_in(client(other), status=429).text
     finally:
         other_engine.dispose()
+
+
+def test_an_address_another_instance_trusted_a_moment_ago_is_locked_out_there_within_two_seconds(
+    app, settings, plugins, database_url, admin_headers
+):
+    other_engine = create_database_engine(database_url)
+    try:
+        other = make_app(settings, plugins=plugins, engine=other_engine)
+        seconds = FakeSeconds()
+        other.registry.login_throttle.monotonic = seconds
+        # The address shows the right password there, with no failure on record...
+        client(other).get("/api/v1/audit", headers=admin_headers, status=200)
+        # ...then guesses through this instance until it is locked out.
+        for _ in range(5):
+            client(app).get("/api/v1/audit", headers=WRONG, status=401)
+
+        # The other instance takes the address's word for TRUSTED_FOR seconds, no more.
+        client(other).get("/api/v1/audit", headers=admin_headers, status=200)
+        seconds.now += TRUSTED_FOR
+        client(other).get("/api/v1/audit", headers=admin_headers, status=429)
+    finally:
+        other_engine.dispose()
+
+
+def test_a_script_calling_with_its_password_costs_one_lookup_every_two_seconds(app, admin_headers, monkeypatch):
+    throttle = app.registry.login_throttle
+    lookups = []
+    looked_up = throttle.failures.since
+    monkeypatch.setattr(throttle.failures, "since", lambda *a: lookups.append(a) or looked_up(*a))
+    seconds = FakeSeconds()
+    monkeypatch.setattr(throttle, "monotonic", seconds)
+    script = client(app)
+    for _ in range(3):
+        script.get("/api/v1/audit", headers=admin_headers, status=200)
+    assert len(lookups) == 1
+    seconds.now += TRUSTED_FOR
+    script.get("/api/v1/audit", headers=admin_headers, status=200)
+    assert len(lookups) == 2
+    # One wrong guess (still trusted, so not looked up), and every request after it is.
+    script.get("/api/v1/audit", headers=WRONG, status=401)
+    script.get("/api/v1/audit", headers=admin_headers, status=200)
+    script.get("/api/v1/audit", headers=admin_headers, status=200)
+    assert len(lookups) == 4
+
+
+class FakeSeconds:
+    """A monotonic clock moved by hand."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 # -- CSRF ----------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import webtest
 
-from plantao.services.login import LoginThrottle
+from plantao.services.login import LoginThrottle, MemoryFailureLog
 from tests.conftest import ADMIN_PASSWORD
 
 
@@ -150,3 +150,67 @@ def test_the_throttle_delays_grow_bounded_and_the_lockout_ends():
     throttle.failed("192.0.2.1")
     throttle.succeeded("192.0.2.1")
     assert throttle.locked_for("192.0.2.1") == 0
+
+
+class CountedLookups(MemoryFailureLog):
+    """The throttle's failures, counting how often they are looked up."""
+
+    def __init__(self):
+        super().__init__()
+        self.lookups = 0
+
+    def since(self, address, horizon):
+        self.lookups += 1
+        return super().since(address, horizon)
+
+
+def trusting_throttle():
+    clock = FakeClock()
+    failures = CountedLookups()
+    throttle = LoginThrottle(failures, clock=clock, sleep=clock.sleep, monotonic=clock, trusted_for=2.0)
+    return throttle, failures, clock
+
+
+def test_an_address_that_proved_a_credential_with_no_failure_is_not_looked_up_for_two_seconds():
+    throttle, failures, clock = trusting_throttle()
+    assert throttle.locked_for("192.0.2.1") == 0
+    throttle.proven("192.0.2.1")
+    for _ in range(3):
+        assert throttle.locked_for("192.0.2.1") == 0
+    assert failures.lookups == 1
+    # Another address is looked up as ever.
+    throttle.locked_for("192.0.2.2")
+    assert failures.lookups == 2
+    clock.now += 2.0
+    throttle.locked_for("192.0.2.1")
+    assert failures.lookups == 3
+
+
+def test_a_failure_ends_the_trust_at_once_and_an_address_with_one_is_never_trusted():
+    throttle, failures, clock = trusting_throttle()
+    throttle.locked_for("192.0.2.1")
+    throttle.proven("192.0.2.1")
+    for _ in range(5):
+        throttle.failed("192.0.2.1", delay=False)
+    assert throttle.locked_for("192.0.2.1") == 900
+    clock.now += 901
+    throttle.failed("192.0.2.1", delay=False)
+    # A right credential after a wrong one buys nothing: the address stays looked up.
+    throttle.locked_for("192.0.2.1")
+    throttle.proven("192.0.2.1")
+    before = failures.lookups
+    throttle.locked_for("192.0.2.1")
+    assert failures.lookups == before + 1
+
+
+def test_proving_a_credential_long_after_the_lookup_trusts_nothing():
+    throttle, failures, clock = trusting_throttle()
+    throttle.locked_for("192.0.2.1")
+    clock.now += 2.0
+    throttle.proven("192.0.2.1")
+    throttle.locked_for("192.0.2.1")
+    assert failures.lookups == 2
+    # Nor without a lookup at all.
+    throttle.proven("192.0.2.9")
+    throttle.locked_for("192.0.2.9")
+    assert failures.lookups == 3
