@@ -111,16 +111,18 @@ def merge_pieces(shifts: Iterable[RosterShift]) -> list[RosterShift]:
     The merged shift takes the first piece's key and references, so its
     identity is that of the piece where it begins.
     """
-    merged: list[RosterShift] = []
-    last: dict[str, int] = {}
+    # [first piece, end of the run so far]: a run of many pieces (someone's
+    # hour-by-hour overrides) is copied once, not once per piece.
+    runs: list[list] = []
+    last: dict[str, list] = {}
     for shift in sorted(shifts, key=lambda s: (s.start, s.role, s.key)):
-        index = last.get(shift.role)
-        if index is not None and _same_holder(merged[index], shift) and merged[index].end == shift.start:
-            merged[index] = replace(merged[index], end=shift.end)
+        run = last.get(shift.role)
+        if run is not None and _same_holder(run[0], shift) and run[1] == shift.start:
+            run[1] = shift.end
             continue
-        last[shift.role] = len(merged)
-        merged.append(shift)
-    return merged
+        last[shift.role] = run = [shift, shift.end]
+        runs.append(run)
+    return [first if end == first.end else replace(first, end=end) for first, end in runs]
 
 
 def plan_materialization(

@@ -31,7 +31,7 @@ class Row:
 
 
 def shift(key, person, start, end, source="rotation", **kw) -> RosterShift:
-    return RosterShift(role="primary", person_id=person, start=start, end=end, source=source, key=key,
+    return RosterShift(role=kw.get("role", "primary"), person_id=person, start=start, end=end, source=source, key=key,
                  rotation_id=kw.get("rotation_id", 1 if source == "rotation" else None),
                  override_id=kw.get("override_id"))
 
@@ -89,6 +89,21 @@ def test_consecutive_pieces_of_one_holder_are_merged():
     assert [(s.key, s.start, s.end) for s in merge_pieces(pieces)] == [("a", MONDAY, MONDAY + 2 * WEEK)]
     other_source = [pieces[0], shift("o", 1, MONDAY + WEEK, MONDAY + 2 * WEEK, "override", override_id=3)]
     assert len(merge_pieces(other_source)) == 2
+
+
+def test_a_run_of_hourly_pieces_becomes_one_shift_beside_the_other_roles_and_holders():
+    hour = timedelta(hours=1)
+    ana = [shift(f"o{n}", 1, MONDAY + n * hour, MONDAY + (n + 1) * hour, "override", override_id=n) for n in range(40)]
+    backup = [shift("b", 2, MONDAY, MONDAY + WEEK, role="backup")]
+    bruno = [shift("o99", 2, MONDAY + 40 * hour, MONDAY + 41 * hour, "override", override_id=99)]
+    merged = merge_pieces(list(reversed(ana)) + backup + bruno)
+    assert [(s.key, s.role, s.person_id, s.start, s.end, s.override_id) for s in merged] == [
+        ("b", "backup", 2, MONDAY, MONDAY + WEEK, None),
+        ("o0", "primary", 1, MONDAY, MONDAY + 40 * hour, 0),
+        ("o99", "primary", 2, MONDAY + 40 * hour, MONDAY + 41 * hour, 99),
+    ]
+    # A shift that merges with nothing is handed back as it is.
+    assert merged[0] is backup[0]
 
 
 def test_the_running_shift_goes_on_when_the_same_holder_continues_after_the_cut():
