@@ -108,25 +108,32 @@ def _increment_revision(dbsession: Session) -> None:
     committing = dbsession.info[COMMITTING] = Committing(people=people)
     committed = committing.teams
     stamp = utcnow()
-    returning = dbsession.get_bind().dialect.update_returning
+    # Table statements on the transaction's connection: the session has
+    # nothing to keep in step with them (the rows' objects are not read
+    # again in this transaction), so the ORM's statement machinery is spared.
+    # What the session still holds goes first, as an ORM statement's
+    # autoflush would send it: the stamp below must be the team's last word.
+    dbsession.flush()
+    connection = dbsession.connection()
+    returning = connection.dialect.update_returning
+    teams_table, state_table = Team.__table__, RosterState.__table__
     for team_id in sorted(teams or ()):
         # The new revision (and the time stamped with it) are what the
         # writer's own roster in memory takes (plantao.caches).
         statement = (
-            update(Team).where(Team.id == team_id)
-            .values(roster_revision=Team.roster_revision + 1, updated_at=stamp)
-            .execution_options(synchronize_session=False)
+            update(teams_table).where(teams_table.c.id == team_id)
+            .values(roster_revision=teams_table.c.roster_revision + 1, updated_at=stamp)
         )
         if returning:
-            row = dbsession.execute(statement.returning(Team.roster_revision)).first()
+            row = connection.execute(statement.returning(teams_table.c.roster_revision)).first()
         else:  # SQLite before 3.35
-            dbsession.execute(statement)
-            row = dbsession.execute(select(Team.roster_revision).where(Team.id == team_id)).first()
+            connection.execute(statement)
+            row = connection.execute(select(teams_table.c.roster_revision).where(teams_table.c.id == team_id)).first()
         committed[team_id] = (row[0], stamp) if row is not None else None  # None: deleted
-    values = {"revision": RosterState.revision + 1}
+    values = {"revision": state_table.c.revision + 1}
     if people:
-        values["people_revision"] = RosterState.people_revision + 1
-    dbsession.execute(update(RosterState).where(RosterState.id == 1).values(**values))
+        values["people_revision"] = state_table.c.people_revision + 1
+    connection.execute(update(state_table).where(state_table.c.id == 1).values(**values))
 
 
 @event.listens_for(Session, "after_transaction_end")

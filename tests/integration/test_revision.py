@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from plantao.db import get_session_factory
-from plantao.models.revision import bump_revision, current_revisions
+from plantao.models import Team
+from plantao.models.revision import COMMITTING, bump_revision, current_revisions
 
 
 def revision(engine) -> int:
@@ -49,3 +51,30 @@ def test_a_savepoint_that_rolls_back_takes_no_increment_with_it(clean_engine):
         outer.rollback()
         dbsession.commit()
     assert revision(clean_engine) == before + 1
+
+
+def test_the_team_keeps_the_revision_and_the_time_the_commit_stamped_even_with_its_own_changes_pending(clean_engine):
+    # What the writer's roster in memory takes at commit (plantao.caches) must
+    # be what is stored: a change of the team still in the session is written
+    # before the stamp, not after it with a later time of its own.
+    stamped = {}
+
+    def keep(dbsession):
+        committing = dbsession.info.get(COMMITTING)
+        if committing is not None:
+            stamped.update(committing.teams)
+
+    with get_session_factory(clean_engine)() as dbsession:
+        team = Team(slug="stamp", name="Stamp", timezone="America/Sao_Paulo")
+        dbsession.add(team)
+        dbsession.commit()
+        team_id, before = team.id, team.roster_revision or 0
+        event.listen(dbsession, "after_commit", keep)
+        team.name = "Stamped"  # pending, with its own updated_at to come
+        bump_revision(dbsession, team)
+        dbsession.commit()
+
+    with get_session_factory(clean_engine)() as dbsession:
+        stored = dbsession.get(Team, team_id)
+        assert stamped[team_id] == (before + 1, stored.updated_at)
+        assert (stored.name, stored.roster_revision) == ("Stamped", before + 1)
