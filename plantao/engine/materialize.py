@@ -18,7 +18,9 @@ the stored roster *becomes*, without touching a database.  The rules:
 - Consecutive pieces with the same person, role and source are one shift.
 - A stored shift keeps its identity (``key``, and so its calendar UID) when
   it changes hands or times: a wanted shift takes over a stored one with
-  the same times, the same key or the same start, in that order.
+  the same times, the same key, the same start, or the same end and holder
+  (the rest of a shift that an override grown by an hour now starts later),
+  in that order.
 """
 
 from __future__ import annotations
@@ -181,7 +183,7 @@ def _plan_role(plan, role, old, new, now, taken, history) -> None:
     # can, so that calendar events are updated in place, not replaced.
     assigned: dict[int, StoredShift] = {}
     free = {id(row): row for row in candidates}
-    for identity in (_times_and_holder, _key, _start):
+    for identity in (_times_and_holder, _key, _start, _end_and_holder):
         index_of: dict = {}
         for row in candidates:
             index_of.setdefault(identity(row), []).append(row)
@@ -320,6 +322,12 @@ def _key(shift) -> str:
 
 def _start(shift) -> datetime:
     return shift.start
+
+
+def _end_and_holder(shift) -> tuple:
+    # The rest of a shift that a change moved the start of (the next hour of
+    # someone's hour-by-hour overrides): the same event, starting later.
+    return (shift.end, shift.person_id, shift.source)
 
 
 def _as_shift(row, key: str, **changes) -> RosterShift:

@@ -132,6 +132,32 @@ def test_an_override_covering_a_future_shift_whole_takes_over_its_key():
     assert plan.insert == [] and plan.delete == []
 
 
+def test_the_rest_of_a_shift_an_override_now_starts_later_is_the_same_shift_moved():
+    # Ana's override grows by one more hour; the rest of Bruno's shift after
+    # it keeps its row (and calendar event), starting an hour later.
+    hour, thursday = timedelta(hours=1), MONDAY + timedelta(days=3)
+    override_end = thursday + 3 * hour
+    stored = [
+        Row("o1", 1, thursday + hour, thursday + 2 * hour, source="override", rotation_id=None, override_id=1),
+        Row("r1:m:0@x", 2, thursday + 2 * hour, MONDAY + WEEK),
+    ]
+    wanted = [
+        shift("o1", 1, thursday + hour, override_end, "override", override_id=1),
+        shift(f"r1:m:0@{override_end.isoformat()}", 2, override_end, MONDAY + WEEK),
+    ]
+    plan = plan_materialization(stored, wanted, NOW)
+    assert [(r.key, new.key, new.start, new.end) for r, new in plan.update] == [
+        ("o1", "o1", thursday + hour, override_end),
+        ("r1:m:0@x", "r1:m:0@x", override_end, MONDAY + WEEK),
+    ]
+    assert plan.insert == [] and plan.delete == []
+    # Another person ending there is another shift.
+    wanted[1] = shift(f"r1:m:0@{override_end.isoformat()}", 3, override_end, MONDAY + WEEK)
+    plan = plan_materialization(stored, wanted, NOW)
+    assert [r.key for r in plan.delete] == ["r1:m:0@x"]
+    assert [(new.key, new.person_id) for new in plan.insert] == [(f"r1:m:0@{override_end.isoformat()}", 3)]
+
+
 def test_a_shift_found_in_progress_where_nobody_was_starts_at_its_own_start_not_now():
     wanted = [shift("r1:m:0", 1, MONDAY, MONDAY + WEEK)]
     plan = plan_materialization([], wanted, NOW)
