@@ -165,6 +165,10 @@ def get_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+#: Session.info key: the zope.sqlalchemy listeners a session was registered with.
+_TRANSACTION_EVENTS = "plantao.transaction_events"
+
+
 def get_tm_session(session_factory, transaction_manager) -> Session:
     """A session joined to ``transaction_manager``.
 
@@ -176,8 +180,21 @@ def get_tm_session(session_factory, transaction_manager) -> Session:
             ...
     """
     dbsession = session_factory()
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    dbsession.info[_TRANSACTION_EVENTS] = zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
+
+
+def mark_written(dbsession: Session) -> None:
+    """Tell the transaction manager that ``dbsession`` wrote through a table statement.
+
+    zope.sqlalchemy counts a transaction as a write from the ORM's flushes
+    and statements only: one whose only write was a table statement on the
+    session's connection (an audit entry, say) would be rolled back at its
+    end.  A session that no transaction manager governs needs nothing.
+    """
+    events = dbsession.info.get(_TRANSACTION_EVENTS)
+    if events is not None:
+        events.mark_changed(dbsession)
 
 
 #: Methods that never write: their transactions begin as plain readers.

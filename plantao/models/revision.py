@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Integer, event, select, update
+from sqlalchemy import Integer, bindparam, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .meta import Base, utcnow
@@ -116,24 +116,29 @@ def _increment_revision(dbsession: Session) -> None:
     dbsession.flush()
     connection = dbsession.connection()
     returning = connection.dialect.update_returning
-    teams_table, state_table = Team.__table__, RosterState.__table__
     for team_id in sorted(teams or ()):
         # The new revision (and the time stamped with it) are what the
         # writer's own roster in memory takes (plantao.caches).
-        statement = (
-            update(teams_table).where(teams_table.c.id == team_id)
-            .values(roster_revision=teams_table.c.roster_revision + 1, updated_at=stamp)
-        )
+        values = {"team": team_id, "stamp": stamp}
         if returning:
-            row = connection.execute(statement.returning(teams_table.c.roster_revision)).first()
+            row = connection.execute(_BUMP_TEAM_RETURNING, values).first()
         else:  # SQLite before 3.35
-            connection.execute(statement)
-            row = connection.execute(select(teams_table.c.roster_revision).where(teams_table.c.id == team_id)).first()
+            connection.execute(_BUMP_TEAM, values)
+            row = connection.execute(_TEAM_REVISION, values).first()
         committed[team_id] = (row[0], stamp) if row is not None else None  # None: deleted
-    values = {"revision": state_table.c.revision + 1}
-    if people:
-        values["people_revision"] = state_table.c.people_revision + 1
-    connection.execute(update(state_table).where(state_table.c.id == 1).values(**values))
+    connection.execute(_BUMP_ROSTER_AND_PEOPLE if people else _BUMP_ROSTER)
+
+
+# Built once, given only their values: building a statement costs more than sending it.
+_TEAMS, _STATE = Team.__table__, RosterState.__table__
+_BUMP_TEAM = (
+    update(_TEAMS).where(_TEAMS.c.id == bindparam("team"))
+    .values(roster_revision=_TEAMS.c.roster_revision + 1, updated_at=bindparam("stamp"))
+)
+_BUMP_TEAM_RETURNING = _BUMP_TEAM.returning(_TEAMS.c.roster_revision)
+_TEAM_REVISION = select(_TEAMS.c.roster_revision).where(_TEAMS.c.id == bindparam("team"))
+_BUMP_ROSTER = update(_STATE).where(_STATE.c.id == 1).values(revision=_STATE.c.revision + 1)
+_BUMP_ROSTER_AND_PEOPLE = _BUMP_ROSTER.values(people_revision=_STATE.c.people_revision + 1)
 
 
 @event.listens_for(Session, "after_transaction_end")

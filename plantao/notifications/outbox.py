@@ -12,27 +12,42 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from ..db import mark_written
 from ..models import OutboxEvent, Person
 from .events import ROSTER_CHANGED, team_payload
 
 
-def add_event(dbsession: Session, kind: str, team, payload: dict, dedup_key: str | None = None) -> OutboxEvent:
-    """Add an event for ``team`` to the current transaction."""
-    event = OutboxEvent(
-        kind=kind,
-        team_id=team.id if team is not None else None,
-        payload={"team": team_payload(team), **payload} if team is not None else payload,
-        dedup_key=dedup_key,
+def add_event(dbsession: Session, kind: str, team, payload: dict, dedup_key: str | None = None) -> None:
+    """Add an event for ``team`` to the current transaction.
+
+    Like the audit entry (:func:`plantao.services.audit.record`), a table
+    statement built once: nothing reads the event back in its transaction,
+    and a roster write pays for it.  What the session holds is written
+    first (the team may be new), and the transaction is marked as a write.
+    A clash of ``dedup_key`` raises here.
+    """
+    dbsession.flush()
+    dbsession.connection().execute(
+        _EVENT,
+        {
+            "kind": kind,
+            "team_id": team.id if team is not None else None,
+            "payload": {"team": team_payload(team), **payload} if team is not None else payload,
+            "dedup_key": dedup_key,
+        },
     )
-    dbsession.add(event)
-    return event
+    mark_written(dbsession)
 
 
-def record_roster_changes(dbsession: Session, team, report, now: datetime, settings) -> OutboxEvent | None:
-    """One ``roster_changed`` event for what a materialization changed soon enough to matter.
+_EVENT = insert(OutboxEvent.__table__)
+
+
+def record_roster_changes(dbsession: Session, team, report, now: datetime, settings) -> bool:
+    """One ``roster_changed`` event for what a materialization changed soon enough to matter;
+    whether there was one.
 
     The event says who holds what from when, per role, before and after:
     time that changed hands is ``reassigned`` (from whom, to whom), time
@@ -59,7 +74,7 @@ def record_roster_changes(dbsession: Session, team, report, now: datetime, setti
         if piece.end > now and piece.start < window_end
     ]
     if not pieces:
-        return None
+        return False
     ids = {p.before.person_id for p in pieces if p.before} | {p.after.person_id for p in pieces if p.after}
     names = dict(dbsession.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
     changes = []
@@ -81,7 +96,8 @@ def record_roster_changes(dbsession: Session, team, report, now: datetime, setti
             changes.append({"change": "reassigned", "shift": shift, "from_person": piece.before.person_id,
                             "from_person_name": names.get(piece.before.person_id, "")})
     changes.sort(key=lambda c: (c["shift"]["start"], c["shift"]["role"]))
-    return add_event(dbsession, ROSTER_CHANGED, team, {"changes": changes})
+    add_event(dbsession, ROSTER_CHANGED, team, {"changes": changes})
+    return True
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from ..db import mark_written
 from ..models import (
     Account,
     ApiToken,
@@ -38,23 +39,29 @@ def record(
 ) -> None:
     """Write an audit entry in the current transaction (it commits with the change).
 
-    An insert statement, not an object for the session to flush: nothing
+    A table statement built once, given only the entry's values: nothing
     reads the entry back in the transaction that writes it, and every write
-    pays for it (the unit of work costs more than the statement).  An ORM
-    insert (of the mapped class, not its table), so that the transaction
-    counts as a write and commits even when the entry is all it wrote.
+    pays for it (the unit of work, or building the statement each time,
+    costs more than sending it).  The transaction is marked as a write
+    (:func:`~plantao.db.mark_written`), so that it commits even when the
+    entry is all it wrote.
     """
-    dbsession.execute(
-        insert(AuditEntry).values(
-            actor=actor.credential,
-            client_addr=actor.client_addr,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            before=before,
-            after=after,
-        )
+    dbsession.connection().execute(
+        _AUDIT_ENTRY,
+        {
+            "actor": actor.credential,
+            "client_addr": actor.client_addr,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "before": before,
+            "after": after,
+        },
     )
+    mark_written(dbsession)
+
+
+_AUDIT_ENTRY = insert(AuditEntry.__table__)
 
 
 @dataclass(frozen=True)
