@@ -226,7 +226,9 @@ def _authenticate(request) -> dict | None:
             return dict(_INVALID)
         role = identify_password(secret, settings)
         if role:
-            throttle.proven(address)
+            if role == ADMIN:
+                # Not the viewer's shared password: it must not buy guesses at the admin one.
+                throttle.proven(address)
             recent.remember(secret, role)
             return {"role": role, "credential": f"{role}-token", "scheme": "bearer"}
         throttle.failed(address, kind="bearer", delay=False)

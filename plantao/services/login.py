@@ -11,13 +11,18 @@ refused outright (429) until the oldest of them leaves the window.  The
 login form also makes every failure cost the client a growing delay, and a
 successful login through it clears the address's record.
 
-An address with no failure on record that has just shown a valid
-credential is not looked up again for :data:`TRUSTED_FOR` seconds
-(:meth:`LoginThrottle.proven`): a script calling the API with its token
-costs no query per request.  Any failure from the address in this process
-ends that at once; one recorded by another instance is seen when the
-seconds are over.  A guesser gains nothing from it: its first wrong guess
-leaves a failure on record, and an address with one is always looked up.
+An address with no failure on record that has just shown the admin
+password or a credential of its own (a token, an action link: what would
+clear its failures through the login form) is not looked up again for
+:data:`TRUSTED_FOR` seconds (:meth:`LoginThrottle.proven`): a script
+calling the API with its token costs no query per request.  Any failure
+from the address in this process ends that at once; one recorded by
+another instance is seen there when the seconds are over.  So that holder
+may get a few more guesses at the admin password through the other
+instances (as many as their threads answer at once), but a holder of such
+a credential can wipe its failures through the login form anyway; a
+shared viewer password earns no trust, and an address with any failure on
+record is always looked up.
 
 **Sessions.** A login opens a row in ``login_sessions``; the browser's
 signed cookie holds only the session's random secret, the database only its
@@ -70,8 +75,9 @@ _ADDRESS_LENGTH = 64
 #: How long a validated credential is honoured from memory while the database is unreachable.
 REMEMBERED_FOR = 10 * 60
 
-#: How long, in seconds, an address found with no failure that then showed a
-#: valid credential is not looked up again (see :meth:`LoginThrottle.proven`).
+#: How long, in seconds, an address found with no failure that then showed the
+#: admin password or a credential of its own is not looked up again (see
+#: :meth:`LoginThrottle.proven`).
 TRUSTED_FOR = 2.0
 
 
@@ -203,9 +209,11 @@ class LoginThrottle:
     trusted_for: float = TRUSTED_FOR
     #: Monotonic seconds, for the trust (a wall clock set back must not lengthen it).
     monotonic: Callable[[], float] = time.monotonic
-    # Address -> when its lookup found no failure / until when it is trusted.
+    # Address -> when its lookup found no failure / until when it is trusted;
+    # the server's threads share them, under the lock.
     _clean: dict[str, float] = field(default_factory=dict, init=False, repr=False)
     _trusted: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @staticmethod
     def _instant(seconds: float) -> datetime:
@@ -213,15 +221,20 @@ class LoginThrottle:
 
     def locked_for(self, address: str) -> float:
         """Seconds until ``address`` may try again; 0 when it may try now."""
-        if self._trusted.get(address, 0.0) > self.monotonic():
-            return 0.0
         looked_up = self.monotonic()
+        with self._lock:
+            if self._trusted.get(address, 0.0) > looked_up:
+                return 0.0
         now = self.clock()
         recent = self.failures.since(address, self._instant(now - self.window))
-        if not recent:
-            if len(self._clean) > 10_000:  # bounded: addresses that never went on to prove anything
-                self._clean = {key: at for key, at in self._clean.items() if looked_up - at < self.trusted_for}
-            self._clean[address] = looked_up
+        with self._lock:
+            if recent:
+                # An older request's clean lookup no longer vouches for the address.
+                self._clean.pop(address, None)
+            else:
+                if len(self._clean) > 10_000:  # bounded: addresses that never went on to prove anything
+                    self._clean = {key: at for key, at in self._clean.items() if looked_up - at < self.trusted_for}
+                self._clean[address] = looked_up
         if len(recent) < self.max_failures:
             return 0.0
         # The lockout ends when enough failures have left the window.
@@ -234,8 +247,9 @@ class LoginThrottle:
         Bearer failures are not delayed: the lockout bounds them, and a
         sleeping request would hold one of the server's few threads.
         """
-        self._trusted.pop(address, None)
-        self._clean.pop(address, None)
+        with self._lock:
+            self._trusted.pop(address, None)
+            self._clean.pop(address, None)
         now = self.clock()
         count = self.failures.record(address, self._instant(now), kind, self._instant(now - self.window))
         wait = min(self.max_delay, self.delay_step * count)
@@ -246,19 +260,24 @@ class LoginThrottle:
         self.failures.clear(address)
 
     def proven(self, address: str) -> None:
-        """A request from ``address`` has just shown a valid credential.
+        """A request from ``address`` has just shown a credential of its own (see :data:`TRUSTED_FOR`).
 
         If :meth:`locked_for` found no failure of the address on record a
         moment ago, it answers 0 without looking up for the next
         :attr:`trusted_for` seconds, unless the address fails meanwhile.
+        Only the credentials that would clear the address's failures
+        through the login form count: the admin password, or one of the
+        holder's own (a token, an action link), never a shared viewer
+        password.
         """
-        found_clean = self._clean.pop(address, None)
-        if found_clean is None or self.monotonic() - found_clean >= self.trusted_for:
-            return
-        if len(self._trusted) > 10_000:  # bounded: the expired go first
-            now = self.monotonic()
-            self._trusted = {key: until for key, until in self._trusted.items() if until > now}
-        self._trusted[address] = found_clean + self.trusted_for
+        now = self.monotonic()
+        with self._lock:
+            found_clean = self._clean.pop(address, None)
+            if found_clean is None or now - found_clean >= self.trusted_for:
+                return
+            if len(self._trusted) > 10_000:  # bounded: the expired go first
+                self._trusted = {key: until for key, until in self._trusted.items() if until > now}
+            self._trusted[address] = found_clean + self.trusted_for
 
 
 def account_key(email: str) -> str:

@@ -170,6 +170,17 @@ def test_a_script_calling_with_its_password_costs_one_lookup_every_two_seconds(a
     assert len(lookups) == 4
 
 
+def test_the_shared_viewer_password_earns_no_trust(private_app, monkeypatch):
+    throttle = private_app.registry.login_throttle
+    lookups = []
+    looked_up = throttle.failures.since
+    monkeypatch.setattr(throttle.failures, "since", lambda *a: lookups.append(a) or looked_up(*a))
+    viewer = client(private_app)
+    for _ in range(3):
+        viewer.get("/api/v1/teams", headers={"Authorization": f"Bearer {VIEWER_PASSWORD}"}, status=200)
+    assert len(lookups) == 3
+
+
 class FakeSeconds:
     """A monotonic clock moved by hand."""
 

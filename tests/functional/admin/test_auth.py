@@ -214,3 +214,16 @@ def test_proving_a_credential_long_after_the_lookup_trusts_nothing():
     throttle.proven("192.0.2.9")
     throttle.locked_for("192.0.2.9")
     assert failures.lookups == 3
+
+
+def test_a_failure_recorded_elsewhere_since_an_older_clean_lookup_earns_no_trust():
+    throttle, failures, clock = trusting_throttle()
+    throttle.locked_for("192.0.2.1")  # clean, and nothing proven yet
+    # Another instance records a failure of the address...
+    failures.record("192.0.2.1", throttle._instant(clock.now), "bearer", throttle._instant(clock.now - 900))
+    # ...which this request's own lookup sees: the earlier clean one vouches for nothing now.
+    assert throttle.locked_for("192.0.2.1") == 0
+    throttle.proven("192.0.2.1")
+    before = failures.lookups
+    throttle.locked_for("192.0.2.1")
+    assert failures.lookups == before + 1
