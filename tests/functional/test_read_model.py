@@ -421,9 +421,13 @@ def test_another_instances_change_is_not_hidden_by_the_setup_held_here(
     assert bruno not in {s.person.id for s in future}
 
 
-def _holders(model, slug: str, outside: tuple) -> list:
-    """Who holds ``slug``'s primary role each hour of the next ten days, but within ``outside``."""
-    first = utcnow().replace(minute=30, second=0, microsecond=0) + timedelta(hours=1)
+def _holders(model, slug: str, outside: tuple, since) -> list:
+    """Who holds ``slug``'s primary role each hour of the ten days after ``since``, but within ``outside``.
+
+    ``since`` is read once by the caller: two lists compared must ask the
+    same instants, even when the hour turns between them.
+    """
+    first = since.replace(minute=30, second=0, microsecond=0) + timedelta(hours=1)
     instants = (first + timedelta(hours=hour) for hour in range(240))
     return [(instant, _holder_at(model, slug, instant)) for instant in instants
             if not outside[0] <= instant < outside[1]]
@@ -457,9 +461,10 @@ def test_a_change_of_a_members_time_away_between_two_overrides_is_read_again(
     assert _holder_at(model, "infra", bruno.start + timedelta(hours=1)) != bruno.person.id  # the change took
     start = bruno.start + timedelta(hours=2)
     stretch = (start - timedelta(seconds=1), start + timedelta(hours=3, seconds=1))
-    before = _holders(model, "infra", stretch)
+    since = utcnow()
+    before = _holders(model, "infra", stretch, since)
     override(start, 3)
-    assert _holders(model, "infra", stretch) == before
+    assert _holders(model, "infra", stretch, since) == before
 
 
 def _holder_at(model, slug: str, instant):
