@@ -184,6 +184,18 @@ def get_tm_session(session_factory, transaction_manager) -> Session:
     return dbsession
 
 
+def execute_write(dbsession: Session, statement, values: dict) -> None:
+    """Run a table statement that writes (built once, given only ``values``) in the session's
+    transaction, and mark the session written (:func:`mark_written`).
+
+    For rows nothing reads back in the transaction that writes them (audit
+    entries, notification events): the unit of work for one row, or building
+    the statement each time, costs more than sending it.
+    """
+    dbsession.connection().execute(statement, values)
+    mark_written(dbsession)
+
+
 def mark_written(dbsession: Session) -> None:
     """Tell the transaction manager that ``dbsession`` wrote through a table statement.
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ..db import mark_written
+from ..db import execute_write
 from ..models import OutboxEvent, Person
 from .events import ROSTER_CHANGED, team_payload
 
@@ -23,14 +23,14 @@ from .events import ROSTER_CHANGED, team_payload
 def add_event(dbsession: Session, kind: str, team, payload: dict, dedup_key: str | None = None) -> None:
     """Add an event for ``team`` to the current transaction.
 
-    Like the audit entry (:func:`plantao.services.audit.record`), a table
-    statement built once: nothing reads the event back in its transaction,
-    and a roster write pays for it.  What the session holds is written
-    first (the team may be new), and the transaction is marked as a write.
-    A clash of ``dedup_key`` raises here.
+    A roster write pays for it, so it is a table statement built once
+    (:func:`~plantao.db.execute_write`), like the audit entry.  What the
+    session holds is written first (the team may be new).  A clash of
+    ``dedup_key`` raises here.
     """
     dbsession.flush()
-    dbsession.connection().execute(
+    execute_write(
+        dbsession,
         _EVENT,
         {
             "kind": kind,
@@ -39,7 +39,6 @@ def add_event(dbsession: Session, kind: str, team, payload: dict, dedup_key: str
             "dedup_key": dedup_key,
         },
     )
-    mark_written(dbsession)
 
 
 _EVENT = insert(OutboxEvent.__table__)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from ..db import mark_written
+from ..db import execute_write
 from ..models import (
     Account,
     ApiToken,
@@ -39,14 +39,12 @@ def record(
 ) -> None:
     """Write an audit entry in the current transaction (it commits with the change).
 
-    A table statement built once, given only the entry's values: nothing
-    reads the entry back in the transaction that writes it, and every write
-    pays for it (the unit of work, or building the statement each time,
-    costs more than sending it).  The transaction is marked as a write
-    (:func:`~plantao.db.mark_written`), so that it commits even when the
-    entry is all it wrote.
+    Every write pays for it, so it is a table statement built once
+    (:func:`~plantao.db.execute_write`); the transaction counts as a write,
+    so it commits even when the entry is all it wrote.
     """
-    dbsession.connection().execute(
+    execute_write(
+        dbsession,
         _AUDIT_ENTRY,
         {
             "actor": actor.credential,
@@ -58,7 +56,6 @@ def record(
             "after": after,
         },
     )
-    mark_written(dbsession)
 
 
 _AUDIT_ENTRY = insert(AuditEntry.__table__)

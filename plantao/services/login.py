@@ -209,8 +209,8 @@ class LoginThrottle:
     trusted_for: float = TRUSTED_FOR
     #: Monotonic seconds, for the trust (a wall clock set back must not lengthen it).
     monotonic: Callable[[], float] = time.monotonic
-    # Address -> when its lookup found no failure / until when it is trusted;
-    # the server's threads share them, under the lock.
+    # Address -> until when (monotonic) its lookup that found no failure may
+    # vouch for it / it is trusted; the server's threads share them, under the lock.
     _clean: dict[str, float] = field(default_factory=dict, init=False, repr=False)
     _trusted: dict[str, float] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
@@ -232,9 +232,8 @@ class LoginThrottle:
                 # An older request's clean lookup no longer vouches for the address.
                 self._clean.pop(address, None)
             else:
-                if len(self._clean) > 10_000:  # bounded: addresses that never went on to prove anything
-                    self._clean = {key: at for key, at in self._clean.items() if looked_up - at < self.trusted_for}
-                self._clean[address] = looked_up
+                self._clean = _unexpired(self._clean, looked_up)
+                self._clean[address] = looked_up + self.trusted_for
         if len(recent) < self.max_failures:
             return 0.0
         # The lockout ends when enough failures have left the window.
@@ -272,12 +271,18 @@ class LoginThrottle:
         """
         now = self.monotonic()
         with self._lock:
-            found_clean = self._clean.pop(address, None)
-            if found_clean is None or now - found_clean >= self.trusted_for:
+            vouched_until = self._clean.pop(address, None)
+            if vouched_until is None or vouched_until <= now:
                 return
-            if len(self._trusted) > 10_000:  # bounded: the expired go first
-                self._trusted = {key: until for key, until in self._trusted.items() if until > now}
-            self._trusted[address] = found_clean + self.trusted_for
+            self._trusted = _unexpired(self._trusted, now)
+            self._trusted[address] = vouched_until
+
+
+def _unexpired(until: dict[str, float], now: float) -> dict[str, float]:
+    """``until`` (key -> expiry), bounded: past 10,000 entries the expired ones go."""
+    if len(until) <= 10_000:
+        return until
+    return {key: expiry for key, expiry in until.items() if expiry > now}
 
 
 def account_key(email: str) -> str:

@@ -151,9 +151,7 @@ def test_an_address_another_instance_trusted_a_moment_ago_is_locked_out_there_wi
 
 def test_a_script_calling_with_its_password_costs_one_lookup_every_two_seconds(app, admin_headers, monkeypatch):
     throttle = app.registry.login_throttle
-    lookups = []
-    looked_up = throttle.failures.since
-    monkeypatch.setattr(throttle.failures, "since", lambda *a: lookups.append(a) or looked_up(*a))
+    lookups = counted_lookups(throttle, monkeypatch)
     seconds = FakeSeconds()
     monkeypatch.setattr(throttle, "monotonic", seconds)
     script = client(app)
@@ -172,13 +170,19 @@ def test_a_script_calling_with_its_password_costs_one_lookup_every_two_seconds(a
 
 def test_the_shared_viewer_password_earns_no_trust(private_app, monkeypatch):
     throttle = private_app.registry.login_throttle
-    lookups = []
-    looked_up = throttle.failures.since
-    monkeypatch.setattr(throttle.failures, "since", lambda *a: lookups.append(a) or looked_up(*a))
+    lookups = counted_lookups(throttle, monkeypatch)
     viewer = client(private_app)
     for _ in range(3):
         viewer.get("/api/v1/teams", headers={"Authorization": f"Bearer {VIEWER_PASSWORD}"}, status=200)
     assert len(lookups) == 3
+
+
+def counted_lookups(throttle, monkeypatch) -> list:
+    """Every lookup of the throttle's failures from now on, in a list that grows."""
+    lookups = []
+    looked_up = throttle.failures.since
+    monkeypatch.setattr(throttle.failures, "since", lambda *a: lookups.append(a) or looked_up(*a))
+    return lookups
 
 
 class FakeSeconds:

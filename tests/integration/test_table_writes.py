@@ -2,7 +2,7 @@
 
 zope.sqlalchemy counts a transaction as a write from the ORM's flushes and
 statements only; these rows are written by table statements built once,
-so the session is marked as written (plantao.db.mark_written).
+so the session is marked as written (plantao.db.execute_write, mark_written).
 """
 
 from __future__ import annotations
